@@ -1,0 +1,89 @@
+//! PostgreSQL + pgvector in a container, through testcontainers, for smoke runs on machines
+//! with Docker.
+
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use testcontainers::core::{IntoContainerPort, WaitFor};
+use testcontainers::runners::AsyncRunner;
+use testcontainers::{ContainerAsync, GenericImage, ImageExt};
+use xshell::{Shell, cmd};
+
+/// The image users get unless `SMOKE_PG_IMAGE` names another.
+pub const DEFAULT_IMAGE: &str = "pgvector/pgvector:pg17";
+const PASSWORD: &str = "postgres";
+
+/// The image to run: `SMOKE_PG_IMAGE` or the default.
+pub fn image() -> String {
+    std::env::var("SMOKE_PG_IMAGE")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_IMAGE.to_string())
+}
+
+/// Where the Docker engine listens, and whether it answers there.
+pub fn engine() -> Result<PathBuf, String> {
+    let socket = match std::env::var("DOCKER_HOST") {
+        Ok(host) if host.starts_with("unix://") => {
+            PathBuf::from(host.trim_start_matches("unix://"))
+        }
+        Ok(host) if !host.is_empty() => {
+            return Err(format!("DOCKER_HOST={host} is not a unix socket"));
+        }
+        _ => PathBuf::from("/var/run/docker.sock"),
+    };
+    match UnixStream::connect(&socket) {
+        Ok(_) => Ok(socket),
+        Err(err) => Err(format!("no Docker engine at {} ({err})", socket.display())),
+    }
+}
+
+/// Whether the engine already holds `image`, so that starting it needs no registry.
+pub fn image_present(image: &str) -> bool {
+    let Ok(sh) = Shell::new() else { return false };
+    cmd!(sh, "docker image inspect {image}")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok()
+}
+
+/// A running container; it is stopped and removed when this value is dropped.
+pub struct ContainerDb {
+    _container: ContainerAsync<GenericImage>,
+    pub admin_url: String,
+}
+
+/// Starts `image` and waits until PostgreSQL accepts connections.
+pub async fn start(image: &str) -> anyhow::Result<ContainerDb> {
+    let (name, tag) = image.rsplit_once(':').unwrap_or((image, "latest"));
+    // The official entrypoint logs readiness twice: once for the init server, once for
+    // the real one, so wait for the second.
+    let ready = testcontainers::core::wait::LogWaitStrategy::stderr(
+        "database system is ready to accept connections",
+    )
+    .with_times(2);
+    let container = GenericImage::new(name, tag)
+        .with_exposed_port(5432.tcp())
+        .with_wait_for(WaitFor::log(ready))
+        .with_env_var("POSTGRES_PASSWORD", PASSWORD)
+        .with_startup_timeout(std::time::Duration::from_secs(120))
+        .start()
+        .await
+        .with_context(|| format!("start container {image} (when it is not present and cannot be pulled, build it offline)"))?;
+    let host = container.get_host().await.context("container host")?;
+    let port = container
+        .get_host_port_ipv4(5432)
+        .await
+        .context("container port")?;
+    if port == 0 {
+        bail!("container {image} exposes no port for 5432");
+    }
+    let admin_url = format!("postgres://postgres:{PASSWORD}@{host}:{port}/postgres");
+    Ok(ContainerDb {
+        _container: container,
+        admin_url,
+    })
+}

@@ -1,0 +1,260 @@
+//! The embedded PostgreSQL: a server this workspace initialises, starts and stops itself on
+//! 127.0.0.1, with its data under `target/devdb/`.
+
+mod binaries;
+mod install;
+mod privilege;
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use xshell::Shell;
+
+pub use binaries::PgBin;
+
+/// The superuser of embedded clusters; they listen on loopback only and trust local logins.
+const SUPERUSER: &str = "postgres";
+
+/// One embedded cluster: a directory holding `data/` (PGDATA), `server.log` and `bindir`
+/// (which binaries created it).
+#[derive(Debug)]
+pub struct Server {
+    /// Where binaries are installed and clusters live.
+    base: PathBuf,
+    dir: PathBuf,
+    throwaway: bool,
+}
+
+/// What `db status` reports.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Status {
+    NotCreated,
+    Stopped,
+    Running { port: u16 },
+}
+
+impl Server {
+    /// The dev cluster, kept between runs.
+    pub fn dev() -> Server {
+        let base = base_dir();
+        Server {
+            dir: base.join("dev"),
+            base,
+            throwaway: false,
+        }
+    }
+
+    /// A fresh cluster for one smoke run, removed by [`Server::stop`]. Durability is switched
+    /// off because nothing in it needs to survive a crash.
+    pub fn throwaway(label: &str) -> Server {
+        let base = base_dir();
+        let dir = base.join(format!("tmp/{label}-{}", std::process::id()));
+        Server {
+            dir,
+            base,
+            throwaway: true,
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    pub fn status(&self) -> Status {
+        if !self.data().join("PG_VERSION").is_file() {
+            return Status::NotCreated;
+        }
+        match read_postmaster_pid(&self.data()) {
+            Some((pid, port)) if Path::new(&format!("/proc/{pid}")).exists() => {
+                Status::Running { port }
+            }
+            _ => Status::Stopped,
+        }
+    }
+
+    /// The superuser URL of a running server.
+    pub fn admin_url(&self, port: u16) -> String {
+        format!("postgres://{SUPERUSER}@127.0.0.1:{port}/postgres")
+    }
+
+    /// Starts the server if it is not running (creating the cluster first if needed) and
+    /// returns its superuser URL.
+    pub fn ensure_running(&self) -> anyhow::Result<String> {
+        if let Status::Running { port } = self.status() {
+            return Ok(self.admin_url(port));
+        }
+        let sh = Shell::new()?;
+        let bin = match std::fs::read_to_string(self.dir.join("bindir")) {
+            Ok(dir) if Path::new(dir.trim()).join("postgres").is_file() => PgBin {
+                dir: dir.trim().into(),
+            },
+            _ => binaries::find(&sh, &self.base)?,
+        };
+        if self.status() == Status::NotCreated {
+            self.init(&sh, &bin)?;
+        }
+        self.start(&sh, &bin)
+    }
+
+    fn init(&self, sh: &Shell, bin: &PgBin) -> anyhow::Result<()> {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("create {}", self.dir.display()))?;
+        privilege::give_to_server(&self.dir)?;
+        let data = self.data();
+        privilege::server_cmd(sh, &bin.tool("initdb"))
+            .args(["-D".as_ref(), data.as_os_str()])
+            .args(["-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C"])
+            .quiet()
+            .ignore_stdout()
+            .run()
+            .context("initdb")?;
+        let mut conf = String::from(
+            "\n# Added by devdb: loopback TCP only, no Unix socket (its path could be too long).\n\
+             listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\n",
+        );
+        if self.throwaway {
+            conf.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
+        }
+        append(&data.join("postgresql.conf"), &conf)?;
+        std::fs::write(
+            self.dir.join("bindir"),
+            bin.dir.to_string_lossy().as_bytes(),
+        )?;
+        Ok(())
+    }
+
+    fn start(&self, sh: &Shell, bin: &PgBin) -> anyhow::Result<String> {
+        let port = free_port()?;
+        let (data, log) = (self.data(), self.dir.join("server.log"));
+        let started = privilege::server_cmd(sh, &bin.tool("pg_ctl"))
+            .args([
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-l".as_ref(),
+                log.as_os_str(),
+            ])
+            .args([
+                "-o".to_string(),
+                format!("-p {port}"),
+                "-w".into(),
+                "-t".into(),
+                "60".into(),
+                "start".into(),
+            ])
+            .quiet()
+            .ignore_stdout()
+            .ignore_stderr()
+            .run();
+        if started.is_err() {
+            let tail = std::fs::read_to_string(&log).unwrap_or_default();
+            let last = tail
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("no log");
+            bail!(
+                "embedded PostgreSQL did not start ({last}); full log: {}",
+                log.display()
+            );
+        }
+        Ok(self.admin_url(port))
+    }
+
+    /// Stops the server; a throwaway cluster is deleted as well.
+    pub fn stop(&self) -> anyhow::Result<()> {
+        if let Status::Running { .. } = self.status() {
+            let sh = Shell::new()?;
+            let bindir = std::fs::read_to_string(self.dir.join("bindir")).context("read bindir")?;
+            privilege::server_cmd(&sh, &Path::new(bindir.trim()).join("pg_ctl"))
+                .args(["-D".as_ref(), self.data().as_os_str()])
+                .args(["-m", "fast", "-w", "stop"])
+                .quiet()
+                .ignore_stdout()
+                .run()
+                .context("stop embedded PostgreSQL")?;
+        }
+        if self.throwaway {
+            std::fs::remove_dir_all(&self.dir).ok();
+        }
+        Ok(())
+    }
+}
+
+/// `target/devdb`, unless root's server account cannot reach it (a checkout under `/root`),
+/// in which case a directory under the system temp dir, keyed by the workspace path.
+fn base_dir() -> PathBuf {
+    let preferred = crate::devdb_dir();
+    if privilege::reachable_by_server(&preferred) {
+        return preferred;
+    }
+    let mut hasher = DefaultHasher::new();
+    crate::workspace_root().hash(&mut hasher);
+    let fallback = std::env::temp_dir().join(format!("devdb-{:016x}", hasher.finish()));
+    eprintln!(
+        "devdb: {} is not reachable by the unprivileged server account; using {}",
+        preferred.display(),
+        fallback.display()
+    );
+    fallback
+}
+
+/// The postmaster's pid (line 1) and port (line 4) from `postmaster.pid`.
+fn read_postmaster_pid(data: &Path) -> Option<(u32, u16)> {
+    let text = std::fs::read_to_string(data.join("postmaster.pid")).ok()?;
+    let mut lines = text.lines();
+    let pid = lines.next()?.trim().parse().ok()?;
+    let port = lines.nth(2)?.trim().parse().ok()?;
+    Some((pid, port))
+}
+
+/// A port the kernel says is free right now.
+fn free_port() -> anyhow::Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("find a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn append(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .with_context(|| format!("open {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// A throwaway cluster that is stopped and deleted when dropped, on error paths too.
+pub struct Throwaway {
+    server: Server,
+    admin_url: String,
+}
+
+impl Throwaway {
+    pub fn start(label: &str) -> anyhow::Result<Throwaway> {
+        let server = Server::throwaway(label);
+        let admin_url = server.ensure_running()?;
+        Ok(Throwaway { server, admin_url })
+    }
+
+    pub fn admin_url(&self) -> &str {
+        &self.admin_url
+    }
+}
+
+impl Drop for Throwaway {
+    fn drop(&mut self) {
+        if let Err(err) = self.server.stop() {
+            eprintln!(
+                "devdb: could not remove throwaway server {}: {err:#}",
+                self.server.dir().display()
+            );
+        }
+    }
+}

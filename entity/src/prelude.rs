@@ -1,0 +1,20 @@
+//! Every entity under its PascalCase table name, plus the active enums.
+
+// Phase 1 — core MVP (schema `public`).
+pub use super::accounts::Entity as Accounts;
+pub use super::agents::Entity as Agents;
+pub use super::artifacts::Entity as Artifacts;
+pub use super::audit_logs::Entity as AuditLogs;
+pub use super::auth_sessions::Entity as AuthSessions;
+pub use super::chat_sessions::Entity as ChatSessions;
+pub use super::conversations::Entity as Conversations;
+pub use super::invitations::Entity as Invitations;
+pub use super::messages::Entity as Messages;
+pub use super::monthly_usage::Entity as MonthlyUsage;
+pub use super::usage_alerts::Entity as UsageAlerts;
+pub use super::usage_logs::Entity as UsageLogs;
+pub use super::user_agent_permissions::Entity as UserAgentPermissions;
+pub use super::users::Entity as Users;
+pub use super::verification_tokens::Entity as VerificationTokens;
+
+pub use super::sea_orm_active_enums::*;

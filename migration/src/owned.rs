@@ -1,0 +1,53 @@
+//! Everything the project owns in a database, and dropping all of it.
+//!
+//! SeaORM's `fresh` drops only the tables of the current schema; the platform also owns the
+//! `health` and `finance` schemas, enum types and trigger functions, which a reset must clear
+//! too. Extensions stay: they may be shared, and creating them can need a superuser.
+
+use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+
+/// Schemas created by the migrations, besides `public`.
+pub const OWNED_SCHEMAS: &[&str] = &["health", "finance"];
+
+/// Drops the owned schemas and every table, type and function in `public` that no extension
+/// owns, in one transaction: a failure leaves the database as it was.
+pub async fn drop_all(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    for schema in OWNED_SCHEMAS {
+        txn.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+            .await?;
+    }
+    txn.execute_unprepared(DROP_PUBLIC_OBJECTS).await?;
+    txn.commit().await
+}
+
+const DROP_PUBLIC_OBJECTS: &str = r#"
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN
+    SELECT c.relname FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP TABLE IF EXISTS public.%I CASCADE', r.relname);
+  END LOOP;
+  FOR r IN
+    SELECT t.typname FROM pg_type t
+    JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP TYPE IF EXISTS public.%I CASCADE', r.typname);
+  END LOOP;
+  FOR r IN
+    SELECT p.oid::regprocedure AS signature FROM pg_proc p
+    JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'public'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('DROP ROUTINE IF EXISTS %s CASCADE', r.signature);
+  END LOOP;
+END $$;
+"#;

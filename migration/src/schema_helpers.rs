@@ -1,0 +1,112 @@
+//! Column, key and index builders shared by the migrations, so each table reads like its DDL.
+//!
+//! These helpers are part of the frozen schema history: changing one changes what every
+//! migration that uses it would create, so add new helpers instead of editing old ones.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+/// Writes an identifier as the bare string PostgreSQL stores, for building constraint names.
+fn name_of<T: Iden>(iden: &T) -> String {
+    Iden::to_string(iden)
+}
+
+/// `UUID NOT NULL DEFAULT gen_random_uuid()`, the key column of every table.
+///
+/// The key constraint itself is declared with [`pkey`] so that it carries the seed's name.
+pub(crate) fn uuid_id<T: IntoIden>(col: T) -> ColumnDef {
+    uuid(col).default(Expr::cust("gen_random_uuid()")).take()
+}
+
+/// The `<table>_pkey` primary key on `col`, for `TableCreateStatement::primary_key`.
+pub(crate) fn pkey<T: Iden, C: IntoIden>(table: &T, col: C) -> IndexCreateStatement {
+    Index::create()
+        .name(format!("{}_pkey", name_of(table)))
+        .col(col)
+        .take()
+}
+
+/// The column type `TIMESTAMP(3)`.
+///
+/// sea-query's timestamp types carry no precision, and the seed keeps milliseconds, so the
+/// type is written out as a custom type.
+fn timestamp3_type() -> ColumnType {
+    ColumnType::custom("timestamp(3)")
+}
+
+/// `TIMESTAMP(3) NOT NULL`.
+pub(crate) fn timestamp3<T: IntoIden>(col: T) -> ColumnDef {
+    ColumnDef::new_with_type(col, timestamp3_type())
+        .not_null()
+        .take()
+}
+
+/// `TIMESTAMP(3)`, nullable.
+pub(crate) fn timestamp3_null<T: IntoIden>(col: T) -> ColumnDef {
+    ColumnDef::new_with_type(col, timestamp3_type())
+        .null()
+        .take()
+}
+
+/// `TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP`.
+///
+/// Also used for `"updatedAt"`: the seed gives it no default, but the seeder inserts rows
+/// without it and the update trigger only runs on UPDATE, so the default is the one allowed
+/// difference from the seed.
+pub(crate) fn timestamp3_now<T: IntoIden>(col: T) -> ColumnDef {
+    timestamp3(col).default(Expr::current_timestamp()).take()
+}
+
+/// `"<EnumType>" NOT NULL`, a column of one of the seed's PostgreSQL enum types.
+///
+/// sea-query writes a column's enum or custom type name verbatim, unquoted, and PostgreSQL
+/// would fold `UserRole` to `userrole`; the seed's types have quoted PascalCase names, so the
+/// name is quoted here.
+pub(crate) fn pg_enum<T: IntoIden, E: Iden>(col: T, enum_type: &E) -> ColumnDef {
+    ColumnDef::new_with_type(
+        col,
+        ColumnType::custom(format!("\"{}\"", name_of(enum_type))),
+    )
+    .not_null()
+    .take()
+}
+
+/// A foreign key from `table.col` to `ref_table.ref_col`, named `<table>_<col>_fkey`, with
+/// the seed's default rules `ON DELETE CASCADE ON UPDATE CASCADE`.
+///
+/// Override the delete rule with `.on_delete(ForeignKeyAction::SetNull)` where the seed says so.
+pub(crate) fn fk<T, C, R, RC>(
+    table: T,
+    col: C,
+    ref_table: R,
+    ref_col: RC,
+) -> ForeignKeyCreateStatement
+where
+    T: Iden + IntoTableRef,
+    C: Iden + IntoIden,
+    R: IntoTableRef,
+    RC: IntoIden,
+{
+    ForeignKey::create()
+        .name(format!("{}_{}_fkey", name_of(&table), name_of(&col)))
+        .from(table, col)
+        .to(ref_table, ref_col)
+        .on_delete(ForeignKeyAction::Cascade)
+        .on_update(ForeignKeyAction::Cascade)
+        .take()
+}
+
+/// A plain (non-unique) index named `name` on `table`; add its columns with `.col(...)`.
+///
+/// Index names are spelled out rather than derived because the seed is not uniform
+/// (`users_subscription_tier_idx` next to `accounts_userId_idx`).
+pub(crate) fn index<T: IntoIden>(name: &str, table: T) -> IndexCreateStatement {
+    Index::create().name(name).table(table).take()
+}
+
+/// A unique index named `name` on `table`; add its columns with `.col(...)`.
+///
+/// The seed creates unique indexes, not unique constraints, and the two differ in the
+/// catalog, so this is never expressed as `ColumnDef::unique_key`.
+pub(crate) fn unique_index<T: IntoIden>(name: &str, table: T) -> IndexCreateStatement {
+    Index::create().name(name).table(table).unique().take()
+}

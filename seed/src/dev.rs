@@ -1,0 +1,275 @@
+//! The `dev` profile: the seed document's sample data (users, agents, a conversation, an
+//! artifact), with fixed ids and timestamps so that every run writes the same rows.
+
+use anyhow::Context;
+use chrono::{NaiveDate, NaiveDateTime};
+use entity::sea_orm_active_enums::{SubscriptionTier, UserRole};
+use entity::{agents, artifacts, chat_sessions, conversations, messages, users};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{Summary, insert::insert_if_absent, seed_id};
+
+/// The tables this profile writes, checked before anything is written.
+pub const TABLES: &[&str] = &[
+    "users",
+    "agents",
+    "chat_sessions",
+    "conversations",
+    "messages",
+    "artifacts",
+];
+
+/// Every seed row carries this time, so that runs on different days write identical rows.
+fn seeded_at() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2025, 10, 22)
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .expect("valid date")
+}
+
+struct SeedUser {
+    email: &'static str,
+    name: &'static str,
+    display_name: Option<&'static str>,
+    role: UserRole,
+    tier: SubscriptionTier,
+}
+
+const USERS: &[SeedUser] = &[
+    SeedUser {
+        email: "cjhirashi@gmail.com",
+        name: "Carlos Hirashi",
+        display_name: Some("Charlie"),
+        role: UserRole::SuperAdmin,
+        tier: SubscriptionTier::Unlimited,
+    },
+    SeedUser {
+        email: "admin@cjhirashi.com",
+        name: "Admin User",
+        display_name: None,
+        role: UserRole::Admin,
+        tier: SubscriptionTier::Pro,
+    },
+    SeedUser {
+        email: "user1@example.com",
+        name: "User One",
+        display_name: None,
+        role: UserRole::User,
+        tier: SubscriptionTier::Free,
+    },
+    SeedUser {
+        email: "user2@example.com",
+        name: "User Two",
+        display_name: None,
+        role: UserRole::Subscriber,
+        tier: SubscriptionTier::Pro,
+    },
+];
+
+struct SeedAgent {
+    slug: &'static str,
+    name: &'static str,
+    description: &'static str,
+    category: &'static str,
+    system_prompt: &'static str,
+    is_public: bool,
+    capabilities: &'static [&'static str],
+}
+
+const AGENTS: &[SeedAgent] = &[
+    SeedAgent {
+        slug: "coding-assistant",
+        name: "Coding Assistant",
+        description: "Expert in TypeScript, React, and Next.js",
+        category: "productivity",
+        system_prompt: "You are an expert coding assistant...",
+        is_public: true,
+        capabilities: &["code_generation", "debugging", "refactoring"],
+    },
+    SeedAgent {
+        slug: "health-advisor",
+        name: "Health Advisor",
+        description: "Personal health and wellness assistant",
+        category: "health",
+        system_prompt: "You are a health and wellness advisor...",
+        is_public: false,
+        capabilities: &["health_tracking", "medication_reminders"],
+    },
+    SeedAgent {
+        slug: "finance-planner",
+        name: "Finance Planner",
+        description: "Personal finance management assistant",
+        category: "finance",
+        system_prompt: "You are a personal finance advisor...",
+        is_public: false,
+        capabilities: &["budgeting", "investment_tracking", "expense_analysis"],
+    },
+];
+
+/// The two messages of the sample conversation: role, content, input and output tokens.
+const MESSAGES: &[(&str, &str, Option<i32>, Option<i32>)] = &[
+    ("user", "How do I use useEffect correctly?", Some(8), None),
+    (
+        "assistant",
+        "useEffect is used for side effects in React components...",
+        None,
+        Some(50),
+    ),
+];
+
+const ARTIFACT_CODE: &str = r#"import { useEffect, useState } from 'react';
+
+export function Example() {
+  const [count, setCount] = useState(0);
+
+  useEffect(() => {
+    document.title = `Count: ${count}`;
+  }, [count]);
+
+  return <button onClick={() => setCount(count + 1)}>Increment</button>;
+}"#;
+
+pub async fn seed<C: ConnectionTrait>(db: &C) -> anyhow::Result<Summary> {
+    let mut summary = Summary::default();
+    let at = seeded_at();
+
+    for user in USERS {
+        let model = users::ActiveModel {
+            id: Set(seed_id("users", user.email)),
+            email: Set(user.email.into()),
+            email_verified: Set(Some(at)),
+            name: Set(Some(user.name.into())),
+            display_name: Set(user.display_name.map(Into::into)),
+            role: Set(user.role),
+            subscription_tier: Set(user.tier),
+            is_active: Set(true),
+            last_reset_at: Set(at),
+            created_at: Set(at),
+            updated_at: Set(at),
+            ..Default::default()
+        };
+        insert_if_absent(db, &mut summary, model, [users::Column::Email])
+            .await
+            .context("insert users")?;
+    }
+    // Rows that were already there keep their ids, so children look their parents up.
+    let super_admin = user_id(db, USERS[0].email).await?;
+    let user_one = user_id(db, "user1@example.com").await?;
+
+    for agent in AGENTS {
+        let model = agents::ActiveModel {
+            id: Set(seed_id("agents", agent.slug)),
+            created_by: Set(super_admin),
+            name: Set(agent.name.into()),
+            slug: Set(agent.slug.into()),
+            description: Set(Some(agent.description.into())),
+            category: Set(agent.category.into()),
+            model: Set("gemini-2.0-flash".into()),
+            endpoint_url: Set(format!("/api/agents/{}", agent.slug)),
+            system_prompt: Set(Some(agent.system_prompt.into())),
+            is_public: Set(agent.is_public),
+            is_active: Set(true),
+            capabilities: Set(Some(json!(agent.capabilities))),
+            created_at: Set(at),
+            updated_at: Set(at),
+            ..Default::default()
+        };
+        insert_if_absent(db, &mut summary, model, [agents::Column::Slug])
+            .await
+            .context("insert agents")?;
+    }
+    let coding_assistant = agents::Entity::find()
+        .filter(agents::Column::Slug.eq("coding-assistant"))
+        .select_only()
+        .column(agents::Column::Id)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?
+        .context("coding-assistant agent missing after insert")?;
+
+    let chat_session = seed_id("chat_sessions", "user1@example.com/react-hooks");
+    let session = chat_sessions::ActiveModel {
+        id: Set(chat_session),
+        user_id: Set(user_one),
+        started_at: Set(at),
+        last_activity: Set(at),
+        metadata: Set(Some(json!({ "source": "seed" }))),
+    };
+    insert_if_absent(db, &mut summary, session, [chat_sessions::Column::Id])
+        .await
+        .context("insert chat session")?;
+
+    // The document writes tokenCount 150 for messages that carry 58 tokens; the counters
+    // here are the exact totals of the messages below, as the counter trigger will keep them.
+    let token_total: i32 = MESSAGES
+        .iter()
+        .map(|m| m.2.unwrap_or(0) + m.3.unwrap_or(0))
+        .sum();
+    let conversation = seed_id("conversations", "user1@example.com/react-hooks");
+    let model = conversations::ActiveModel {
+        id: Set(conversation),
+        chat_session_id: Set(chat_session),
+        agent_id: Set(coding_assistant),
+        title: Set("Help with React hooks".into()),
+        summary: Set(None),
+        message_count: Set(i32::try_from(MESSAGES.len())?),
+        token_count: Set(token_total),
+        created_at: Set(at),
+        updated_at: Set(at),
+    };
+    insert_if_absent(db, &mut summary, model, [conversations::Column::Id])
+        .await
+        .context("insert conversation")?;
+
+    for (index, (role, content, tokens_input, tokens_output)) in MESSAGES.iter().enumerate() {
+        let model = messages::ActiveModel {
+            id: Set(seed_id("messages", &format!("{conversation}/{index}"))),
+            conversation_id: Set(conversation),
+            role: Set((*role).into()),
+            content: Set((*content).into()),
+            tokens_input: Set(*tokens_input),
+            tokens_output: Set(*tokens_output),
+            metadata: Set(None),
+            timestamp: Set(at + chrono::Duration::seconds(i64::try_from(index)?)),
+        };
+        insert_if_absent(db, &mut summary, model, [messages::Column::Id])
+            .await
+            .context("insert messages")?;
+    }
+
+    let artifact = artifacts::ActiveModel {
+        id: Set(seed_id("artifacts", "user1@example.com/useEffect-example")),
+        agent_id: Set(coding_assistant),
+        // artifacts.userId is VARCHAR in the schema, with no foreign key.
+        user_id: Set(user_one.to_string()),
+        conversation_id: Set(Some(conversation)),
+        name: Set("useEffect Example".into()),
+        r#type: Set("code".into()),
+        content: Set(ARTIFACT_CODE.into()),
+        version: Set(1),
+        parent_id: Set(None),
+        metadata: Set(Some(json!({ "language": "typescript" }))),
+        tags: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+    };
+    insert_if_absent(db, &mut summary, artifact, [artifacts::Column::Id])
+        .await
+        .context("insert artifact")?;
+
+    Ok(summary)
+}
+
+async fn user_id<C: ConnectionTrait>(db: &C, email: &str) -> anyhow::Result<Uuid> {
+    users::Entity::find()
+        .filter(users::Column::Email.eq(email))
+        .select_only()
+        .column(users::Column::Id)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?
+        .with_context(|| format!("user {email} missing after insert"))
+}

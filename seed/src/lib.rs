@@ -1,0 +1,110 @@
+//! Idempotent seeder: profiles of data that can be applied any number of times.
+//!
+//! Every row has a deterministic identity (a natural key such as an email or slug, or a
+//! UUIDv5 derived from one), and is inserted with `ON CONFLICT DO NOTHING`, so a second run
+//! finds everything present and changes nothing. Each run is one transaction.
+
+mod dev;
+mod ids;
+mod insert;
+mod prod;
+
+use std::fmt;
+
+use anyhow::{Context, bail};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
+
+pub use crate::ids::seed_id;
+
+/// What to seed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// The seed document's sample data, for development and tests.
+    Dev,
+    /// Only the super admin, with this email.
+    Prod { super_admin_email: String },
+}
+
+impl Profile {
+    /// The prod profile for the super admin named by `SEED_SUPER_ADMIN_EMAIL`.
+    pub fn prod_from_env() -> anyhow::Result<Profile> {
+        match std::env::var(SUPER_ADMIN_EMAIL_VAR) {
+            Ok(email) if !email.trim().is_empty() => Ok(Profile::Prod {
+                super_admin_email: email,
+            }),
+            _ => bail!(
+                "{SUPER_ADMIN_EMAIL_VAR} is not set: set it to the super admin's email for the prod profile"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Profile::Dev => "dev",
+            Profile::Prod { .. } => "prod",
+        })
+    }
+}
+
+/// How many rows a run inserted and how many it found already there.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub inserted: u64,
+    pub present: u64,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} row(s) inserted, {} already present",
+            self.inserted, self.present
+        )
+    }
+}
+
+/// The environment variable the prod profile reads the super admin's email from.
+pub const SUPER_ADMIN_EMAIL_VAR: &str = "SEED_SUPER_ADMIN_EMAIL";
+
+/// Seeds `profile` in one transaction. Fails, changing nothing, on an unmigrated database.
+pub async fn run(db: &DatabaseConnection, profile: &Profile) -> anyhow::Result<Summary> {
+    let tables = match profile {
+        Profile::Dev => dev::TABLES,
+        Profile::Prod { .. } => prod::TABLES,
+    };
+    ensure_migrated(db, tables).await?;
+    let txn = db.begin().await.context("begin seed transaction")?;
+    let summary = match profile {
+        Profile::Dev => dev::seed(&txn).await,
+        Profile::Prod { super_admin_email } => prod::seed(&txn, super_admin_email).await,
+    }
+    .with_context(|| format!("seed {profile} profile"))?;
+    txn.commit().await.context("commit seed transaction")?;
+    Ok(summary)
+}
+
+/// Fails with the command to run when a table the profile needs does not exist.
+async fn ensure_migrated(db: &DatabaseConnection, tables: &[&str]) -> anyhow::Result<()> {
+    for table in tables {
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                "SELECT to_regclass($1) IS NOT NULL AS present",
+                [format!("public.{table}").into()],
+            ))
+            .await
+            .context("check that the database is migrated")?;
+        let present: bool = row
+            .map(|r| r.try_get("", "present"))
+            .transpose()?
+            .unwrap_or(false);
+        if !present {
+            bail!(
+                "the database is not migrated (table `{table}` is missing): run `cargo xtask migrate` first"
+            );
+        }
+    }
+    Ok(())
+}

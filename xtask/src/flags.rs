@@ -1,0 +1,103 @@
+//! Command-line flags of `cargo xtask`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Every command works on `DATABASE_URL` when it is set, otherwise on the embedded dev
+/// database under target/devdb, started on demand.
+#[derive(Parser)]
+#[command(name = "cargo xtask", version, about)]
+pub struct Xtask {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Manage the embedded dev server.
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Apply pending migrations, show their status, or roll them back.
+    Migrate(MigrateArgs),
+    /// Fill the database with a profile's data; running it again changes nothing.
+    Seed(SeedArgs),
+    /// Drop everything the project owns, migrate, and seed the dev profile.
+    Reset(ResetArgs),
+    /// Run the smoke tests against a throwaway PostgreSQL.
+    Smoke(SmokeArgs),
+    /// What CI runs: fmt check, clippy with warnings denied, unit tests, smoke tests.
+    Ci,
+}
+
+#[derive(Subcommand)]
+pub enum DbCommand {
+    /// Start the embedded dev server (creating it first if needed).
+    Start,
+    /// Stop the embedded dev server; its data stays.
+    Stop,
+    /// Say whether the embedded dev server exists and runs, and where.
+    Status,
+    /// Print the connection URL, starting the embedded server if needed.
+    Url,
+}
+
+#[derive(Args)]
+pub struct MigrateArgs {
+    #[command(subcommand)]
+    pub action: Option<MigrateCommand>,
+    /// Apply migrations only through this phase (1 core, 2 support/storage, 3 health/finance,
+    /// 4 RAG/MCP).
+    #[arg(long)]
+    pub phase: Option<u8>,
+}
+
+#[derive(Subcommand)]
+pub enum MigrateCommand {
+    /// List every migration with its phase and whether it is applied.
+    Status,
+    /// Roll back the last migration, the last N, or all of them.
+    Down(DownArgs),
+}
+
+#[derive(Args)]
+pub struct DownArgs {
+    /// How many migrations to roll back.
+    #[arg(long, conflicts_with = "all", default_value_t = 1)]
+    pub steps: u32,
+    /// Roll back every migration (destructive: refused on production and remote hosts).
+    #[arg(long)]
+    pub all: bool,
+    /// Allow `--all` on a non-local host.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Profile {
+    /// The seed document's sample data.
+    Dev,
+    /// Only the super admin, from SEED_SUPER_ADMIN_EMAIL.
+    Prod,
+}
+
+#[derive(Args)]
+pub struct SeedArgs {
+    #[arg(long, value_enum, default_value = "dev")]
+    pub profile: Profile,
+    /// Allow the dev profile on a non-local host.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args)]
+pub struct ResetArgs {
+    /// Allow a non-local host (never production).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args)]
+pub struct SmokeArgs {
+    /// Arguments passed to the test binary, e.g. a test name filter.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub test_args: Vec<String>,
+}

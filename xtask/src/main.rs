@@ -1,0 +1,38 @@
+//! `cargo xtask`: the commands developers and CI run against the platform database.
+
+mod ci;
+mod db;
+mod flags;
+mod guard;
+mod migrate;
+mod reset;
+mod seed;
+mod smoke;
+
+use clap::Parser;
+
+use crate::flags::{Command, Xtask};
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .with_target(false)
+        .without_time()
+        .with_writer(std::io::stderr)
+        .init();
+    let flags = Xtask::parse();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        match flags.command {
+            Command::Db(cmd) => db::run(cmd).await,
+            Command::Migrate(args) => migrate::run(args).await,
+            Command::Seed(args) => seed::run(args).await,
+            Command::Reset(args) => reset::run(args).await,
+            Command::Smoke(args) => smoke::run(args).await,
+            Command::Ci => ci::run().await,
+        }
+    })
+}

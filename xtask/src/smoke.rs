@@ -1,0 +1,88 @@
+//! `cargo xtask smoke`: choose a throwaway PostgreSQL, then run the smoke-tests crate on it.
+
+use anyhow::{Context, bail};
+use devdb::container;
+use devdb::embedded::Throwaway;
+use xshell::{Shell, cmd};
+
+use crate::flags::SmokeArgs;
+
+/// A server the tests may create and drop databases on, kept alive while they run.
+enum SmokeServer {
+    External(String),
+    Embedded(Throwaway),
+    Container(container::ContainerDb),
+}
+
+impl SmokeServer {
+    fn admin_url(&self) -> &str {
+        match self {
+            SmokeServer::External(url) => url,
+            SmokeServer::Embedded(server) => server.admin_url(),
+            SmokeServer::Container(c) => &c.admin_url,
+        }
+    }
+}
+
+pub async fn run(args: SmokeArgs) -> anyhow::Result<()> {
+    let server = choose().await?;
+    let sh = Shell::new()?;
+    sh.change_dir(devdb::workspace_root());
+    let test_args = &args.test_args;
+    let result = cmd!(sh, "cargo test --locked -p smoke-tests -- {test_args...}")
+        .env("SMOKE_SERVER_URL", server.admin_url())
+        .run()
+        .context("smoke tests failed");
+    // Containers and throwaway servers are removed when their handles drop, here.
+    drop(server);
+    result
+}
+
+/// `DATABASE_URL`'s server when set; else a container when Docker answers and has the image
+/// (or `SMOKE_DB=container`); else a throwaway embedded server. One line says which and why.
+async fn choose() -> anyhow::Result<SmokeServer> {
+    if let Ok(url) = std::env::var("DATABASE_URL").map(|u| u.trim().to_string()) {
+        if !url.is_empty() {
+            eprintln!(
+                "smoke: using the server of DATABASE_URL ({}), one database per test",
+                devdb::redact(&url)
+            );
+            return Ok(SmokeServer::External(url));
+        }
+    }
+    let wanted = std::env::var("SMOKE_DB").unwrap_or_default();
+    let image = container::image();
+    let use_container = match wanted.as_str() {
+        "container" => match container::engine() {
+            Ok(_) => true,
+            Err(why) => {
+                bail!("SMOKE_DB=container but {why}: start Docker or set SMOKE_DB=embedded")
+            }
+        },
+        "embedded" => {
+            eprintln!("smoke: using a throwaway embedded PostgreSQL (SMOKE_DB=embedded)");
+            false
+        }
+        "" => match container::engine() {
+            Ok(_) if container::image_present(&image) => true,
+            Ok(_) => {
+                eprintln!(
+                    "smoke: using a throwaway embedded PostgreSQL (Docker answers but has no image {image}; \
+                     pull or build it, or set SMOKE_DB=container to try anyway)"
+                );
+                false
+            }
+            Err(why) => {
+                eprintln!("smoke: using a throwaway embedded PostgreSQL ({why})");
+                false
+            }
+        },
+        other => bail!("SMOKE_DB={other} is not understood: use `container` or `embedded`"),
+    };
+    if use_container {
+        eprintln!("smoke: using a container of {image} (Docker answers)");
+        let db = container::start(&image).await?;
+        return Ok(SmokeServer::Container(db));
+    }
+    Ok(SmokeServer::Embedded(Throwaway::start("smoke")?))
+}
