@@ -11,7 +11,7 @@ use crate::flags::SmokeArgs;
 enum SmokeServer {
     External(String),
     Embedded(Throwaway),
-    Container(container::ContainerDb),
+    Container(Box<container::ContainerDb>),
 }
 
 impl SmokeServer {
@@ -41,14 +41,13 @@ pub async fn run(args: SmokeArgs) -> anyhow::Result<()> {
 /// `DATABASE_URL`'s server when set; else a container when Docker answers and has the image
 /// (or `SMOKE_DB=container`); else a throwaway embedded server. One line says which and why.
 async fn choose() -> anyhow::Result<SmokeServer> {
-    if let Ok(url) = std::env::var("DATABASE_URL").map(|u| u.trim().to_string()) {
-        if !url.is_empty() {
-            eprintln!(
-                "smoke: using the server of DATABASE_URL ({}), one database per test",
-                devdb::redact(&url)
-            );
-            return Ok(SmokeServer::External(url));
-        }
+    let url = std::env::var("DATABASE_URL").unwrap_or_default();
+    if !url.trim().is_empty() {
+        eprintln!(
+            "smoke: using the server of DATABASE_URL ({}), one database per test",
+            devdb::redact(&url)
+        );
+        return Ok(SmokeServer::External(url.trim().to_string()));
     }
     let wanted = std::env::var("SMOKE_DB").unwrap_or_default();
     let image = container::image();
@@ -82,7 +81,7 @@ async fn choose() -> anyhow::Result<SmokeServer> {
     if use_container {
         eprintln!("smoke: using a container of {image} (Docker answers)");
         let db = container::start(&image).await?;
-        return Ok(SmokeServer::Container(db));
+        return Ok(SmokeServer::Container(Box::new(db)));
     }
     Ok(SmokeServer::Embedded(Throwaway::start("smoke")?))
 }

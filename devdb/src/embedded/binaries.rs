@@ -80,7 +80,7 @@ fn well_known_dirs() -> Vec<PathBuf> {
                     .then(|| (digits.parse().unwrap_or(0), e.path().join("bin")))
             })
             .collect();
-        versions.sort_by(|a, b| b.0.cmp(&a.0));
+        versions.sort_by_key(|v| std::cmp::Reverse(v.0));
         dirs.extend(versions.into_iter().map(|(_, p)| p));
     }
     dirs.push(PathBuf::from("/usr/local/pgsql/bin"));

@@ -1,0 +1,65 @@
+//! The smoke suite: every test gets its own database on the server `cargo xtask smoke` chose.
+
+mod entities;
+mod migrate;
+mod phase1;
+mod reset;
+mod seed;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+/// Applies every migration, as `cargo xtask migrate` does.
+pub async fn migrate_all(db: &DatabaseConnection) {
+    migration::up_through_phase(db, None)
+        .await
+        .expect("migrate");
+}
+
+/// The versions recorded as applied, in order.
+pub async fn applied_versions(db: &DatabaseConnection) -> Vec<String> {
+    Migrator::get_applied_migrations(db)
+        .await
+        .expect("read applied")
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect()
+}
+
+/// Every row of every public table, as JSON, ordered: the data a user would see.
+pub async fn all_rows(db: &DatabaseConnection) -> Vec<String> {
+    let tables = query_strings(
+        db,
+        "SELECT quote_ident(relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND c.relkind = 'r' AND relname <> 'seaql_migrations' ORDER BY relname",
+    )
+    .await;
+    let mut rows = Vec::new();
+    for table in tables {
+        let sql = format!(
+            "SELECT '{table} ' || to_jsonb(t)::text FROM {table} t ORDER BY to_jsonb(t)::text"
+        );
+        rows.extend(query_strings(db, &sql).await);
+    }
+    rows
+}
+
+/// The first column of every row of `sql`, as text.
+pub async fn query_strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|err| panic!("{sql}: {err}"))
+        .iter()
+        .map(|row| row.try_get_by_index::<String>(0).expect("text column"))
+        .collect()
+}
+
+/// A single count.
+pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|err| panic!("{sql}: {err}"))
+        .expect("one row");
+    row.try_get_by_index::<i64>(0).expect("count")
+}

@@ -1,0 +1,40 @@
+//! Dropping everything the project owns leaves nothing behind, not even other schemas.
+
+use smoke_tests::{Catalog, TestDb};
+
+use crate::{count, migrate_all};
+use sea_orm::ConnectionTrait;
+
+#[tokio::test]
+async fn drop_all_leaves_nothing_the_project_owns() {
+    let test = TestDb::new("drop_all_leaves_nothing").await;
+    let empty = Catalog::read(&test.db).await;
+    migrate_all(&test.db).await;
+    seed::run(&test.db, &seed::Profile::Dev)
+        .await
+        .expect("seed");
+    // Later phases own the health and finance schemas, with tables, enums and functions.
+    test.db
+        .execute_unprepared(
+            r#"CREATE SCHEMA health; CREATE TYPE health."ConditionStatus" AS ENUM ('ACTIVE');
+               CREATE TABLE health.allergies (id uuid PRIMARY KEY);
+               CREATE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"#,
+        )
+        .await
+        .expect("objects of later phases");
+    migration::owned::drop_all(&test.db)
+        .await
+        .expect("drop all");
+    assert_eq!(Catalog::read(&test.db).await, empty);
+    assert_eq!(
+        count(
+            &test.db,
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'seaql_migrations'"
+        )
+        .await,
+        0
+    );
+    // The database is usable again at once.
+    migrate_all(&test.db).await;
+    assert_eq!(count(&test.db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'seaql_migrations'").await, 15);
+}

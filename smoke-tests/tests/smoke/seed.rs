@@ -1,0 +1,98 @@
+//! The seeder is idempotent, seeds what the profiles promise, and refuses unmigrated databases.
+
+use smoke_tests::{Catalog, TestDb};
+
+use crate::{all_rows, count, migrate_all};
+
+#[tokio::test]
+async fn seeding_three_times_leaves_the_rows_of_one_run() {
+    let test = TestDb::new("seeding_three_times").await;
+    migrate_all(&test.db).await;
+    let first = seed::run(&test.db, &seed::Profile::Dev)
+        .await
+        .expect("seed");
+    assert_eq!(first.present, 0);
+    let rows = all_rows(&test.db).await;
+    for _ in 0..2 {
+        let again = seed::run(&test.db, &seed::Profile::Dev)
+            .await
+            .expect("seed again");
+        assert_eq!((again.inserted, again.present), (0, first.inserted));
+    }
+    assert_eq!(rows, all_rows(&test.db).await);
+}
+
+#[tokio::test]
+async fn dev_profile_holds_the_seed_documents_data() {
+    let test = TestDb::new("dev_profile_data").await;
+    migrate_all(&test.db).await;
+    seed::run(&test.db, &seed::Profile::Dev)
+        .await
+        .expect("seed");
+    let db = &test.db;
+    assert_eq!(count(db, "SELECT count(*) FROM users").await, 4);
+    assert_eq!(count(db, r#"SELECT count(*) FROM users WHERE email = 'cjhirashi@gmail.com' AND role = 'SUPER_ADMIN'"#).await, 1);
+    assert_eq!(count(db, "SELECT count(*) FROM agents").await, 3);
+    assert_eq!(count(db, "SELECT count(*) FROM chat_sessions").await, 1);
+    assert_eq!(count(db, "SELECT count(*) FROM conversations").await, 1);
+    assert_eq!(count(db, "SELECT count(*) FROM messages").await, 2);
+    assert_eq!(count(db, "SELECT count(*) FROM artifacts").await, 1);
+    // The conversation's counters agree with its messages.
+    let mismatched = count(
+        db,
+        r#"SELECT count(*) FROM conversations c WHERE c."messageCount" <> (SELECT count(*) FROM messages m WHERE m."conversationId" = c.id)
+           OR c."tokenCount" <> (SELECT coalesce(sum(coalesce("tokensInput", 0) + coalesce("tokensOutput", 0)), 0) FROM messages m WHERE m."conversationId" = c.id)"#,
+    )
+    .await;
+    assert_eq!(mismatched, 0);
+}
+
+#[tokio::test]
+async fn prod_profile_seeds_only_the_super_admin() {
+    let test = TestDb::new("prod_profile_only_super_admin").await;
+    migrate_all(&test.db).await;
+    let profile = seed::Profile::Prod {
+        super_admin_email: "Root@Example.com".into(),
+    };
+    let summary = seed::run(&test.db, &profile).await.expect("seed prod");
+    assert_eq!(summary.inserted, 1);
+    assert_eq!(all_rows(&test.db).await.len(), 1);
+    let admins = count(
+        &test.db,
+        "SELECT count(*) FROM users WHERE email = 'root@example.com' AND role = 'SUPER_ADMIN'",
+    )
+    .await;
+    assert_eq!(admins, 1);
+    let again = seed::run(&test.db, &profile)
+        .await
+        .expect("seed prod again");
+    assert_eq!((again.inserted, again.present), (0, 1));
+}
+
+#[tokio::test]
+async fn prod_profile_without_an_email_is_refused() {
+    let test = TestDb::new("prod_profile_without_email").await;
+    migrate_all(&test.db).await;
+    let profile = seed::Profile::Prod {
+        super_admin_email: "  ".into(),
+    };
+    let err = format!("{:#}", seed::run(&test.db, &profile).await.unwrap_err());
+    assert!(err.contains("SEED_SUPER_ADMIN_EMAIL is not set"), "{err}");
+    assert!(all_rows(&test.db).await.is_empty());
+}
+
+#[tokio::test]
+async fn seeding_an_unmigrated_database_says_to_run_migrate() {
+    let test = TestDb::new("seeding_unmigrated_database").await;
+    let before = Catalog::read(&test.db).await;
+    let err = seed::run(&test.db, &seed::Profile::Dev)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("run `cargo xtask migrate`"), "{err}");
+    assert_eq!(
+        before,
+        Catalog::read(&test.db).await,
+        "a failed seed changed the database"
+    );
+}
