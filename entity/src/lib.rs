@@ -27,7 +27,13 @@ pub mod monthly_usage;
 pub mod usage_alerts;
 pub mod usage_logs;
 
-// Phase 2 — support, storage, tags (schema `public`): not yet.
-// Phase 3 — health and finance: tables in the `health` / `finance` schemas
-// (`#[sea_orm(schema_name = "health")]`): not yet.
-// Phase 4 — RAG and MCP integrations (schema `public`): not yet.
+// Phase 2 — support, storage, tags (schema `public`).
+// (phase 2 modules)
+
+// Phase 3 — health and finance: one module per database schema, tables inside
+// (`#[sea_orm(schema_name = "health")]`).
+pub mod finance;
+pub mod health;
+
+// Phase 4 — RAG and MCP integrations (schema `public`).
+// (phase 4 modules)

@@ -17,4 +17,12 @@ pub use super::user_agent_permissions::Entity as UserAgentPermissions;
 pub use super::users::Entity as Users;
 pub use super::verification_tokens::Entity as VerificationTokens;
 
+// Phase 2 — support, storage, tags (schema `public`).
+// (phase 2 entities)
+
+// Phase 3 entities are reached through `entity::health` and `entity::finance`.
+
+// Phase 4 — RAG and MCP integrations (schema `public`).
+// (phase 4 entities)
+
 pub use super::sea_orm_active_enums::*;

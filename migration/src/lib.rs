@@ -5,6 +5,9 @@ pub use sea_orm_migration::prelude::*;
 
 pub mod owned;
 mod phase1_core;
+mod phase2_support_storage;
+mod phase3_health_finance;
+mod phase4_rag_mcp;
 mod schema_helpers;
 
 /// One feature area's migrations, applied in order.
@@ -18,11 +21,28 @@ pub struct Phase {
 }
 
 /// Every phase, in the order they are applied; [`Migrator`] runs them all.
-pub const PHASES: &[Phase] = &[Phase {
-    number: 1,
-    name: "core",
-    migrations: phase1_core::migrations,
-}];
+pub const PHASES: &[Phase] = &[
+    Phase {
+        number: 1,
+        name: "core",
+        migrations: phase1_core::migrations,
+    },
+    Phase {
+        number: 2,
+        name: "support_storage",
+        migrations: phase2_support_storage::migrations,
+    },
+    Phase {
+        number: 3,
+        name: "health_finance",
+        migrations: phase3_health_finance::migrations,
+    },
+    Phase {
+        number: 4,
+        name: "rag_mcp",
+        migrations: phase4_rag_mcp::migrations,
+    },
+];
 
 /// Runs the migrations of every phase in [`PHASES`], in order.
 pub struct Migrator;
@@ -102,7 +122,7 @@ mod tests {
     }
 
     #[test]
-    fn phase_one_has_its_five_migrations() {
+    fn phase_one_has_its_six_migrations() {
         assert_eq!(
             migrations_through_phase(1),
             [
@@ -111,6 +131,7 @@ mod tests {
                 "m20261121_000003_create_agent_tables",
                 "m20261121_000004_create_conversation_tables",
                 "m20261121_000005_create_usage_tables",
+                "m20261121_000006_create_triggers",
             ]
         );
         assert!(migrations_through_phase(0).is_empty());

@@ -110,3 +110,33 @@ pub(crate) fn index<T: IntoIden>(name: &str, table: T) -> IndexCreateStatement {
 pub(crate) fn unique_index<T: IntoIden>(name: &str, table: T) -> IndexCreateStatement {
     Index::create().name(name).table(table).unique().take()
 }
+
+/// Adds the `BEFORE UPDATE` trigger that keeps `"updatedAt"` current to each table, named
+/// `<table>_set_updated_at`. `tables` are `(schema, table)` pairs; the function
+/// `public.set_updated_at()` comes from phase 1.
+pub(crate) async fn add_updated_at_triggers(
+    manager: &SchemaManager<'_>,
+    tables: &[(&str, &str)],
+) -> Result<(), DbErr> {
+    for (schema, table) in tables {
+        let sql = format!(
+            r#"CREATE TRIGGER "{table}_set_updated_at" BEFORE UPDATE ON "{schema}"."{table}"
+               FOR EACH ROW EXECUTE FUNCTION public.set_updated_at()"#
+        );
+        manager.get_connection().execute_unprepared(&sql).await?;
+    }
+    Ok(())
+}
+
+/// Drops what [`add_updated_at_triggers`] added.
+pub(crate) async fn drop_updated_at_triggers(
+    manager: &SchemaManager<'_>,
+    tables: &[(&str, &str)],
+) -> Result<(), DbErr> {
+    for (schema, table) in tables {
+        let sql =
+            format!(r#"DROP TRIGGER IF EXISTS "{table}_set_updated_at" ON "{schema}"."{table}""#);
+        manager.get_connection().execute_unprepared(&sql).await?;
+    }
+    Ok(())
+}

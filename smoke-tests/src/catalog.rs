@@ -118,6 +118,18 @@ impl Catalog {
         Catalog { lines }
     }
 
+    /// The same snapshot without triggers and the functions they call, SCHEMA.md's other
+    /// allowed difference from the reference DDL.
+    pub fn without_triggers(&self) -> Catalog {
+        let lines = self
+            .lines
+            .iter()
+            .filter(|l| !l.starts_with("trigger ") && !l.starts_with("function "))
+            .cloned()
+            .collect();
+        Catalog { lines }
+    }
+
     /// A readable diff: lines only in `self`, lines only in `other`. Empty when equal.
     pub fn diff(&self, other: &Catalog, self_name: &str, other_name: &str) -> String {
         let mut out = String::new();

@@ -18,7 +18,7 @@ async fn drop_all_leaves_nothing_the_project_owns() {
         .execute_unprepared(
             r#"CREATE SCHEMA health; CREATE TYPE health."ConditionStatus" AS ENUM ('ACTIVE');
                CREATE TABLE health.allergies (id uuid PRIMARY KEY);
-               CREATE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"#,
+               CREATE FUNCTION sync_storage_quota_usage() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"#,
         )
         .await
         .expect("objects of later phases");

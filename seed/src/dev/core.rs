@@ -1,8 +1,7 @@
-//! The `dev` profile: the seed document's sample data (users, agents, a conversation, an
-//! artifact), with fixed ids and timestamps so that every run writes the same rows.
+//! Phase 1 of the `dev` profile: the seed document's users, agents, a conversation and an
+//! artifact.
 
 use anyhow::Context;
-use chrono::{NaiveDate, NaiveDateTime};
 use entity::sea_orm_active_enums::{SubscriptionTier, UserRole};
 use entity::{agents, artifacts, chat_sessions, conversations, messages, users};
 use sea_orm::{
@@ -11,9 +10,10 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
+use super::seeded_at;
 use crate::{Summary, insert::insert_if_absent, seed_id};
 
-/// The tables this profile writes, checked before anything is written.
+/// The tables this part writes, checked before anything is written.
 pub const TABLES: &[&str] = &[
     "users",
     "agents",
@@ -23,11 +23,22 @@ pub const TABLES: &[&str] = &[
     "artifacts",
 ];
 
-/// Every seed row carries this time, so that runs on different days write identical rows.
-fn seeded_at() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2025, 10, 22)
-        .and_then(|d| d.and_hms_opt(12, 0, 0))
-        .expect("valid date")
+/// The ids of the core rows that later phases' sample data belongs to.
+#[derive(Clone, Copy, Debug)]
+#[allow(
+    dead_code,
+    reason = "the phase 2-4 parts of the dev profile read these"
+)]
+pub struct Core {
+    pub super_admin: Uuid,
+    pub admin: Uuid,
+    pub user_one: Uuid,
+    pub user_two: Uuid,
+    pub coding_assistant: Uuid,
+    pub health_advisor: Uuid,
+    pub finance_planner: Uuid,
+    pub conversation: Uuid,
+    pub artifact: Uuid,
 }
 
 struct SeedUser {
@@ -132,8 +143,7 @@ export function Example() {
   return <button onClick={() => setCount(count + 1)}>Increment</button>;
 }"#;
 
-pub async fn seed<C: ConnectionTrait>(db: &C) -> anyhow::Result<Summary> {
-    let mut summary = Summary::default();
+pub async fn seed<C: ConnectionTrait>(db: &C, summary: &mut Summary) -> anyhow::Result<Core> {
     let at = seeded_at();
 
     for user in USERS {
@@ -151,13 +161,15 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> anyhow::Result<Summary> {
             updated_at: Set(at),
             ..Default::default()
         };
-        insert_if_absent(db, &mut summary, model, [users::Column::Email])
+        insert_if_absent(db, summary, model, [users::Column::Email])
             .await
             .context("insert users")?;
     }
     // Rows that were already there keep their ids, so children look their parents up.
     let super_admin = user_id(db, USERS[0].email).await?;
-    let user_one = user_id(db, "user1@example.com").await?;
+    let admin = user_id(db, USERS[1].email).await?;
+    let user_one = user_id(db, USERS[2].email).await?;
+    let user_two = user_id(db, USERS[3].email).await?;
 
     for agent in AGENTS {
         let model = agents::ActiveModel {
@@ -177,18 +189,13 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> anyhow::Result<Summary> {
             updated_at: Set(at),
             ..Default::default()
         };
-        insert_if_absent(db, &mut summary, model, [agents::Column::Slug])
+        insert_if_absent(db, summary, model, [agents::Column::Slug])
             .await
             .context("insert agents")?;
     }
-    let coding_assistant = agents::Entity::find()
-        .filter(agents::Column::Slug.eq("coding-assistant"))
-        .select_only()
-        .column(agents::Column::Id)
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await?
-        .context("coding-assistant agent missing after insert")?;
+    let coding_assistant = agent_id(db, "coding-assistant").await?;
+    let health_advisor = agent_id(db, "health-advisor").await?;
+    let finance_planner = agent_id(db, "finance-planner").await?;
 
     let chat_session = seed_id("chat_sessions", "user1@example.com/react-hooks");
     let session = chat_sessions::ActiveModel {
@@ -198,16 +205,12 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> anyhow::Result<Summary> {
         last_activity: Set(at),
         metadata: Set(Some(json!({ "source": "seed" }))),
     };
-    insert_if_absent(db, &mut summary, session, [chat_sessions::Column::Id])
+    insert_if_absent(db, summary, session, [chat_sessions::Column::Id])
         .await
         .context("insert chat session")?;
 
-    // The document writes tokenCount 150 for messages that carry 58 tokens; the counters
-    // here are the exact totals of the messages below, as the counter trigger will keep them.
-    let token_total: i32 = MESSAGES
-        .iter()
-        .map(|m| m.2.unwrap_or(0) + m.3.unwrap_or(0))
-        .sum();
+    // The document writes messageCount 2 and tokenCount 150 for messages that carry 58
+    // tokens; here the counters start at zero and the messages trigger keeps them exact.
     let conversation = seed_id("conversations", "user1@example.com/react-hooks");
     let model = conversations::ActiveModel {
         id: Set(conversation),
@@ -215,12 +218,12 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> anyhow::Result<Summary> {
         agent_id: Set(coding_assistant),
         title: Set("Help with React hooks".into()),
         summary: Set(None),
-        message_count: Set(i32::try_from(MESSAGES.len())?),
-        token_count: Set(token_total),
+        message_count: Set(0),
+        token_count: Set(0),
         created_at: Set(at),
         updated_at: Set(at),
     };
-    insert_if_absent(db, &mut summary, model, [conversations::Column::Id])
+    insert_if_absent(db, summary, model, [conversations::Column::Id])
         .await
         .context("insert conversation")?;
 
@@ -235,13 +238,14 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> anyhow::Result<Summary> {
             metadata: Set(None),
             timestamp: Set(at + chrono::Duration::seconds(i64::try_from(index)?)),
         };
-        insert_if_absent(db, &mut summary, model, [messages::Column::Id])
+        insert_if_absent(db, summary, model, [messages::Column::Id])
             .await
             .context("insert messages")?;
     }
 
-    let artifact = artifacts::ActiveModel {
-        id: Set(seed_id("artifacts", "user1@example.com/useEffect-example")),
+    let artifact = seed_id("artifacts", "user1@example.com/useEffect-example");
+    let model = artifacts::ActiveModel {
+        id: Set(artifact),
         agent_id: Set(coding_assistant),
         // artifacts.userId is VARCHAR in the schema, with no foreign key.
         user_id: Set(user_one.to_string()),
@@ -256,11 +260,21 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> anyhow::Result<Summary> {
         created_at: Set(at),
         updated_at: Set(at),
     };
-    insert_if_absent(db, &mut summary, artifact, [artifacts::Column::Id])
+    insert_if_absent(db, summary, model, [artifacts::Column::Id])
         .await
         .context("insert artifact")?;
 
-    Ok(summary)
+    Ok(Core {
+        super_admin,
+        admin,
+        user_one,
+        user_two,
+        coding_assistant,
+        health_advisor,
+        finance_planner,
+        conversation,
+        artifact,
+    })
 }
 
 async fn user_id<C: ConnectionTrait>(db: &C, email: &str) -> anyhow::Result<Uuid> {
@@ -272,4 +286,15 @@ async fn user_id<C: ConnectionTrait>(db: &C, email: &str) -> anyhow::Result<Uuid
         .one(db)
         .await?
         .with_context(|| format!("user {email} missing after insert"))
+}
+
+async fn agent_id<C: ConnectionTrait>(db: &C, slug: &str) -> anyhow::Result<Uuid> {
+    agents::Entity::find()
+        .filter(agents::Column::Slug.eq(slug))
+        .select_only()
+        .column(agents::Column::Id)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?
+        .with_context(|| format!("agent {slug} missing after insert"))
 }

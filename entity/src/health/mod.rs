@@ -1,0 +1,1 @@
+//! Phase 3: tables of the `health` schema (row-level security by "userId").
