@@ -57,6 +57,7 @@ pub struct Model {
     pub artifacts: HasMany<super::artifacts::Entity>,
     #[sea_orm(has_many)]
     pub usage_logs: HasMany<super::usage_logs::Entity>,
+    // (phase 4 relations)
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -52,6 +52,7 @@ pub struct Model {
     /// Artifacts derived from this one.
     #[sea_orm(self_ref, relation_enum = "Children", relation_reverse = "Parent")]
     pub children: HasMany<Entity>,
+    // (phase 2 relations)
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -38,6 +38,7 @@ pub struct Model {
     pub agent: BelongsTo<super::agents::Entity>,
     #[sea_orm(has_many)]
     pub messages: HasMany<super::messages::Entity>,
+    // (phase 2 relations)
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -78,6 +78,9 @@ pub struct Model {
     /// Audit entries where this user acted as admin (`audit_logs.adminId`).
     #[sea_orm(has_many)]
     pub audit_logs: HasMany<super::audit_logs::Entity>,
+    // (phase 2 relations)
+    // (phase 3 relations)
+    // (phase 4 relations)
 }
 
 impl ActiveModelBehavior for ActiveModel {}

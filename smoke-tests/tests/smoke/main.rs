@@ -5,6 +5,7 @@ mod migrate;
 mod phase1;
 mod reset;
 mod seed;
+// (phase test modules)
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -26,12 +27,13 @@ pub async fn applied_versions(db: &DatabaseConnection) -> Vec<String> {
         .collect()
 }
 
-/// Every row of every public table, as JSON, ordered: the data a user would see.
+/// Every row of every table the project owns, as JSON, ordered: the data a user would see.
 pub async fn all_rows(db: &DatabaseConnection) -> Vec<String> {
     let tables = query_strings(
         db,
-        "SELECT quote_ident(relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = 'public' AND c.relkind = 'r' AND relname <> 'seaql_migrations' ORDER BY relname",
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname IN ('public', 'health', 'finance') AND c.relkind = 'r' AND relname <> 'seaql_migrations'
+         ORDER BY 1",
     )
     .await;
     let mut rows = Vec::new();
