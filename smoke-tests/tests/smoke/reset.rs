@@ -10,6 +10,7 @@ async fn drop_all_leaves_nothing_the_project_owns() {
     let test = TestDb::new("drop_all_leaves_nothing").await;
     let empty = Catalog::read(&test.db).await;
     migrate_all(&test.db).await;
+    let migrated = Catalog::read(&test.db).await;
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");
