@@ -37,7 +37,12 @@ fn explain(url: &str, cause: &str) -> String {
     let lower = cause.to_lowercase();
     if lower.contains("password authentication failed") || lower.contains("no password") {
         format!("wrong user or password for {shown}: fix the credentials in DATABASE_URL")
-    } else if lower.contains("does not exist") && lower.contains("database") {
+    } else if lower.contains("does not exist") && lower.contains("role \"") {
+        let user = crate::url::parse(url)
+            .map(|u| u.username().to_string())
+            .unwrap_or_default();
+        format!("user `{user}` does not exist on {shown}: fix the user in DATABASE_URL")
+    } else if lower.contains("does not exist") && lower.contains("database \"") {
         format!(
             "database `{db}` does not exist on {shown}: create it (createdb {db}) or fix DATABASE_URL"
         )
@@ -118,6 +123,11 @@ mod tests {
             "error returned from database: database \"agents\" does not exist",
         );
         assert!(missing.contains("createdb agents"), "{missing}");
+        let role = explain(
+            url,
+            "error returned from database: role \"app\" does not exist",
+        );
+        assert!(role.starts_with("user `app` does not exist"), "{role}");
         let down = explain(url, "Connection refused (os error 111)");
         assert!(down.contains("start the server"), "{down}");
         for line in [wrong, missing, down] {

@@ -21,8 +21,19 @@ struct Args {
     database_url: String,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Errors end the process with one line and exit code 1, never a backtrace.
+fn main() -> std::process::ExitCode {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter("warn")
         .with_writer(std::io::stderr)

@@ -13,7 +13,19 @@ use clap::Parser;
 
 use crate::flags::{Command, Xtask};
 
-fn main() -> anyhow::Result<()> {
+/// Errors end the process with one line (the context chain, outermost first) and exit code
+/// 1, never a backtrace, whatever RUST_BACKTRACE says.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
