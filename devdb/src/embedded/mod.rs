@@ -90,12 +90,24 @@ impl Server {
             return Ok(self.admin_url(port));
         }
         let sh = Shell::new()?;
-        let bin = match std::fs::read_to_string(self.dir.join("bindir")) {
-            Ok(dir) if Path::new(dir.trim()).join("postgres").is_file() => PgBin {
-                dir: dir.trim().into(),
-            },
+        let recorded = std::fs::read_to_string(self.dir.join("bindir"))
+            .ok()
+            .map(|d| PathBuf::from(d.trim()));
+        let bin = match recorded {
+            Some(dir)
+                if dir.join("postgres").is_file()
+                    && !install::is_stale_bundle(&dir, &self.base) =>
+            {
+                PgBin { dir }
+            }
             _ => binaries::find(&sh, &self.base)?,
         };
+        // The cluster stops with the binaries it started with.
+        std::fs::write(
+            self.dir.join("bindir"),
+            bin.dir.to_string_lossy().as_bytes(),
+        )
+        .ok();
         if self.status() == Status::NotCreated {
             self.init(&sh, &bin)?;
         }
