@@ -57,7 +57,9 @@ pub struct Model {
     pub artifacts: HasMany<super::artifacts::Entity>,
     #[sea_orm(has_many)]
     pub usage_logs: HasMany<super::usage_logs::Entity>,
-    // (phase 4 relations)
+    /// RAG documents that feed this agent (`rag_documents.agentId`).
+    #[sea_orm(has_many)]
+    pub rag_documents: HasMany<super::rag_documents::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

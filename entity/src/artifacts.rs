@@ -52,7 +52,9 @@ pub struct Model {
     /// Artifacts derived from this one.
     #[sea_orm(self_ref, relation_enum = "Children", relation_reverse = "Parent")]
     pub children: HasMany<Entity>,
-    // (phase 2 relations)
+    /// Tag links (`artifact_tags.artifactId`); named apart from the JSON column `tags`.
+    #[sea_orm(has_many)]
+    pub artifact_tags: HasMany<super::artifact_tags::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -38,7 +38,9 @@ pub struct Model {
     pub agent: BelongsTo<super::agents::Entity>,
     #[sea_orm(has_many)]
     pub messages: HasMany<super::messages::Entity>,
-    // (phase 2 relations)
+    /// Tag links (`conversation_tags.conversationId`).
+    #[sea_orm(has_many)]
+    pub conversation_tags: HasMany<super::conversation_tags::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -28,7 +28,20 @@ pub mod usage_alerts;
 pub mod usage_logs;
 
 // Phase 2 — support, storage, tags (schema `public`).
-// (phase 2 modules)
+// Support.
+pub mod support_messages;
+pub mod support_tickets;
+// Storage.
+pub mod file_access_logs;
+pub mod file_shares;
+pub mod storage_files;
+pub mod storage_folders;
+pub mod storage_quotas;
+// Tags.
+pub mod artifact_tags;
+pub mod conversation_tags;
+pub mod storage_file_tags;
+pub mod tags;
 
 // Phase 3 — health and finance: one module per database schema, tables inside
 // (`#[sea_orm(schema_name = "health")]`).
@@ -36,4 +49,8 @@ pub mod finance;
 pub mod health;
 
 // Phase 4 — RAG and MCP integrations (schema `public`).
-// (phase 4 modules)
+pub mod mcp_integrations;
+pub mod mcp_sync_logs;
+pub mod rag_chunks;
+pub mod rag_documents;
+pub mod rag_settings;

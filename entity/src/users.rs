@@ -78,9 +78,98 @@ pub struct Model {
     /// Audit entries where this user acted as admin (`audit_logs.adminId`).
     #[sea_orm(has_many)]
     pub audit_logs: HasMany<super::audit_logs::Entity>,
-    // (phase 2 relations)
-    // (phase 3 relations)
-    // (phase 4 relations)
+    /// Support tickets this user opened (`support_tickets.userId`).
+    #[sea_orm(
+        has_many,
+        relation_enum = "SupportTicketsOpened",
+        via_rel = "Requester"
+    )]
+    pub support_tickets_opened: HasMany<super::support_tickets::Entity>,
+    /// Support tickets assigned to this user (`support_tickets.assignedTo`).
+    #[sea_orm(
+        has_many,
+        relation_enum = "SupportTicketsAssigned",
+        via_rel = "Assignee"
+    )]
+    pub support_tickets_assigned: HasMany<super::support_tickets::Entity>,
+    /// Support messages this user wrote (`support_messages.authorId`).
+    #[sea_orm(has_many)]
+    pub support_messages: HasMany<super::support_messages::Entity>,
+    /// Storage folders (`storage_folders.userId`).
+    #[sea_orm(has_many)]
+    pub storage_folders: HasMany<super::storage_folders::Entity>,
+    /// Stored files (`storage_files.userId`).
+    #[sea_orm(has_many)]
+    pub storage_files: HasMany<super::storage_files::Entity>,
+    /// The storage quota, at most one (`storage_quotas.userId` is unique).
+    #[sea_orm(has_one)]
+    pub storage_quota: HasOne<super::storage_quotas::Entity>,
+    /// File accesses by this user (`file_access_logs.userId`).
+    #[sea_orm(has_many)]
+    pub file_access_logs: HasMany<super::file_access_logs::Entity>,
+    /// Shares this user created (`file_shares.sharedBy`).
+    #[sea_orm(has_many, relation_enum = "FileSharesSent", via_rel = "Sharer")]
+    pub file_shares_sent: HasMany<super::file_shares::Entity>,
+    /// Files shared with this user (`file_shares.sharedWith`).
+    #[sea_orm(has_many, relation_enum = "FileSharesReceived", via_rel = "Recipient")]
+    pub file_shares_received: HasMany<super::file_shares::Entity>,
+    /// Tags (`tags.userId`).
+    #[sea_orm(has_many)]
+    pub tags: HasMany<super::tags::Entity>,
+    /// Health profile, at most one (`health.health_profiles.userId`).
+    #[sea_orm(has_many)]
+    pub health_profiles: HasMany<super::health::health_profiles::Entity>,
+    /// Medical conditions (`health.medical_conditions.userId`).
+    #[sea_orm(has_many)]
+    pub medical_conditions: HasMany<super::health::medical_conditions::Entity>,
+    /// Medications (`health.medications.userId`).
+    #[sea_orm(has_many)]
+    pub medications: HasMany<super::health::medications::Entity>,
+    /// Medication doses (`health.medication_logs.userId`).
+    #[sea_orm(has_many)]
+    pub medication_logs: HasMany<super::health::medication_logs::Entity>,
+    /// Allergies (`health.allergies.userId`).
+    #[sea_orm(has_many)]
+    pub allergies: HasMany<super::health::allergies::Entity>,
+    /// Medical appointments (`health.medical_appointments.userId`).
+    #[sea_orm(has_many)]
+    pub medical_appointments: HasMany<super::health::medical_appointments::Entity>,
+    /// Health measurements (`health.health_measurements.userId`).
+    #[sea_orm(has_many)]
+    pub health_measurements: HasMany<super::health::health_measurements::Entity>,
+    /// Financial profile, at most one (`finance.financial_profiles.userId`).
+    #[sea_orm(has_many)]
+    pub financial_profiles: HasMany<super::finance::financial_profiles::Entity>,
+    /// Financial accounts (`finance.financial_accounts.userId`).
+    #[sea_orm(has_many)]
+    pub financial_accounts: HasMany<super::finance::financial_accounts::Entity>,
+    /// Recurring payments (`finance.recurring_payments.userId`).
+    #[sea_orm(has_many)]
+    pub recurring_payments: HasMany<super::finance::recurring_payments::Entity>,
+    /// Transactions (`finance.transactions.userId`).
+    #[sea_orm(has_many)]
+    pub transactions: HasMany<super::finance::transactions::Entity>,
+    /// Budgets (`finance.budgets.userId`).
+    #[sea_orm(has_many)]
+    pub budgets: HasMany<super::finance::budgets::Entity>,
+    /// Debts (`finance.debts.userId`).
+    #[sea_orm(has_many)]
+    pub debts: HasMany<super::finance::debts::Entity>,
+    /// Debt payments (`finance.debt_payments.userId`).
+    #[sea_orm(has_many)]
+    pub debt_payments: HasMany<super::finance::debt_payments::Entity>,
+    /// Investments (`finance.investments.userId`).
+    #[sea_orm(has_many)]
+    pub investments: HasMany<super::finance::investments::Entity>,
+    /// RAG documents the user owns (`rag_documents.userId`).
+    #[sea_orm(has_many)]
+    pub rag_documents: HasMany<super::rag_documents::Entity>,
+    /// RAG settings (`rag_settings.userId`, one row per user).
+    #[sea_orm(has_one)]
+    pub rag_settings: HasOne<super::rag_settings::Entity>,
+    /// Connected outside services (`mcp_integrations.userId`).
+    #[sea_orm(has_many)]
+    pub mcp_integrations: HasMany<super::mcp_integrations::Entity>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -52,6 +52,18 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         PHASES.iter().flat_map(|p| (p.migrations)()).collect()
     }
+
+    /// SeaORM's `fresh` drops only the tables of the current schema; ours drops everything
+    /// the project owns (the `health` and `finance` schemas too), then applies every
+    /// migration. The CLI's `fresh` comes here.
+    async fn fresh<'c, C>(db: C) -> Result<(), DbErr>
+    where
+        C: IntoSchemaManagerConnection<'c>,
+    {
+        let db = db.into_database_executor();
+        owned::drop_all(&db).await?;
+        Self::up(db, None).await
+    }
 }
 
 /// Names of the migrations of phases 1..=n, in order.

@@ -4,27 +4,31 @@
 //! `health` and `finance` schemas, enum types and trigger functions, which a reset must clear
 //! too. Extensions stay: they may be shared, and creating them can need a superuser.
 
-use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbErr};
 
 /// Schemas created by the migrations, besides `public`.
 pub const OWNED_SCHEMAS: &[&str] = &["health", "finance"];
 
 /// Drops the owned schemas and every table, type and function in `public` that no extension
-/// owns, in one transaction: a failure leaves the database as it was.
-pub async fn drop_all(db: &DatabaseConnection) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
-    for schema in OWNED_SCHEMAS {
-        txn.execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-            .await?;
-    }
-    txn.execute_unprepared(DROP_PUBLIC_OBJECTS).await?;
-    txn.commit().await
+/// owns. It is one statement, so it is atomic: a failure leaves the database as it was.
+pub async fn drop_all<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    let schemas = OWNED_SCHEMAS
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    db.execute_unprepared(&DROP_ALL.replace("{schemas}", &schemas))
+        .await?;
+    Ok(())
 }
 
-const DROP_PUBLIC_OBJECTS: &str = r#"
+const DROP_ALL: &str = r#"
 DO $$
 DECLARE r record;
 BEGIN
+  FOR r IN SELECT nspname FROM pg_namespace WHERE nspname IN ({schemas}) LOOP
+    EXECUTE format('DROP SCHEMA %I CASCADE', r.nspname);
+  END LOOP;
   FOR r IN
     SELECT c.relname FROM pg_class c
     JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -140,3 +140,61 @@ pub(crate) async fn drop_updated_at_triggers(
     }
     Ok(())
 }
+
+// ---------------------------------------------------------------------------
+// Phase 3: tables, keys and enum types inside a schema other than `public`.
+// ---------------------------------------------------------------------------
+
+/// `<schema>."<EnumType>" NOT NULL`, a column of an enum type that lives in `schema`.
+///
+/// Like [`pg_enum`], but qualified, so the column resolves to the schema's type whatever
+/// the `search_path` of the migrating connection is.
+pub(crate) fn pg_enum_in<T: IntoIden, E: Iden>(col: T, schema: &str, enum_type: &E) -> ColumnDef {
+    ColumnDef::new_with_type(
+        col,
+        ColumnType::custom(format!("\"{schema}\".\"{}\"", name_of(enum_type))),
+    )
+    .not_null()
+    .take()
+}
+
+/// Like [`fk`], for a table inside `schema`: named `<table>_<col>_fkey`, `ON DELETE CASCADE
+/// ON UPDATE CASCADE`. `ref_table` may be schema-qualified, `(Alias::new("public"), Users::Table)`.
+pub(crate) fn fk_in<T, C, R, RC>(
+    schema: &str,
+    table: T,
+    col: C,
+    ref_table: R,
+    ref_col: RC,
+) -> ForeignKeyCreateStatement
+where
+    T: Iden + IntoIden,
+    C: Iden + IntoIden,
+    R: IntoTableRef,
+    RC: IntoIden,
+{
+    ForeignKey::create()
+        .name(format!("{}_{}_fkey", name_of(&table), name_of(&col)))
+        .from((Alias::new(schema), table), col)
+        .to(ref_table, ref_col)
+        .on_delete(ForeignKeyAction::Cascade)
+        .on_update(ForeignKeyAction::Cascade)
+        .take()
+}
+
+/// Like [`index`], for a table inside `schema`.
+pub(crate) fn index_in<T: IntoIden>(name: &str, schema: &str, table: T) -> IndexCreateStatement {
+    Index::create()
+        .name(name)
+        .table((Alias::new(schema), table))
+        .take()
+}
+
+/// Like [`unique_index`], for a table inside `schema`.
+pub(crate) fn unique_index_in<T: IntoIden>(
+    name: &str,
+    schema: &str,
+    table: T,
+) -> IndexCreateStatement {
+    index_in(name, schema, table).unique().take()
+}

@@ -250,6 +250,7 @@ pub struct Throwaway {
 
 impl Throwaway {
     pub fn start(label: &str) -> anyhow::Result<Throwaway> {
+        reap_orphans();
         let server = Server::throwaway(label);
         let admin_url = server.ensure_running()?;
         Ok(Throwaway { server, admin_url })
@@ -267,6 +268,33 @@ impl Drop for Throwaway {
                 "devdb: could not remove throwaway server {}: {err:#}",
                 self.server.dir().display()
             );
+        }
+    }
+}
+
+/// Stops and deletes throwaway clusters whose run was killed before its guard could: their
+/// directory names end in the pid of an xtask process that no longer exists.
+fn reap_orphans() {
+    let Ok(entries) = std::fs::read_dir(base_dir().join("tmp")) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let owner = name
+            .rsplit_once('-')
+            .and_then(|(_, pid)| pid.parse::<u32>().ok());
+        if owner.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
+            let orphan = Server {
+                base: base_dir(),
+                dir: entry.path(),
+                throwaway: true,
+            };
+            if let Err(err) = orphan.stop() {
+                eprintln!(
+                    "devdb: could not remove orphaned server {}: {err:#}",
+                    entry.path().display()
+                );
+            }
         }
     }
 }

@@ -25,18 +25,12 @@ pub const TABLES: &[&str] = &[
 
 /// The ids of the core rows that later phases' sample data belongs to.
 #[derive(Clone, Copy, Debug)]
-#[allow(
-    dead_code,
-    reason = "the phase 2-4 parts of the dev profile read these"
-)]
 pub struct Core {
     pub super_admin: Uuid,
     pub admin: Uuid,
     pub user_one: Uuid,
     pub user_two: Uuid,
     pub coding_assistant: Uuid,
-    pub health_advisor: Uuid,
-    pub finance_planner: Uuid,
     pub conversation: Uuid,
     pub artifact: Uuid,
 }
@@ -194,8 +188,6 @@ pub async fn seed<C: ConnectionTrait>(db: &C, summary: &mut Summary) -> anyhow::
             .context("insert agents")?;
     }
     let coding_assistant = agent_id(db, "coding-assistant").await?;
-    let health_advisor = agent_id(db, "health-advisor").await?;
-    let finance_planner = agent_id(db, "finance-planner").await?;
 
     let chat_session = seed_id("chat_sessions", "user1@example.com/react-hooks");
     let session = chat_sessions::ActiveModel {
@@ -270,8 +262,6 @@ pub async fn seed<C: ConnectionTrait>(db: &C, summary: &mut Summary) -> anyhow::
         user_one,
         user_two,
         coding_assistant,
-        health_advisor,
-        finance_planner,
         conversation,
         artifact,
     })

@@ -5,7 +5,9 @@
 //! phase 2 gets phases 1 and 2.
 
 mod core;
-// (phase modules)
+mod health_finance;
+mod rag_mcp;
+mod support_storage;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use sea_orm::ConnectionTrait;
@@ -24,7 +26,15 @@ pub(crate) fn seeded_at() -> NaiveDateTime {
 pub async fn seed<C: ConnectionTrait>(db: &C) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     let core = core::seed(db, &mut summary).await?;
-    // (phase parts)
-    let _ = core;
+    // In phase order: RAG documents point at storage files.
+    if crate::tables_exist(db, support_storage::TABLES).await? {
+        support_storage::seed(db, &core, &mut summary).await?;
+    }
+    if crate::tables_exist(db, health_finance::TABLES).await? {
+        health_finance::seed(db, &core, &mut summary).await?;
+    }
+    if crate::tables_exist(db, rag_mcp::TABLES).await? {
+        rag_mcp::seed(db, &core, &mut summary).await?;
+    }
     Ok(summary)
 }

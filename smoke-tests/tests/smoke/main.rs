@@ -3,9 +3,11 @@
 mod entities;
 mod migrate;
 mod phase1;
+mod phase2;
+mod phase3;
+mod phase4;
 mod reset;
 mod seed;
-// (phase test modules)
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};

@@ -17,9 +17,9 @@ async fn drop_all_leaves_nothing_the_project_owns() {
     // Later phases own the health and finance schemas, with tables, enums and functions.
     test.db
         .execute_unprepared(
-            r#"CREATE SCHEMA health; CREATE TYPE health."ConditionStatus" AS ENUM ('ACTIVE');
-               CREATE TABLE health.allergies (id uuid PRIMARY KEY);
-               CREATE FUNCTION sync_storage_quota_usage() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"#,
+            r#"CREATE SCHEMA IF NOT EXISTS health; CREATE TYPE health."StrayStatus" AS ENUM ('ACTIVE');
+               CREATE TABLE health.stray (id uuid PRIMARY KEY);
+               CREATE FUNCTION stray_function() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"#,
         )
         .await
         .expect("objects of later phases");
@@ -41,6 +41,28 @@ async fn drop_all_leaves_nothing_the_project_owns() {
         &Catalog::read(&test.db).await,
         &migrated,
         "after reset",
+        "first migrate",
+    );
+}
+
+#[tokio::test]
+async fn the_cli_fresh_clears_every_owned_schema_before_migrating() {
+    use migration::{Migrator, MigratorTrait};
+    let test = TestDb::new("cli_fresh_clears_owned_schemas").await;
+    migrate_all(&test.db).await;
+    let migrated = Catalog::read(&test.db).await;
+    // Something a deploy left in an owned schema that no migration knows about.
+    test.db
+        .execute_unprepared(
+            "CREATE SCHEMA IF NOT EXISTS finance; CREATE TABLE finance.stray (id int)",
+        )
+        .await
+        .expect("stray table");
+    Migrator::fresh(&test.db).await.expect("fresh");
+    assert_same(
+        &Catalog::read(&test.db).await,
+        &migrated,
+        "after fresh",
         "first migrate",
     );
 }

@@ -1,0 +1,81 @@
+//! Phase 2: the eight enum types of the support, storage and sharing tables.
+
+use sea_orm_migration::prelude::extension::postgres::Type;
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for (name, labels) in ENUMS {
+            manager
+                .create_type(
+                    Type::create()
+                        .as_enum(*name)
+                        .values(labels.iter().copied())
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for (name, _) in ENUMS.iter().rev() {
+            manager
+                .drop_type(Type::drop().name(*name).if_exists().to_owned())
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The seed's Phase-2 enum types, with their labels in declaration order (the order is part
+/// of the type: it defines how values compare).
+const ENUMS: &[(&str, &[&str])] = &[
+    (
+        "TicketCategory",
+        &[
+            "BUG",
+            "FEATURE",
+            "QUESTION",
+            "ACCOUNT",
+            "BILLING",
+            "PERFORMANCE",
+            "OTHER",
+        ],
+    ),
+    ("TicketPriority", &["LOW", "MEDIUM", "HIGH", "URGENT"]),
+    (
+        "TicketStatus",
+        &[
+            "OPEN",
+            "IN_PROGRESS",
+            "WAITING_USER",
+            "RESOLVED",
+            "CLOSED",
+            "CANCELLED",
+        ],
+    ),
+    (
+        "StorageProvider",
+        &["VERCEL_BLOB", "LOCAL", "AWS_S3", "CLOUDFLARE_R2"],
+    ),
+    (
+        "FileAccessLevel",
+        &["PRIVATE", "INTERNAL", "PUBLIC", "SHARED"],
+    ),
+    (
+        "FileUsageContext",
+        &[
+            "THEME", "AVATAR", "TICKET", "ARTIFACT", "HEALTH", "FINANCE", "BACKUP", "TEMP", "OTHER",
+        ],
+    ),
+    (
+        "FileAction",
+        &["UPLOAD", "DOWNLOAD", "VIEW", "DELETE", "SHARE", "UPDATE"],
+    ),
+    ("ShareType", &["LINK", "EMAIL", "USER"]),
+];

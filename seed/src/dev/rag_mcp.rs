@@ -1,0 +1,218 @@
+//! Phase 4 of the `dev` profile: RAG settings and an indexed document with embedded chunks for
+//! user one, and a GitHub MCP integration with encrypted tokens and one sync run.
+
+use anyhow::Context;
+use chrono::Duration;
+use entity::sea_orm_active_enums::{
+    DocumentStatus, IntegrationProvider, IntegrationStatus, SyncStatus,
+};
+use entity::{mcp_integrations, mcp_sync_logs, rag_chunks, rag_documents, rag_settings};
+use rust_decimal::Decimal;
+use sea_orm::prelude::PgVector;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::core::Core;
+use super::seeded_at;
+use crate::embedding::{embed, sha256_hex};
+use crate::tokens::{TOKEN_ENCRYPTION_KEY_VAR, TokenCipher};
+use crate::{Summary, insert::insert_if_absent, seed_id};
+
+/// The tables this part writes; it runs only when all of them exist.
+pub const TABLES: &[&str] = &[
+    "rag_settings",
+    "rag_documents",
+    "rag_chunks",
+    "mcp_integrations",
+    "mcp_sync_logs",
+];
+
+/// The sample document, one chunk per entry; the document's text is the chunks joined by
+/// blank lines.
+const CHUNKS: &[&str] = &[
+    "useState returns the current state and a setter; calling the setter schedules a re-render with the new value.",
+    "useEffect runs after the render is committed; its cleanup runs before the next effect and when the component unmounts.",
+    "The dependency array of useEffect lists every value from the component scope that the effect reads; an empty array runs it once.",
+    "useMemo and useCallback cache a value or a function between renders until one of their dependencies changes.",
+];
+
+/// Made-up GitHub tokens in GitHub's formats; they grant nothing anywhere.
+const GITHUB_ACCESS_TOKEN: &str = "gho_devSeedAccessToken0000000000000000";
+const GITHUB_REFRESH_TOKEN: &str = "ghr_devSeedRefreshToken000000000000000";
+
+pub async fn seed<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    seed_rag(db, core, summary).await?;
+    seed_mcp(db, core, summary).await
+}
+
+async fn seed_rag<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    let at = seeded_at();
+    let settings = rag_settings::ActiveModel {
+        id: Set(seed_id("rag_settings", "user1@example.com")),
+        user_id: Set(core.user_one),
+        embedding_model: Set("text-embedding-3-small".into()),
+        chunk_size: Set(1000),
+        chunk_overlap: Set(200),
+        top_k: Set(5),
+        similarity_threshold: Set(Decimal::new(700, 3)),
+        created_at: Set(at),
+        updated_at: Set(at),
+    };
+    insert_if_absent(db, summary, settings, [rag_settings::Column::UserId])
+        .await
+        .context("insert rag settings")?;
+
+    let text = CHUNKS.join("\n\n");
+    let content_hash = sha256_hex(&text);
+    let document = rag_documents::ActiveModel {
+        id: Set(seed_id(
+            "rag_documents",
+            "user1@example.com/react-hooks-notes",
+        )),
+        user_id: Set(core.user_one),
+        agent_id: Set(Some(core.coding_assistant)),
+        file_id: Set(None),
+        title: Set("React hooks notes".into()),
+        source_type: Set("text".into()),
+        source_url: Set(None),
+        content_hash: Set(content_hash.clone()),
+        status: Set(DocumentStatus::Indexed),
+        chunk_count: Set(i32::try_from(CHUNKS.len())?),
+        embedding_model: Set("text-embedding-3-small".into()),
+        error_message: Set(None),
+        metadata: Set(Some(json!({ "language": "en", "source": "seed" }))),
+        created_at: Set(at),
+        updated_at: Set(at),
+    };
+    insert_if_absent(
+        db,
+        summary,
+        document,
+        [
+            rag_documents::Column::UserId,
+            rag_documents::Column::ContentHash,
+        ],
+    )
+    .await
+    .context("insert rag document")?;
+    // A row that was already there keeps its id, so the chunks look it up.
+    let document_id = document_id(db, core.user_one, &content_hash).await?;
+
+    for (index, content) in CHUNKS.iter().enumerate() {
+        let chunk = rag_chunks::ActiveModel {
+            id: Set(seed_id("rag_chunks", &format!("{document_id}/{index}"))),
+            document_id: Set(document_id),
+            chunk_index: Set(i32::try_from(index)?),
+            content: Set((*content).into()),
+            // A whitespace word count stands in for a tokenizer's count.
+            token_count: Set(i32::try_from(content.split_whitespace().count())?),
+            embedding: Set(PgVector::from(embed(content))),
+            metadata: Set(None),
+            created_at: Set(at),
+        };
+        insert_if_absent(
+            db,
+            summary,
+            chunk,
+            [
+                rag_chunks::Column::DocumentId,
+                rag_chunks::Column::ChunkIndex,
+            ],
+        )
+        .await
+        .context("insert rag chunks")?;
+    }
+    Ok(())
+}
+
+async fn seed_mcp<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    let at = seeded_at();
+    // Dev data may use the public DEV-ONLY key when no key is configured: its tokens are
+    // made up and grant nothing, and the prod profile never writes tokens. A configured key
+    // wins so that a dev database can be read by an app running with that key.
+    let cipher = if std::env::var_os(TOKEN_ENCRYPTION_KEY_VAR).is_some() {
+        TokenCipher::from_env()?
+    } else {
+        TokenCipher::dev()
+    };
+    // The nonce is random, so a re-run makes other ciphertext; DO NOTHING keeps the first.
+    let integration = mcp_integrations::ActiveModel {
+        id: Set(seed_id("mcp_integrations", "user1@example.com/GITHUB")),
+        user_id: Set(core.user_one),
+        provider: Set(IntegrationProvider::Github),
+        status: Set(IntegrationStatus::Active),
+        access_token_encrypted: Set(cipher.encrypt(GITHUB_ACCESS_TOKEN.as_bytes())),
+        refresh_token_encrypted: Set(Some(cipher.encrypt(GITHUB_REFRESH_TOKEN.as_bytes()))),
+        token_expires_at: Set(Some(at + Duration::hours(8))),
+        scopes: Set(Some(json!(["repo", "read:user"]))),
+        config: Set(Some(json!({ "repositories": ["cjhirashi/agents"] }))),
+        last_sync_at: Set(Some(at + Duration::minutes(5))),
+        created_at: Set(at),
+        updated_at: Set(at),
+    };
+    insert_if_absent(
+        db,
+        summary,
+        integration,
+        [
+            mcp_integrations::Column::UserId,
+            mcp_integrations::Column::Provider,
+        ],
+    )
+    .await
+    .context("insert mcp integration")?;
+    let integration_id = integration_id(db, core.user_one).await?;
+
+    let started_at = at + Duration::minutes(5);
+    let log = mcp_sync_logs::ActiveModel {
+        id: Set(seed_id("mcp_sync_logs", &format!("{integration_id}/first"))),
+        integration_id: Set(integration_id),
+        status: Set(SyncStatus::Success),
+        items_synced: Set(42),
+        error_message: Set(None),
+        started_at: Set(started_at),
+        finished_at: Set(Some(started_at + Duration::milliseconds(1250))),
+        duration_ms: Set(Some(1250)),
+    };
+    insert_if_absent(db, summary, log, [mcp_sync_logs::Column::Id])
+        .await
+        .context("insert mcp sync log")?;
+    Ok(())
+}
+
+async fn document_id<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    content_hash: &str,
+) -> anyhow::Result<Uuid> {
+    rag_documents::Entity::find()
+        .filter(rag_documents::Column::UserId.eq(user))
+        .filter(rag_documents::Column::ContentHash.eq(content_hash))
+        .one(db)
+        .await?
+        .map(|d| d.id)
+        .context("the seeded rag document is missing")
+}
+
+async fn integration_id<C: ConnectionTrait>(db: &C, user: Uuid) -> anyhow::Result<Uuid> {
+    mcp_integrations::Entity::find()
+        .filter(mcp_integrations::Column::UserId.eq(user))
+        .filter(mcp_integrations::Column::Provider.eq(IntegrationProvider::Github))
+        .one(db)
+        .await?
+        .map(|i| i.id)
+        .context("the seeded mcp integration is missing")
+}
