@@ -31,6 +31,7 @@ pub struct Core {
     pub user_one: Uuid,
     pub user_two: Uuid,
     pub coding_assistant: Uuid,
+    pub health_advisor: Uuid,
     pub conversation: Uuid,
     pub artifact: Uuid,
 }
@@ -188,6 +189,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C, summary: &mut Summary) -> anyhow::
             .context("insert agents")?;
     }
     let coding_assistant = agent_id(db, "coding-assistant").await?;
+    let health_advisor = agent_id(db, "health-advisor").await?;
 
     let chat_session = seed_id("chat_sessions", "user1@example.com/react-hooks");
     let session = chat_sessions::ActiveModel {
@@ -262,6 +264,7 @@ pub async fn seed<C: ConnectionTrait>(db: &C, summary: &mut Summary) -> anyhow::
         user_one,
         user_two,
         coding_assistant,
+        health_advisor,
         conversation,
         artifact,
     })

@@ -6,8 +6,10 @@
 
 mod core;
 mod health_finance;
+mod identity;
 mod rag_mcp;
 mod support_storage;
+mod usage;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use sea_orm::ConnectionTrait;
@@ -26,6 +28,8 @@ pub(crate) fn seeded_at() -> NaiveDateTime {
 pub async fn seed<C: ConnectionTrait>(db: &C) -> anyhow::Result<Summary> {
     let mut summary = Summary::default();
     let core = core::seed(db, &mut summary).await?;
+    identity::seed(db, &core, &mut summary).await?;
+    usage::seed(db, &core, &mut summary).await?;
     // In phase order: RAG documents point at storage files.
     if crate::tables_exist(db, support_storage::TABLES).await? {
         support_storage::seed(db, &core, &mut summary).await?;

@@ -96,3 +96,29 @@ async fn seeding_an_unmigrated_database_says_to_run_migrate() {
         "a failed seed changed the database"
     );
 }
+
+#[tokio::test]
+async fn dev_seed_fills_every_table_of_every_phase() {
+    let test = TestDb::new("dev_seed_fills_every_table").await;
+    migrate_all(&test.db).await;
+    seed::run(&test.db, &seed::Profile::Dev)
+        .await
+        .expect("seed");
+    let tables = crate::query_strings(
+        &test.db,
+        "SELECT schemaname || '.' || tablename FROM pg_tables
+         WHERE schemaname IN ('public', 'health', 'finance') AND tablename <> 'seaql_migrations' ORDER BY 1",
+    )
+    .await;
+    assert!(tables.len() >= 45, "{} tables", tables.len());
+    let mut empty = Vec::new();
+    for table in tables {
+        if count(&test.db, &format!("SELECT count(*) FROM {table}")).await == 0 {
+            empty.push(table);
+        }
+    }
+    assert!(
+        empty.is_empty(),
+        "the dev seed leaves these empty: {empty:?}"
+    );
+}
