@@ -12,14 +12,23 @@ use xshell::{Shell, cmd};
 
 /// The image users get unless `SMOKE_PG_IMAGE` names another.
 pub const DEFAULT_IMAGE: &str = "pgvector/pgvector:pg17";
+/// The image `cargo xtask image` builds with no registry, used when the default is absent.
+pub const OFFLINE_IMAGE: &str = "agents-db/pgvector:pg18";
 const PASSWORD: &str = "postgres";
 
-/// The image to run: `SMOKE_PG_IMAGE` or the default.
+/// The image to run: `SMOKE_PG_IMAGE`; else the default when the engine holds it; else the
+/// offline build when the engine holds that; else the default (which would need a pull).
 pub fn image() -> String {
-    std::env::var("SMOKE_PG_IMAGE")
+    if let Some(named) = std::env::var("SMOKE_PG_IMAGE")
         .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| DEFAULT_IMAGE.to_string())
+        .filter(|s| !s.trim().is_empty())
+    {
+        return named.trim().to_string();
+    }
+    if !image_present(DEFAULT_IMAGE) && image_present(OFFLINE_IMAGE) {
+        return OFFLINE_IMAGE.to_string();
+    }
+    DEFAULT_IMAGE.to_string()
 }
 
 /// Where the Docker engine listens, and whether it answers there.
@@ -69,10 +78,26 @@ pub async fn start(image: &str) -> anyhow::Result<ContainerDb> {
         .with_exposed_port(5432.tcp())
         .with_wait_for(WaitFor::log(ready))
         .with_env_var("POSTGRES_PASSWORD", PASSWORD)
+        // The container is thrown away after the run, so durability only costs time, as for
+        // the throwaway embedded server; both the official and the offline entrypoints pass
+        // these options to postgres.
+        .with_cmd([
+            "postgres",
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+        ])
         .with_startup_timeout(std::time::Duration::from_secs(120))
         .start()
         .await
-        .with_context(|| format!("start container {image} (when it is not present and cannot be pulled, build it offline)"))?;
+        .with_context(|| {
+            format!(
+                "start container {image} (when it is absent and cannot be pulled, build one offline with `cargo xtask image`)"
+            )
+        })?;
     let host = container.get_host().await.context("container host")?;
     let port = container
         .get_host_port_ipv4(5432)

