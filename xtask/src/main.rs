@@ -8,6 +8,7 @@ mod image;
 mod migrate;
 mod reset;
 mod seed;
+mod shell;
 mod smoke;
 
 use clap::Parser;

@@ -3,7 +3,9 @@
 use anyhow::{Context, bail};
 use devdb::container;
 use devdb::embedded::Throwaway;
-use xshell::{Shell, cmd};
+use xshell::cmd;
+
+use crate::shell::clean_cargo_env;
 
 use crate::flags::SmokeArgs;
 
@@ -26,13 +28,15 @@ impl SmokeServer {
 
 pub async fn run(args: SmokeArgs) -> anyhow::Result<()> {
     let server = choose().await?;
-    let sh = Shell::new()?;
-    sh.change_dir(devdb::workspace_root());
+    let sh = crate::shell::workspace_shell()?;
     let test_args = &args.test_args;
-    let result = cmd!(sh, "cargo test --locked -p smoke-tests -- {test_args...}")
-        .env("SMOKE_SERVER_URL", server.admin_url())
-        .run()
-        .context("smoke tests failed");
+    let result = clean_cargo_env(cmd!(
+        sh,
+        "cargo test --locked -p smoke-tests -- {test_args...}"
+    ))
+    .env("SMOKE_SERVER_URL", server.admin_url())
+    .run()
+    .context("smoke tests failed");
     // Containers and throwaway servers are removed when their handles drop, here.
     drop(server);
     result
