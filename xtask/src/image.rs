@@ -104,7 +104,7 @@ fn rootfs(
     work: &Path,
     tarball: &Path,
 ) -> anyhow::Result<()> {
-    if !is_root() {
+    if !devdb::embedded::is_root() {
         bail!("debootstrap needs root: run `cargo xtask image` as root (or with sudo)");
     }
     if cmd!(sh, "debootstrap --version")
@@ -141,11 +141,6 @@ fn rootfs(
 }
 
 /// Whether this process runs as root, which debootstrap (chroot, device nodes) needs.
-fn is_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
-
 /// Removes the regular files directly in `dir`, keeping its subdirectories (apt expects them).
 fn clear_files(dir: &Path) -> anyhow::Result<()> {
     let Ok(entries) = std::fs::read_dir(dir) else {

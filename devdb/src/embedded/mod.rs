@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use xshell::Shell;
 
 pub use binaries::PgBin;
+pub use privilege::is_root;
 
 /// The superuser of embedded clusters; they listen on loopback only and trust local logins.
 const SUPERUSER: &str = "postgres";

@@ -444,7 +444,7 @@ async fn phase2_catalog_has_every_table_enum_index_fk_and_trigger() {
 }
 
 #[tokio::test]
-async fn every_foreign_key_column_in_public_leads_some_index() {
+async fn every_foreign_key_column_of_every_schema_leads_some_index() {
     let test = TestDb::new("phase2_fk_columns_indexed").await;
     migrate_all(&test.db).await;
     let unindexed = query_strings(
@@ -453,7 +453,7 @@ async fn every_foreign_key_column_in_public_leads_some_index() {
              FROM pg_constraint k
              JOIN pg_namespace n ON n.oid = k.connamespace
              JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
-            WHERE k.contype = 'f' AND n.nspname = 'public'
+            WHERE k.contype = 'f' AND n.nspname IN ('public', 'health', 'finance')
               AND NOT EXISTS (SELECT 1 FROM pg_index i
                                WHERE i.indrelid = k.conrelid AND i.indkey[0] = k.conkey[1])
             ORDER BY 1"#,
