@@ -3,7 +3,6 @@
 mod ci;
 mod db;
 mod flags;
-mod guard;
 mod image;
 mod migrate;
 mod reset;
@@ -35,6 +34,7 @@ fn run() -> anyhow::Result<()> {
         )
         .with_target(false)
         .without_time()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     let flags = Xtask::parse();
