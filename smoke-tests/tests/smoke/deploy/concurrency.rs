@@ -46,3 +46,36 @@ async fn eight_migrators_at_once_apply_each_migration_once() {
         "one migrator",
     );
 }
+
+#[tokio::test]
+async fn a_migrator_waits_for_the_lock_only_as_long_as_told() {
+    use sea_orm::ConnectionTrait;
+
+    let test = TestDb::new("a_migrator_waits_for_the_lock").await;
+    // Another migrator, stuck: it holds the lock (the keys are "agnt" and 1) and never ends.
+    let stuck = test.connect().await;
+    stuck
+        .execute_unprepared(
+            "SET application_name = 'stuck migrator'; SELECT pg_advisory_lock(1634168436, 1)",
+        )
+        .await
+        .expect("hold the migration lock");
+    let before = super::Snapshot::read(&test.db).await;
+    let output = migrator::run(&test.url, &["up", "--lock-timeout", "1s"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let line = migrator::last_stderr_line(&output);
+    assert!(
+        line.starts_with("error: another migrator still holds the migration lock after 1s (pid ")
+            && line.contains("application `stuck migrator`")
+            && line.ends_with("wait for it to finish, or raise --lock-timeout"),
+        "{line}"
+    );
+    assert_eq!(super::Snapshot::read(&test.db).await, before);
+    stuck.close().await.expect("the stuck migrator ends");
+    let output = migrator::run(&test.url, &["up", "--lock-timeout", "10s"]).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        migrator::last_stderr_line(&output)
+    );
+}

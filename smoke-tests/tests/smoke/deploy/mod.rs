@@ -4,8 +4,10 @@
 mod atomicity;
 mod checksums;
 mod concurrency;
+mod dry_run;
 mod errors;
 mod kill;
+mod outside_transaction;
 mod timeouts;
 
 use migration::deploy::{Deployer, Settings, Up};
