@@ -42,7 +42,11 @@ impl Snapshot {
 }
 
 /// `expression` of every row of a bookkeeping table, in order; none when the table is missing.
-async fn rows_if_present(db: &DatabaseConnection, table: &str, expression: &str) -> Vec<String> {
+pub async fn rows_if_present(
+    db: &DatabaseConnection,
+    table: &str,
+    expression: &str,
+) -> Vec<String> {
     let present = crate::count(
         db,
         &format!(
