@@ -7,12 +7,12 @@
 pub mod connect;
 pub mod container;
 pub mod embedded;
-pub mod url;
 
 use std::path::PathBuf;
 
 pub use crate::connect::{connect, require_pgvector};
-pub use crate::url::redact;
+pub use migration::conn::url;
+pub use migration::conn::url::redact;
 
 /// The database name the embedded dev server serves the platform's schema from.
 pub const DEV_DATABASE: &str = "agents_dev";

@@ -3,11 +3,15 @@
 pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
 
+pub mod cli;
+pub mod conn;
+pub mod deploy;
 pub mod owned;
 mod phase1_core;
 mod phase2_support_storage;
 mod phase3_health_finance;
 mod phase4_rag_mcp;
+pub mod render;
 mod schema_helpers;
 
 /// One feature area's migrations, applied in order.
@@ -84,31 +88,34 @@ pub fn last_phase() -> u8 {
     PHASES.last().map_or(0, |p| p.number)
 }
 
-/// Applies the pending migrations, all of them or only those of phases 1..=`phase`, and
-/// returns how many it applied.
+/// The phase a migration belongs to, by name.
+pub fn phase_of(name: &str) -> Option<&'static Phase> {
+    PHASES
+        .iter()
+        .find(|p| (p.migrations)().iter().any(|m| m.name() == name))
+}
+
+/// Applies the pending migrations, all of them or only those of phases 1..=`phase`, through
+/// the safe [`deploy::Deployer`] with default settings, and returns how many it applied.
 pub async fn up_through_phase(
     db: &sea_orm::DatabaseConnection,
     phase: Option<u8>,
-) -> Result<usize, DbErr> {
-    if let Some(n) = phase.filter(|n| !(1..=last_phase()).contains(n)) {
-        return Err(DbErr::Custom(format!(
-            "unknown phase {n}: phases are 1 to {}",
-            last_phase()
-        )));
+) -> anyhow::Result<usize> {
+    let up = deploy::Up {
+        through: through_phase(phase)?,
+        ..deploy::Up::default()
+    };
+    let deployer = deploy::Deployer::new(deploy::Settings::default()).await?;
+    Ok(deployer.up(db, &up).await?.len())
+}
+
+/// The name of the last migration of phase `n`, or `None` (no limit) for `None`.
+pub fn through_phase(phase: Option<u8>) -> anyhow::Result<Option<String>> {
+    match phase {
+        None => Ok(None),
+        Some(n) if (1..=last_phase()).contains(&n) => Ok(migrations_through_phase(n).pop()),
+        Some(n) => anyhow::bail!("unknown phase {n}: phases are 1 to {}", last_phase()),
     }
-    let wanted = migrations_through_phase(phase.unwrap_or(u8::MAX));
-    let pending = Migrator::get_pending_migrations(db).await?;
-    // Pending migrations come in order, so those of the wanted phases come first.
-    let steps = pending
-        .iter()
-        .take_while(|m| wanted.iter().any(|w| w == m.name()))
-        .count();
-    if steps > 0 {
-        let steps_u32 = <u32 as TryFrom<usize>>::try_from(steps)
-            .map_err(|_| DbErr::Custom("too many migrations".into()))?;
-        Migrator::up(db, Some(steps_u32)).await?;
-    }
-    Ok(steps)
 }
 
 #[cfg(test)]

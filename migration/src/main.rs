@@ -1,6 +1,68 @@
-//! SeaORM's standard migration CLI (`up`, `down`, `status`, `fresh`, ...) for this crate's migrations.
+//! The shipped migrator: SeaORM's migration CLI, with every database command run safely.
+//!
+//! `up`, `down`, `status`, `fresh`, `refresh`, `reset` and `resolve` go through
+//! [`migration::deploy::Deployer`] (lock, checksums, timeouts); SeaORM's file commands
+//! (`generate`, `init`) go to `sea_orm_migration::cli::run_cli` unchanged.
 
-#[tokio::main]
-async fn main() {
-    sea_orm_migration::cli::run_cli(migration::Migrator).await;
+use clap::Parser;
+use migration::cli::{Command, UpArgs};
+use migration::deploy::Settings;
+
+#[derive(Parser)]
+#[command(
+    name = "migration",
+    version,
+    about = "Apply the platform's migrations safely."
+)]
+struct Cli {
+    /// The database; its password is never printed.
+    #[arg(short = 'u', long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: String,
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: start the async runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    if matches!(
+        std::env::args().nth(1).as_deref(),
+        Some("generate" | "init")
+    ) {
+        runtime.block_on(sea_orm_migration::cli::run_cli(migration::Migrator));
+        return std::process::ExitCode::SUCCESS;
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into()),
+        )
+        .with_target(false)
+        .without_time()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    // Errors are one line (the context chain) and exit code 1, never a backtrace.
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let url = cli.database_url;
+    let db = migration::conn::connect_waiting(&url, cli.settings.wait).await?;
+    let command = cli.command.unwrap_or(Command::Up(UpArgs::default()));
+    migration::cli::execute(&db, &url, cli.settings, command, None).await
 }

@@ -57,32 +57,16 @@ pub enum DbCommand {
 #[derive(Args)]
 pub struct MigrateArgs {
     #[command(subcommand)]
-    pub action: Option<MigrateCommand>,
+    pub action: Option<migration::cli::Command>,
     /// Apply migrations only through this phase (1 core, 2 support/storage, 3 health/finance,
     /// 4 RAG/MCP).
     #[arg(long)]
     pub phase: Option<u8>,
-}
-
-#[derive(Subcommand)]
-pub enum MigrateCommand {
-    /// List every migration with its phase and whether it is applied.
-    Status,
-    /// Roll back the last migration, the last N, or all of them.
-    Down(DownArgs),
-}
-
-#[derive(Args)]
-pub struct DownArgs {
-    /// How many migrations to roll back.
-    #[arg(long, conflicts_with = "all", default_value_t = 1)]
-    pub steps: u32,
-    /// Roll back every migration (destructive: refused on production and remote hosts).
-    #[arg(long)]
-    pub all: bool,
-    /// Allow `--all` on a non-local host.
-    #[arg(long)]
-    pub force: bool,
+    /// Flags of the default command, `up`.
+    #[command(flatten)]
+    pub up: migration::cli::UpArgs,
+    #[command(flatten)]
+    pub settings: migration::deploy::Settings,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -5,7 +5,6 @@ mod db;
 mod drift;
 mod erd;
 mod flags;
-mod guard;
 mod image;
 mod lint;
 mod migrate;
@@ -39,6 +38,7 @@ fn run() -> anyhow::Result<()> {
         )
         .with_target(false)
         .without_time()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     let flags = Xtask::parse();

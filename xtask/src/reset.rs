@@ -3,17 +3,24 @@
 use anyhow::Context;
 
 use crate::flags::ResetArgs;
-use crate::{guard, migrate};
+use migration::conn::guard;
+use migration::deploy::{Deployer, Settings};
 
 pub async fn run(args: ResetArgs) -> anyhow::Result<()> {
     let target = devdb::dev_target().await?;
-    guard::destructive("reset the database", &target, args.force)?;
+    guard::destructive("reset the database", &target.url, args.force)?;
     let db = devdb::connect(&target.url).await?;
-    migration::owned::drop_all(&db)
+    devdb::require_pgvector(&db, &target.url).await?;
+    // `fresh` drops and migrates under the migration lock, so a concurrent migrator waits.
+    let applied = Deployer::new(Settings::default())
+        .await?
+        .fresh(&db)
         .await
-        .context("drop the project's objects")?;
-    eprintln!("reset: dropped every table, type and schema the project owns");
-    migrate::up(&db, &target, None).await?;
+        .context("drop and migrate")?;
+    eprintln!(
+        "reset: dropped every table, type and schema the project owns, applied {} migration(s)",
+        applied.len()
+    );
     let summary = seed::run(&db, &seed::Profile::Dev).await?;
     eprintln!("reset: seeded {summary}");
     Ok(())

@@ -1,13 +1,13 @@
 //! `cargo xtask seed`: fill the database with a profile's data.
 
 use crate::flags::{Profile, SeedArgs};
-use crate::guard;
+use migration::conn::guard;
 
 pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
     let target = devdb::dev_target().await?;
     let profile = match args.profile {
         Profile::Dev => {
-            guard::destructive("seed dev data", &target, args.force)?;
+            guard::destructive("seed dev data", &target.url, args.force)?;
             seed::Profile::Dev
         }
         Profile::Prod => seed::Profile::prod_from_env()?,

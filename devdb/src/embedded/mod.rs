@@ -13,6 +13,11 @@ use anyhow::{Context, bail};
 use xshell::Shell;
 
 pub use binaries::PgBin;
+
+/// The path of a PostgreSQL tool (`pg_dump`, `psql`, ...) of the binaries embedded servers use.
+pub fn tool(name: &str) -> anyhow::Result<PathBuf> {
+    Ok(binaries::find(&Shell::new()?, &crate::devdb_dir())?.tool(name))
+}
 pub use privilege::is_root;
 
 /// The superuser of embedded clusters; they listen on loopback only and trust local logins.

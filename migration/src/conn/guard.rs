@@ -1,28 +1,24 @@
-//! The guard in front of destructive commands.
+//! The guard in front of destructive commands (`fresh`, `reset`, `down --all`, dev seeds).
 
 use anyhow::bail;
-use devdb::Target;
+
+use super::url::{is_local, redact};
 
 /// Refuses `action` when `APP_ENV=production`, always, and on a non-local host unless `force`.
-pub fn destructive(action: &str, target: &Target, force: bool) -> anyhow::Result<()> {
-    check(
-        action,
-        target,
-        force,
-        std::env::var("APP_ENV").ok().as_deref(),
-    )
+pub fn destructive(action: &str, url: &str, force: bool) -> anyhow::Result<()> {
+    check(action, url, force, std::env::var("APP_ENV").ok().as_deref())
 }
 
-fn check(action: &str, target: &Target, force: bool, app_env: Option<&str>) -> anyhow::Result<()> {
+fn check(action: &str, url: &str, force: bool, app_env: Option<&str>) -> anyhow::Result<()> {
     if app_env.is_some_and(|env| env.eq_ignore_ascii_case("production")) {
         bail!(
             "refusing to {action}: APP_ENV=production (this command destroys data; run it against a development database)"
         );
     }
-    if !target.is_local() && !force {
+    if !is_local(url) && !force {
         bail!(
             "refusing to {action} on non-local host {}: pass --force if this database is really disposable",
-            target.redacted()
+            redact(url)
         );
     }
     Ok(())
@@ -32,18 +28,11 @@ fn check(action: &str, target: &Target, force: bool, app_env: Option<&str>) -> a
 mod tests {
     use super::*;
 
-    fn target(url: &str) -> Target {
-        Target {
-            url: url.into(),
-            origin: "test".into(),
-        }
-    }
-
     #[test]
     fn production_is_refused_even_with_force() {
         let err = check(
             "reset the database",
-            &target("postgres://u@127.0.0.1/db"),
+            "postgres://u@127.0.0.1/db",
             true,
             Some("production"),
         );
@@ -52,12 +41,12 @@ mod tests {
 
     #[test]
     fn remote_hosts_need_force_and_never_show_the_password() {
-        let remote = target("postgres://app:s3cret@db.prod.internal/agents");
-        let err = check("reset the database", &remote, false, None)
+        let remote = "postgres://app:s3cret@db.prod.internal/agents";
+        let err = check("reset the database", remote, false, None)
             .unwrap_err()
             .to_string();
         assert!(err.contains("--force") && !err.contains("s3cret"), "{err}");
-        assert!(check("reset the database", &remote, true, Some("staging")).is_ok());
+        assert!(check("reset the database", remote, true, Some("staging")).is_ok());
     }
 
     #[test]
@@ -65,7 +54,7 @@ mod tests {
         assert!(
             check(
                 "reset the database",
-                &target("postgres://u@localhost/db"),
+                "postgres://u@localhost/db",
                 false,
                 Some("development")
             )

@@ -1,0 +1,198 @@
+//! Connecting to PostgreSQL: waiting for it, errors that name the fix, redacted URLs.
+//!
+//! The shipped `migration` binary and every xtask command connect through here, so a wrong
+//! password or an unreachable host reads the same everywhere and never shows a secret.
+
+pub mod guard;
+pub mod url;
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
+
+use self::url::{database_name, parse, redact};
+
+/// Connects to `url` once. Failures become one line that says what went wrong and how to
+/// fix it, with the password redacted.
+pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
+    connect_waiting(url, Duration::ZERO).await
+}
+
+/// Connects to `url`, retrying with backoff while the server cannot be reached (a deploy may
+/// start before its database does), until `wait` has passed. Errors that waiting cannot fix,
+/// such as a wrong password or a missing database, fail at once.
+pub async fn connect_waiting(url: &str, wait: Duration) -> anyhow::Result<DatabaseConnection> {
+    let parsed = parse(url)?;
+    let deadline = Instant::now() + wait;
+    let mut backoff = Duration::from_millis(250);
+    let mut attempts = 0u32;
+    loop {
+        attempts += 1;
+        let err = match Database::connect(options(url)).await {
+            Ok(db) => return Ok(db),
+            Err(err) => err,
+        };
+        let cause = err
+            .to_string()
+            .replace(parsed.password().unwrap_or("\u{0}"), "***");
+        let failure = explain(url, &cause);
+        let now = Instant::now();
+        if !failure.transient || now >= deadline {
+            if failure.transient && attempts > 1 {
+                bail!(
+                    "{} (gave up after {attempts} attempts in {}s; raise --wait to wait longer)",
+                    failure.message,
+                    wait.as_secs()
+                );
+            }
+            bail!("{}", failure.message);
+        }
+        tracing::info!(
+            "waiting for PostgreSQL at {} (attempt {attempts}): {cause}",
+            redact(url)
+        );
+        tokio::time::sleep(backoff.min(deadline - now)).await;
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
+}
+
+fn options(url: &str) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(4)
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        // sqlx logs every statement at info level; the commands report what matters themselves.
+        .sqlx_logging(false);
+    options
+}
+
+/// A connection failure as a sentence with the fix in it, and whether waiting may cure it.
+struct Failure {
+    message: String,
+    transient: bool,
+}
+
+/// Turns a driver error into a sentence with the fix in it.
+fn explain(url: &str, cause: &str) -> Failure {
+    let shown = redact(url);
+    let db = database_name(url).unwrap_or_default();
+    let lower = cause.to_lowercase();
+    let permanent = |message: String| Failure {
+        message,
+        transient: false,
+    };
+    if lower.contains("password authentication failed") || lower.contains("no password") {
+        permanent(format!(
+            "wrong user or password for {shown}: fix the credentials in DATABASE_URL"
+        ))
+    } else if lower.contains("does not exist") && lower.contains("role \"") {
+        let user = parse(url)
+            .map(|u| u.username().to_string())
+            .unwrap_or_default();
+        permanent(format!(
+            "user `{user}` does not exist on {shown}: fix the user in DATABASE_URL"
+        ))
+    } else if lower.contains("does not exist") && lower.contains("database \"") {
+        permanent(format!(
+            "database `{db}` does not exist on {shown}: create it (createdb {db}) or fix DATABASE_URL"
+        ))
+    } else if lower.contains("connection refused")
+        || lower.contains("timed out")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+        || lower.contains("pooltimedout")
+        || lower.contains("starting up")
+        || lower.contains("shutting down")
+    {
+        Failure {
+            message: format!(
+                "cannot reach PostgreSQL at {shown} ({cause}): start the server, fix DATABASE_URL, \
+                 or unset DATABASE_URL to use the embedded server"
+            ),
+            transient: true,
+        }
+    } else {
+        permanent(format!("cannot connect to {shown}: {cause}"))
+    }
+}
+
+/// Fails with install instructions when the server cannot provide the `vector` extension.
+pub async fn require_pgvector(db: &DatabaseConnection, url: &str) -> anyhow::Result<()> {
+    let available = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'",
+        ))
+        .await
+        .context("look up the vector extension")?
+        .is_some();
+    if !available {
+        bail!(
+            "PostgreSQL at {} has no pgvector (extension `vector`): install it on that server \
+             (e.g. the postgresql-NN-pgvector package or the pgvector/pgvector image), \
+             or unset DATABASE_URL to use the embedded server, which ships it",
+            redact(url)
+        );
+    }
+    Ok(())
+}
+
+/// Quotes an identifier for PostgreSQL, doubling embedded quotes.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn driver_errors_become_a_fix() {
+        let url = "postgres://app:hunter2@db.example.com/agents";
+        let wrong = explain(url, "password authentication failed for user \"app\"");
+        assert!(
+            wrong.message.starts_with("wrong user or password"),
+            "{}",
+            wrong.message
+        );
+        let missing = explain(
+            url,
+            "error returned from database: database \"agents\" does not exist",
+        );
+        assert!(
+            missing.message.contains("createdb agents"),
+            "{}",
+            missing.message
+        );
+        let role = explain(
+            url,
+            "error returned from database: role \"app\" does not exist",
+        );
+        assert!(
+            role.message.starts_with("user `app` does not exist"),
+            "{}",
+            role.message
+        );
+        let down = explain(url, "Connection refused (os error 111)");
+        assert!(
+            down.message.contains("start the server"),
+            "{}",
+            down.message
+        );
+        for failure in [&wrong, &missing, &role, &down] {
+            assert!(!failure.message.contains("hunter2"), "{}", failure.message);
+        }
+    }
+
+    #[test]
+    fn only_an_unreachable_server_is_worth_waiting_for() {
+        let url = "postgres://app:hunter2@db.example.com/agents";
+        assert!(explain(url, "Connection refused (os error 111)").transient);
+        assert!(explain(url, "the database system is starting up").transient);
+        assert!(!explain(url, "password authentication failed for user \"app\"").transient);
+        assert!(!explain(url, "database \"agents\" does not exist").transient);
+    }
+}

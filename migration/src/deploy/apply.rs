@@ -1,0 +1,127 @@
+//! Applying and rolling back one migration: all or nothing, retried on lock timeouts.
+
+use anyhow::bail;
+use sea_orm::{DatabaseConnection, DbErr, RuntimeErr, TransactionTrait};
+use sea_orm_migration::{MigrationTrait, SchemaManager};
+
+use super::{Known, Settings, ledger};
+
+/// SQLSTATE of `lock_timeout` expiring.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
+/// SQLSTATE of `statement_timeout` expiring (and of a cancelled query).
+const QUERY_CANCELED: &str = "57014";
+
+/// Whether a migration runs in a transaction: always, unless it opts out explicitly, as
+/// `CREATE INDEX CONCURRENTLY` must.
+pub fn transactional(migration: &dyn MigrationTrait) -> bool {
+    migration.use_transaction() != Some(false)
+}
+
+/// Applies one migration and records it.
+pub async fn up(
+    session: &DatabaseConnection,
+    known: &Known,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    retry(known, settings, "apply", || up_once(session, known)).await
+}
+
+/// Rolls back one migration and forgets it.
+pub async fn down(
+    session: &DatabaseConnection,
+    known: &Known,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    retry(known, settings, "roll back", || down_once(session, known)).await
+}
+
+async fn up_once(session: &DatabaseConnection, known: &Known) -> Result<(), DbErr> {
+    let migration = known.migration.as_ref();
+    let name = migration.name();
+    if transactional(migration) {
+        // The bookkeeping rows are in the migration's transaction: both commit, or neither.
+        let txn = session.begin().await?;
+        migration.up(&SchemaManager::new(&txn)).await?;
+        ledger::record(&txn, name, &known.checksum).await?;
+        txn.commit().await
+    } else {
+        // Such a migration is written to be re-run (IF NOT EXISTS, invalid-index cleanup):
+        // if the process dies before the record below, the next run repeats it harmlessly.
+        migration.up(&SchemaManager::new(session)).await?;
+        let txn = session.begin().await?;
+        ledger::record(&txn, name, &known.checksum).await?;
+        txn.commit().await
+    }
+}
+
+async fn down_once(session: &DatabaseConnection, known: &Known) -> Result<(), DbErr> {
+    let migration = known.migration.as_ref();
+    let name = migration.name();
+    if transactional(migration) {
+        let txn = session.begin().await?;
+        migration.down(&SchemaManager::new(&txn)).await?;
+        ledger::forget(&txn, name).await?;
+        txn.commit().await
+    } else {
+        migration.down(&SchemaManager::new(session)).await?;
+        let txn = session.begin().await?;
+        ledger::forget(&txn, name).await?;
+        txn.commit().await
+    }
+}
+
+async fn retry<F, Fut>(
+    known: &Known,
+    settings: &Settings,
+    verb: &str,
+    mut once: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), DbErr>>,
+{
+    let name = known.migration.name();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let err = match once().await {
+            Ok(()) => return Ok(()),
+            Err(err) => err,
+        };
+        match sqlstate(&err).as_deref() {
+            Some(LOCK_NOT_AVAILABLE) if attempt <= settings.retries => {
+                let pause = settings.backoff(attempt);
+                tracing::warn!(
+                    "{name}: a table it needs is locked by another session (waited {}ms); \
+                     rolled back, trying again in {}ms",
+                    settings.ddl_lock_timeout.as_millis(),
+                    pause.as_millis()
+                );
+                tokio::time::sleep(pause).await;
+            }
+            Some(LOCK_NOT_AVAILABLE) => bail!(
+                "could not {verb} {name}: a table it needs stayed locked by another session \
+                 for more than {}ms, {attempt} times; it was rolled back. End the long \
+                 transaction (see pg_stat_activity) and migrate again, or raise --ddl-lock-timeout",
+                settings.ddl_lock_timeout.as_millis()
+            ),
+            Some(QUERY_CANCELED) => bail!(
+                "could not {verb} {name}: a statement ran longer than --statement-timeout ({}s) \
+                 and was cancelled; it was rolled back. Raise --statement-timeout",
+                settings.statement_timeout.as_secs()
+            ),
+            _ => bail!("could not {verb} {name}, so it was rolled back: {err}"),
+        }
+    }
+}
+
+/// The SQLSTATE of a database error, if it is one.
+fn sqlstate(err: &DbErr) -> Option<String> {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e
+            .as_database_error()
+            .and_then(|d| d.code())
+            .map(|c| c.into_owned()),
+        _ => None,
+    }
+}

@@ -1,0 +1,69 @@
+//! `migrate --backup DIR`: a pg_dump of the database before anything is applied.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use xshell::{Shell, cmd};
+
+use crate::conn::url::{database_name, parse, redact};
+
+/// Where to dump and with which pg_dump.
+#[derive(Clone, Debug)]
+pub struct Backup {
+    /// The directory the dump goes to; created if missing.
+    pub dir: PathBuf,
+    /// The pg_dump to run; it must be at least as new as the server.
+    pub pg_dump: PathBuf,
+}
+
+impl Backup {
+    /// Dumps the database of `url` in pg_dump's custom format (restore with pg_restore) and
+    /// returns the file. The password goes through the environment, never the command line.
+    pub fn dump(&self, url: &str) -> anyhow::Result<PathBuf> {
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("create backup directory {}", self.dir.display()))?;
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let file = self
+            .dir
+            .join(format!("{}-{stamp}.dump", database_name(url)?));
+        let mut without_password = parse(url)?;
+        let password = without_password.password().map(str::to_owned);
+        let _ = without_password.set_password(None);
+        let dbname = without_password.to_string();
+        let sh = Shell::new()?;
+        let pg_dump = &self.pg_dump;
+        let mut command = cmd!(
+            sh,
+            "{pg_dump} --format=custom --no-password --file={file} --dbname={dbname}"
+        )
+        .quiet()
+        .ignore_status();
+        if let Some(password) = password {
+            command = command.env("PGPASSWORD", password);
+        }
+        let output = command.output();
+        let output = match output {
+            Ok(output) => output,
+            Err(err) => bail!(
+                "backup failed, nothing applied: cannot run {} ({err}): install pg_dump or pass --pg-dump PATH",
+                pg_dump.display()
+            ),
+        };
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            let _ = std::fs::remove_file(&file);
+            bail!(
+                "backup of {} failed, nothing applied: {}: fix pg_dump (it must be at least the server's version) or deploy without --backup",
+                redact(url),
+                first.trim()
+            );
+        }
+        Ok(file)
+    }
+}
+
+/// The pg_dump beside a PostgreSQL binary directory, or the one on PATH.
+pub fn pg_dump_in(bin_dir: Option<&Path>) -> PathBuf {
+    bin_dir.map_or_else(|| PathBuf::from("pg_dump"), |dir| dir.join("pg_dump"))
+}

@@ -1,0 +1,433 @@
+//! Safe deploys: one migrator at a time, edited migrations caught, no half-applied state.
+//!
+//! SeaORM's migrator has no lock and no checksums. Every command that changes the schema goes
+//! through [`Deployer`] instead, which:
+//! - holds an advisory lock for the whole run, so a second migrator waits, then finds nothing
+//!   pending ([`lock`]);
+//! - refuses to start when an applied migration's SQL changed or the database has a version
+//!   the code lacks, before changing anything ([`status`]);
+//! - applies each migration and its bookkeeping rows in one transaction ([`ledger`]);
+//! - runs migrations on a session with `lock_timeout` and `statement_timeout`, and retries a
+//!   migration that timed out on a lock, with backoff ([`Settings`]).
+
+mod apply;
+pub mod backup;
+mod ledger;
+mod lock;
+mod settings;
+pub mod status;
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sea_orm::DatabaseConnection;
+use sea_orm::sqlx::postgres::PgPoolOptions;
+use sea_orm_migration::MigrationTrait;
+
+pub use self::backup::Backup;
+pub use self::ledger::{CHECKSUMS, VERSIONS};
+pub use self::settings::Settings;
+pub use self::status::{State, Status};
+
+use self::lock::MigrationLock;
+use crate::render;
+
+/// What `up` should apply, and how.
+#[derive(Clone, Debug, Default)]
+pub struct Up {
+    /// Apply nothing after this migration (e.g. the last one of a phase).
+    pub through: Option<String>,
+    /// Apply at most this many.
+    pub steps: Option<usize>,
+    /// Print the SQL that would run and change nothing.
+    pub dry_run: bool,
+    /// Dump the database first, and apply nothing if that fails.
+    pub backup: Option<Backup>,
+}
+
+/// The deliberate fix for a refused database, as Prisma's `migrate resolve` has.
+#[derive(Clone, Debug)]
+pub enum Resolution {
+    /// Count this migration as applied with its current SQL: it was applied by hand, or its
+    /// edit is intended.
+    Applied(String),
+    /// Count this migration as not applied: it was undone by hand, or removed from the code.
+    RolledBack(String),
+}
+
+/// A migration of the code with the checksum of the SQL it sends.
+struct Known {
+    migration: Box<dyn MigrationTrait>,
+    checksum: String,
+}
+
+/// Runs migrations the safe way; see the module documentation.
+pub struct Deployer {
+    settings: Settings,
+    known: Vec<Known>,
+    /// The URL, for the backup; `None` when the caller has no backup to take.
+    url: Option<String>,
+}
+
+impl Deployer {
+    /// A deployer for every migration of [`crate::Migrator`].
+    pub async fn new(settings: Settings) -> anyhow::Result<Self> {
+        use sea_orm_migration::MigratorTrait;
+        Self::with_migrations(settings, crate::Migrator::migrations()).await
+    }
+
+    /// A deployer for the given migrations, in the order given (tests bring their own).
+    pub async fn with_migrations(
+        settings: Settings,
+        migrations: Vec<Box<dyn MigrationTrait>>,
+    ) -> anyhow::Result<Self> {
+        let mut known = Vec::with_capacity(migrations.len());
+        for migration in migrations {
+            let checksum = render::checksum(migration.as_ref())
+                .await
+                .with_context(|| format!("render {}", migration.name()))?;
+            known.push(Known {
+                migration,
+                checksum,
+            });
+        }
+        Ok(Self {
+            settings,
+            known,
+            url: None,
+        })
+    }
+
+    /// The database URL, which `--backup` passes to pg_dump.
+    pub fn with_url(mut self, url: &str) -> Self {
+        self.url = Some(url.to_owned());
+        self
+    }
+
+    /// Every migration of the code and of the database, with its state. Read-only.
+    pub async fn status(&self, db: &DatabaseConnection) -> anyhow::Result<Status> {
+        let applied = ledger::read(db).await.context("read applied migrations")?;
+        Ok(Status::new(
+            self.known
+                .iter()
+                .map(|k| (k.migration.name(), k.checksum.as_str())),
+            applied,
+        ))
+    }
+
+    /// Applies what is pending (or what `up` selects) and returns the names applied. With
+    /// `dry_run`, prints the SQL instead and returns the names that would be applied.
+    pub async fn up(&self, db: &DatabaseConnection, up: &Up) -> anyhow::Result<Vec<String>> {
+        if up.dry_run {
+            let status = self.status(db).await?;
+            status.refuse_if_inconsistent()?;
+            let pending = self.select(&status, up)?;
+            for known in &pending {
+                self.print_sql(known).await?;
+            }
+            return Ok(pending.iter().map(|k| k.migration.name().into()).collect());
+        }
+        let session = self.session(db).await?;
+        let lock = MigrationLock::acquire(
+            db.get_postgres_connection_pool(),
+            self.settings.lock_timeout,
+        )
+        .await?;
+        let result = self.up_locked(&session, up).await;
+        finish(lock, session, result).await
+    }
+
+    /// Rolls back the last `steps` applied migrations (all with `None`), newest first, and
+    /// returns their names.
+    pub async fn down(
+        &self,
+        db: &DatabaseConnection,
+        steps: Option<usize>,
+    ) -> anyhow::Result<Vec<String>> {
+        let session = self.session(db).await?;
+        let lock = MigrationLock::acquire(
+            db.get_postgres_connection_pool(),
+            self.settings.lock_timeout,
+        )
+        .await?;
+        let result = self.down_locked(&session, steps).await;
+        finish(lock, session, result).await
+    }
+
+    /// Drops everything the project owns, then applies every migration.
+    pub async fn fresh(&self, db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
+        let session = self.session(db).await?;
+        let lock = MigrationLock::acquire(
+            db.get_postgres_connection_pool(),
+            self.settings.lock_timeout,
+        )
+        .await?;
+        let result = async {
+            crate::owned::drop_all(&session)
+                .await
+                .context("drop the project's objects")?;
+            self.up_locked(&session, &Up::default()).await
+        }
+        .await;
+        finish(lock, session, result).await
+    }
+
+    /// Rolls back every migration, then drops the bookkeeping tables, as SeaORM's `reset`.
+    pub async fn reset(&self, db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
+        let session = self.session(db).await?;
+        let lock = MigrationLock::acquire(
+            db.get_postgres_connection_pool(),
+            self.settings.lock_timeout,
+        )
+        .await?;
+        let result = async {
+            let undone = self.down_locked(&session, None).await?;
+            ledger::uninstall(&session)
+                .await
+                .context("drop the migration tables")?;
+            Ok(undone)
+        }
+        .await;
+        finish(lock, session, result).await
+    }
+
+    /// Rolls back every migration, then applies every migration.
+    pub async fn refresh(&self, db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
+        let session = self.session(db).await?;
+        let lock = MigrationLock::acquire(
+            db.get_postgres_connection_pool(),
+            self.settings.lock_timeout,
+        )
+        .await?;
+        let result = async {
+            self.down_locked(&session, None).await?;
+            self.up_locked(&session, &Up::default()).await
+        }
+        .await;
+        finish(lock, session, result).await
+    }
+
+    /// Records a deliberate decision about one migration and says what it did.
+    pub async fn resolve(
+        &self,
+        db: &DatabaseConnection,
+        resolution: &Resolution,
+    ) -> anyhow::Result<String> {
+        let session = self.session(db).await?;
+        let lock = MigrationLock::acquire(
+            db.get_postgres_connection_pool(),
+            self.settings.lock_timeout,
+        )
+        .await?;
+        let result = self.resolve_locked(&session, resolution).await;
+        finish(lock, session, result).await
+    }
+
+    async fn up_locked(
+        &self,
+        session: &DatabaseConnection,
+        up: &Up,
+    ) -> anyhow::Result<Vec<String>> {
+        let status = self.status(session).await?;
+        status.refuse_if_inconsistent()?;
+        let pending = self.select(&status, up)?;
+        if pending.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Some(backup) = &up.backup {
+            let url = self
+                .url
+                .as_deref()
+                .context("a backup needs the database URL")?;
+            let file = backup.dump(url)?;
+            tracing::info!("backed up to {}", file.display());
+        }
+        ledger::install(session)
+            .await
+            .context("create the migration tables")?;
+        self.record_unrecorded(session, &status).await?;
+        let mut applied = Vec::with_capacity(pending.len());
+        for known in pending {
+            tracing::info!("applying {}", known.migration.name());
+            apply::up(session, known, &self.settings).await?;
+            applied.push(known.migration.name().to_owned());
+        }
+        Ok(applied)
+    }
+
+    async fn down_locked(
+        &self,
+        session: &DatabaseConnection,
+        steps: Option<usize>,
+    ) -> anyhow::Result<Vec<String>> {
+        let status = self.status(session).await?;
+        status.refuse_if_inconsistent()?;
+        let applied: Vec<&Known> = self
+            .known
+            .iter()
+            .filter(|k| status.is_applied(k.migration.name()))
+            .rev()
+            .take(steps.unwrap_or(usize::MAX))
+            .collect();
+        let mut undone = Vec::with_capacity(applied.len());
+        for known in applied {
+            tracing::info!("rolling back {}", known.migration.name());
+            apply::down(session, known, &self.settings).await?;
+            undone.push(known.migration.name().to_owned());
+        }
+        Ok(undone)
+    }
+
+    async fn resolve_locked(
+        &self,
+        session: &DatabaseConnection,
+        resolution: &Resolution,
+    ) -> anyhow::Result<String> {
+        let status = self.status(session).await?;
+        match resolution {
+            Resolution::Applied(version) => {
+                let Some(known) = self.find(version) else {
+                    bail!(
+                        "no migration `{version}` in this build: check the name with `migrate status`"
+                    );
+                };
+                let state = status.state(version);
+                ledger::install(session)
+                    .await
+                    .context("create the migration tables")?;
+                match state {
+                    Some(State::Pending) | None => {
+                        ledger::record(session, version, &known.checksum).await?;
+                        Ok(format!("marked {version} as applied without running it"))
+                    }
+                    Some(State::Applied) => Ok(format!(
+                        "{version} is already applied as it is: nothing to resolve"
+                    )),
+                    Some(State::Edited { .. } | State::Unrecorded) => {
+                        ledger::record_checksum(session, version, &known.checksum).await?;
+                        Ok(format!(
+                            "accepted {version} as it is now: recorded its current checksum"
+                        ))
+                    }
+                    Some(State::Unknown) => {
+                        unreachable!("a migration of this build is never unknown")
+                    }
+                }
+            }
+            Resolution::RolledBack(version) => {
+                if !status.is_applied(version) {
+                    bail!("{version} is not recorded as applied: nothing to roll back");
+                }
+                ledger::forget(session, version).await?;
+                Ok(format!(
+                    "forgot {version}: it counts as not applied; whatever it created is untouched"
+                ))
+            }
+        }
+    }
+
+    /// Records the checksums of migrations applied without one (by SeaORM's own CLI, or
+    /// before checksums existed): from now on, an edit to them is caught.
+    async fn record_unrecorded(
+        &self,
+        session: &DatabaseConnection,
+        status: &Status,
+    ) -> anyhow::Result<()> {
+        let unrecorded: Vec<&Known> = self
+            .known
+            .iter()
+            .filter(|k| status.state(k.migration.name()) == Some(State::Unrecorded))
+            .collect();
+        for known in &unrecorded {
+            ledger::record_checksum(session, known.migration.name(), &known.checksum).await?;
+        }
+        if !unrecorded.is_empty() {
+            tracing::info!(
+                "recorded the checksums of {} migration(s) applied without one",
+                unrecorded.len()
+            );
+        }
+        Ok(())
+    }
+
+    /// The pending migrations `up` selects, in order.
+    fn select(&self, status: &Status, up: &Up) -> anyhow::Result<Vec<&Known>> {
+        let last = match &up.through {
+            Some(name) => self
+                .known
+                .iter()
+                .position(|k| k.migration.name() == name)
+                .with_context(|| format!("no migration `{name}` in this build"))?,
+            None => usize::MAX,
+        };
+        Ok(self
+            .known
+            .iter()
+            .enumerate()
+            .filter(|(i, k)| *i <= last && status.state(k.migration.name()) == Some(State::Pending))
+            .map(|(_, k)| k)
+            .take(up.steps.unwrap_or(usize::MAX))
+            .collect())
+    }
+
+    fn find(&self, version: &str) -> Option<&Known> {
+        self.known.iter().find(|k| k.migration.name() == version)
+    }
+
+    async fn print_sql(&self, known: &Known) -> anyhow::Result<()> {
+        let name = known.migration.name();
+        let statements = render::render_up(known.migration.as_ref())
+            .await
+            .with_context(|| format!("render {name}"))?;
+        let mode = if apply::transactional(known.migration.as_ref()) {
+            "in one transaction"
+        } else {
+            "outside a transaction"
+        };
+        println!("-- {name} ({mode})");
+        for statement in statements {
+            println!("{};", statement.trim().trim_end_matches(';'));
+        }
+        println!();
+        Ok(())
+    }
+
+    /// A connection of its own for the migrations, with the deploy's timeouts set for its
+    /// whole session, so statements outside a transaction get them too.
+    async fn session(&self, db: &DatabaseConnection) -> anyhow::Result<DatabaseConnection> {
+        let pool = db.get_postgres_connection_pool();
+        let options = (*pool.connect_options())
+            .clone()
+            .application_name("agents-db migrator")
+            .options([
+                ("lock_timeout", millis(self.settings.ddl_lock_timeout)),
+                ("statement_timeout", millis(self.settings.statement_timeout)),
+            ]);
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .min_connections(0)
+            .connect_with(options)
+            .await
+            .context("open the migration session")?;
+        Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
+            pool,
+        ))
+    }
+}
+
+/// Releases the lock and closes the session whatever happened, then returns the result.
+async fn finish<T>(
+    lock: MigrationLock,
+    session: DatabaseConnection,
+    result: anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    session.close().await.ok();
+    let released = lock.release().await;
+    let value = result?;
+    released?;
+    Ok(value)
+}
+
+fn millis(d: Duration) -> String {
+    format!("{}ms", d.as_millis())
+}

@@ -1,0 +1,154 @@
+//! The code's migrations against the database's record of them, and the refusals that follow.
+
+use anyhow::bail;
+
+use super::ledger::Applied;
+
+/// Where one migration stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Applied, with the checksum the code has now.
+    Applied,
+    /// Not applied yet.
+    Pending,
+    /// Applied, but the SQL it sends changed since: the database has the old version.
+    Edited { recorded: String, current: String },
+    /// Applied without a checksum (by SeaORM's own CLI, or before checksums existed); the next
+    /// `up` records the current one.
+    Unrecorded,
+    /// Applied, but this build has no such migration: the database is newer than the code.
+    Unknown,
+}
+
+/// Every migration of the code, in order, then those only the database knows.
+#[derive(Clone, Debug)]
+pub struct Status {
+    pub entries: Vec<(String, State)>,
+}
+
+impl Status {
+    pub(super) fn new<'a>(
+        code: impl Iterator<Item = (&'a str, &'a str)>,
+        applied: Applied,
+    ) -> Self {
+        let mut entries = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (name, checksum) in code {
+            seen.insert(name.to_owned());
+            let state = match applied.get(name) {
+                None => State::Pending,
+                Some(None) => State::Unrecorded,
+                Some(Some(recorded)) if recorded.trim() == checksum => State::Applied,
+                Some(Some(recorded)) => State::Edited {
+                    recorded: recorded.trim().to_owned(),
+                    current: checksum.to_owned(),
+                },
+            };
+            entries.push((name.to_owned(), state));
+        }
+        for version in applied.keys().filter(|v| !seen.contains(*v)) {
+            entries.push((version.clone(), State::Unknown));
+        }
+        Self { entries }
+    }
+
+    /// The state of one migration, if the code or the database knows it.
+    pub fn state(&self, name: &str) -> Option<State> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s.clone())
+    }
+
+    /// Whether the database records `name` as applied, in whatever state.
+    pub fn is_applied(&self, name: &str) -> bool {
+        self.state(name).is_some_and(|s| s != State::Pending)
+    }
+
+    /// How many migrations are pending.
+    pub fn pending(&self) -> usize {
+        self.entries
+            .iter()
+            .filter(|(_, s)| *s == State::Pending)
+            .count()
+    }
+
+    /// One line per reason to refuse, each naming the migration and the fix.
+    pub fn problems(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter_map(|(name, state)| match state {
+                State::Edited { recorded, current } => Some(format!(
+                    "migration {name} changed after it was applied (checksum {} recorded, {} now): \
+                     restore it and put the change in a new migration, or run \
+                     `migrate resolve --applied {name}` if the edit is intended",
+                    &recorded[..recorded.len().min(12)],
+                    &current[..current.len().min(12)],
+                )),
+                State::Unknown => Some(format!(
+                    "the database is newer than the code: migration {name} is applied but this \
+                     build does not have it; deploy a build that has it, or run \
+                     `migrate resolve --rolled-back {name}` if it was removed on purpose"
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Fails, before anything changes, when an applied migration was edited or is unknown.
+    pub fn refuse_if_inconsistent(&self) -> anyhow::Result<()> {
+        let problems = self.problems();
+        match problems.as_slice() {
+            [] => Ok(()),
+            [one] => bail!("refusing to migrate: {one}"),
+            [first, rest @ ..] => bail!(
+                "refusing to migrate: {first} (and {} more problem(s): see `migrate status`)",
+                rest.len()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(applied: &[(&str, Option<&str>)]) -> Status {
+        let code = [("m1", "aaa"), ("m2", "bbb"), ("m3", "ccc")];
+        let applied = applied
+            .iter()
+            .map(|(v, c)| (v.to_string(), c.map(str::to_owned)))
+            .collect();
+        Status::new(code.into_iter(), applied)
+    }
+
+    #[test]
+    fn matching_checksums_are_applied_and_the_rest_pending() {
+        let s = status(&[("m1", Some("aaa")), ("m2", None)]);
+        assert_eq!(s.state("m1"), Some(State::Applied));
+        assert_eq!(s.state("m2"), Some(State::Unrecorded));
+        assert_eq!(s.state("m3"), Some(State::Pending));
+        assert_eq!(s.pending(), 1);
+        assert!(s.refuse_if_inconsistent().is_ok());
+    }
+
+    #[test]
+    fn an_edited_migration_is_refused_with_its_name_and_the_fix() {
+        let s = status(&[("m1", Some("zzz"))]);
+        let err = s.refuse_if_inconsistent().unwrap_err().to_string();
+        assert!(
+            err.contains("migration m1 changed after it was applied"),
+            "{err}"
+        );
+        assert!(err.contains("migrate resolve --applied m1"), "{err}");
+    }
+
+    #[test]
+    fn a_version_the_code_lacks_means_the_database_is_newer() {
+        let s = status(&[("m1", Some("aaa")), ("m9", Some("fff"))]);
+        assert_eq!(s.state("m9"), Some(State::Unknown));
+        let err = s.refuse_if_inconsistent().unwrap_err().to_string();
+        assert!(err.contains("database is newer than the code"), "{err}");
+        assert!(err.contains("migrate resolve --rolled-back m9"), "{err}");
+    }
+}
