@@ -4,7 +4,7 @@
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, QueryResult, Statement};
 
-/// A table of an owned schema (`seaql_migrations` excluded: it belongs to the migrator).
+/// A table of an owned schema ([`MIGRATOR_TABLES`] excluded).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
     pub schema: String,
@@ -73,6 +73,16 @@ pub struct Catalog {
 
 const OWNED: &str = "n.nspname IN ('public', 'health', 'finance')";
 
+/// The migrator's bookkeeping tables (`migration::deploy::{VERSIONS, CHECKSUMS}`): they belong
+/// to the migrator, not to the schema, so no check or diagram includes them.
+pub const MIGRATOR_TABLES: &[&str] = &["seaql_migrations", "seaql_migrations_checksums"];
+
+/// `NOT IN (...)` over [`MIGRATOR_TABLES`], for `relname` conditions.
+fn not_migrator() -> String {
+    let names: Vec<String> = MIGRATOR_TABLES.iter().map(|t| format!("'{t}'")).collect();
+    format!("NOT IN ({})", names.join(", "))
+}
+
 /// Key columns of an index or constraint, by `attnum` array, joined with `,`.
 fn key_columns(keys: &str, rel: &str) -> String {
     format!(
@@ -84,12 +94,13 @@ fn key_columns(keys: &str, rel: &str) -> String {
 impl Catalog {
     /// Reads the catalog of the owned schemas.
     pub async fn load(db: &impl ConnectionTrait) -> anyhow::Result<Catalog> {
+        let skip = not_migrator();
         let tables = rows(
             db,
             &format!(
                 "SELECT n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                 WHERE {OWNED} AND c.relkind IN ('r', 'p') AND c.relname <> 'seaql_migrations'
+                 WHERE {OWNED} AND c.relkind IN ('r', 'p') AND c.relname {skip}
                  ORDER BY 1, 2"
             ),
         )
@@ -113,7 +124,7 @@ impl Catalog {
                  FROM pg_attribute a
                  JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
                  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                 WHERE {OWNED} AND c.relkind IN ('r', 'p') AND c.relname <> 'seaql_migrations'
+                 WHERE {OWNED} AND c.relkind IN ('r', 'p') AND c.relname {skip}
                    AND a.attnum > 0 AND NOT a.attisdropped
                  ORDER BY 1, 2, a.attnum"
             ),
@@ -140,7 +151,7 @@ impl Catalog {
                  FROM pg_index x
                  JOIN pg_class i ON i.oid = x.indexrelid
                  JOIN pg_class t ON t.oid = x.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-                 WHERE {OWNED} AND t.relname <> 'seaql_migrations'
+                 WHERE {OWNED} AND t.relname {skip}
                  ORDER BY 1, 2, 3",
                 key_columns("x.indkey[0:x.indnkeyatts - 1]", "x.indrelid")
             ),
@@ -171,7 +182,7 @@ impl Catalog {
                  JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
                  JOIN pg_class rt ON rt.oid = c.confrelid
                  JOIN pg_namespace rn ON rn.oid = rt.relnamespace
-                 WHERE c.contype = 'f' AND {OWNED}
+                 WHERE c.contype = 'f' AND {OWNED} AND t.relname {skip}
                  ORDER BY 1, 2, 3",
                 key_columns("c.conkey", "c.conrelid"),
                 key_columns("c.confkey", "c.confrelid")

@@ -100,11 +100,17 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Lints `migrations` (name, statements as rendered), in the order they apply. Violations
-/// that `allowed` lists are left out; an `allowed` entry that matches nothing is reported, so
-/// the list cannot outlive its reason.
-pub fn lint(migrations: &[(&str, &[String])], allowed: &[Allow]) -> Vec<String> {
-    let violations = violations(migrations);
+/// Lints `migrations` (name, statements as rendered), in the order they apply; `session` is
+/// what the runner sends before each migration (`SET lock_timeout = '5000ms'`: the deployer's
+/// session settings count as the migration's own). Violations that `allowed` lists are left
+/// out; an `allowed` entry that matches nothing is reported, so the list cannot outlive its
+/// reason. Each line names the migration, the rule and the fix.
+pub fn lint(
+    migrations: &[(&str, &[String])],
+    session: &[String],
+    allowed: &[Allow],
+) -> Vec<String> {
+    let violations = violations(migrations, session);
     let mut out: Vec<String> = violations
         .iter()
         .filter(|v| {
@@ -129,8 +135,8 @@ pub fn lint(migrations: &[(&str, &[String])], allowed: &[Allow]) -> Vec<String> 
     out
 }
 
-/// Every violation of `migrations`, allow-list ignored.
-pub fn violations(migrations: &[(&str, &[String])]) -> Vec<Violation> {
+/// Every violation of `migrations` run after `session`, allow-list ignored.
+pub fn violations(migrations: &[(&str, &[String])], session: &[String]) -> Vec<Violation> {
     let mut out = Vec::new();
     for (name, sql) in migrations {
         let mut mine: BTreeSet<String> = BTreeSet::new();
@@ -146,7 +152,11 @@ pub fn violations(migrations: &[(&str, &[String])]) -> Vec<Violation> {
                 subject,
             })
         };
-        for statement in sql.iter().flat_map(|s| scan::statements(s)) {
+        for statement in session
+            .iter()
+            .chain(sql.iter())
+            .flat_map(|s| scan::statements(s))
+        {
             let t = &statement[..];
             let locked = if starts(t, &["SET"]) || starts(t, &["SET", "LOCAL"]) {
                 if t.iter().any(|x| x.is("LOCK_TIMEOUT")) {
@@ -321,7 +331,7 @@ mod tests {
         let first = vec![CREATE.to_owned()];
         let second = vec![sql.to_owned()];
         let migrations: [(&str, &[String]); 2] = [("m1_create", &first), ("m2_change", &second)];
-        let found = violations(&migrations);
+        let found = violations(&migrations, &[]);
         assert!(
             found.iter().all(|v| v.migration == "m2_change"),
             "{found:?}"
@@ -416,6 +426,15 @@ mod tests {
     }
 
     #[test]
+    fn a_lock_timeout_the_runner_sets_counts() {
+        let first = vec![CREATE.to_owned()];
+        let second = vec![r#"ALTER TABLE "users" ENABLE ROW LEVEL SECURITY"#.to_owned()];
+        let migrations: [(&str, &[String]); 2] = [("m1_create", &first), ("m2_change", &second)];
+        let session = ["SET lock_timeout = '5000ms'".to_owned()];
+        assert_eq!(violations(&migrations, &session), []);
+    }
+
+    #[test]
     fn the_allow_list_silences_one_rule_of_one_migration_and_must_be_used() {
         let first = vec![CREATE.to_owned()];
         let second = vec![r#"ALTER TABLE "users" DROP COLUMN "email""#.to_owned()];
@@ -425,7 +444,7 @@ mod tests {
             rule: Rule::Drop,
             reason: "test",
         }];
-        let out = lint(&migrations, &allow);
+        let out = lint(&migrations, &[], &allow);
         assert_eq!(out.len(), 1, "{out:?}");
         assert!(
             out[0].starts_with("m2_change: missing-lock-timeout: "),
@@ -436,7 +455,7 @@ mod tests {
             rule: Rule::Rename,
             reason: "test",
         }];
-        let out = lint(&migrations[..1], &stale);
+        let out = lint(&migrations[..1], &[], &stale);
         assert_eq!(
             out,
             [
