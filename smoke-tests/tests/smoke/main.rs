@@ -1,6 +1,8 @@
 //! The smoke suite: every test gets its own database on the server `cargo xtask smoke` chose.
 
+mod drift;
 mod entities;
+mod erd;
 mod migrate;
 mod phase1;
 mod phase2;
@@ -8,6 +10,7 @@ mod phase3;
 mod phase4;
 mod reset;
 mod seed;
+mod verify;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
