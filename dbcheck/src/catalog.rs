@@ -227,13 +227,30 @@ impl Catalog {
             })
         })
         .collect::<anyhow::Result<_>>()?;
-        Ok(Catalog {
+        let mut catalog = Catalog {
             tables,
             columns,
             indexes,
             foreign_keys,
             enums,
-        })
+        };
+        catalog.sort();
+        Ok(catalog)
+    }
+
+    /// Sorts by byte order, whatever the database's collation (`text` sorts differently under
+    /// `C` and `en_US`), so two servers give the same documents; columns keep their order.
+    fn sort(&mut self) {
+        self.tables
+            .sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
+        self.columns
+            .sort_by(|a, b| (&a.schema, &a.table).cmp(&(&b.schema, &b.table)));
+        self.indexes
+            .sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
+        self.foreign_keys
+            .sort_by(|a, b| (&a.schema, &a.table, &a.name).cmp(&(&b.schema, &b.table, &b.name)));
+        self.enums
+            .sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
     }
 
     /// The columns of one table, in their order.

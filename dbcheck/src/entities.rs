@@ -3,8 +3,8 @@
 
 use sea_orm::sea_query::{ForeignKeyAction, TableRef};
 use sea_orm::{
-    ColumnTrait, ColumnType, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn, RelationTrait,
-    sea_query::StringLen,
+    ColumnTrait, ColumnType, DbBackend, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn,
+    RelationTrait, Schema, sea_query::StringLen,
 };
 
 /// One table as its entity describes it.
@@ -124,18 +124,11 @@ fn table<E: EntityTrait + Default>(phase: u8) -> ExpectedTable {
     let name = entity.table_name().to_owned();
     let mut columns = Vec::new();
     let mut unique = Vec::new();
-    let mut unique_keys: Vec<(String, Vec<String>)> = Vec::new();
     for column in E::Column::iter() {
         let def = column.def();
         let column_name = column.as_str().to_owned();
         if def.is_unique() {
             unique.push(vec![column_name.clone()]);
-        }
-        if let Some(key) = unique_key(&def) {
-            match unique_keys.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, cols)) => cols.push(column_name.clone()),
-                None => unique_keys.push((key, vec![column_name.clone()])),
-            }
         }
         let enum_labels = match def.get_column_type() {
             ColumnType::Enum { variants, .. } => {
@@ -150,7 +143,15 @@ fn table<E: EntityTrait + Default>(phase: u8) -> ExpectedTable {
             enum_labels,
         });
     }
-    unique.extend(unique_keys.into_iter().map(|(_, cols)| cols));
+    // `unique_key` groups have no getter on SeaORM's `ColumnDef`; the unique indexes SeaORM
+    // would create from the entity carry them.
+    unique.extend(
+        Schema::new(DbBackend::Postgres)
+            .create_index_from_entity(entity)
+            .iter()
+            .filter(|index| index.is_unique_key())
+            .map(|index| index.get_index_spec().get_column_names()),
+    );
     let primary_key = E::PrimaryKey::iter()
         .map(|k| k.into_column().as_str().to_owned())
         .collect();
@@ -178,16 +179,6 @@ fn table<E: EntityTrait + Default>(phase: u8) -> ExpectedTable {
         unique,
         foreign_keys,
     }
-}
-
-/// `unique_key` has no getter on SeaORM's `ColumnDef`; the index SeaORM would create from
-/// the entity names it, so the key is read from there instead.
-fn unique_key(def: &sea_orm::ColumnDef) -> Option<String> {
-    // The Debug form is `unique_key: Some("name")`; it is the only public view of the field.
-    let debug = format!("{def:?}");
-    let start = debug.find("unique_key: Some(\"")? + "unique_key: Some(\"".len();
-    let end = debug[start..].find('"')?;
-    Some(debug[start..start + end].to_owned())
 }
 
 fn table_ref_name(table: &TableRef) -> (String, String) {
