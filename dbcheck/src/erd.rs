@@ -10,7 +10,7 @@ use crate::entities::{self, normalise_db_type};
 
 /// The phases of the schema, as `migration::PHASES` names them.
 pub const PHASES: &[(u8, &str)] = &[
-    (1, "core: users, agents, conversations, usage"),
+    (1, "core (users, agents, conversations, usage)"),
     (2, "support, storage and tags"),
     (3, "health and finance"),
     (4, "RAG and MCP integrations"),
@@ -93,14 +93,23 @@ fn node(schema: &str, table: &str) -> String {
     }
 }
 
-/// A type Mermaid accepts as an attribute type: letters, digits, `_`, `-`, `()` and `[]`.
+/// A type Mermaid accepts as an attribute type (letters, digits, `_`, `-`, `()` and `[]`):
+/// `numeric(14,2)` loses its arguments there (the reference table below has them) and
+/// `health.ConditionStatus` becomes `health_ConditionStatus`.
 fn mermaid_type(sql_type: &str) -> String {
-    normalise_db_type(sql_type)
+    let normal = normalise_db_type(sql_type);
+    let normal = match normal.split_once('(') {
+        Some((base, args)) if args.contains(',') => base.to_owned(),
+        _ => normal,
+    };
+    normal
         .chars()
-        .map(|c| match c {
-            ',' => '-',
-            c if c.is_ascii_alphanumeric() || "_-()[]".contains(c) => c,
-            _ => '_',
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_-()[]".contains(c) {
+                c
+            } else {
+                '_'
+            }
         })
         .collect()
 }
