@@ -109,3 +109,29 @@ fn sample_embedding() -> String {
     let parts: Vec<String> = (0..1536).map(|_| format!("{value:.6}")).collect();
     format!("[{}]", parts.join(","))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn every_critical_query_has_a_unique_name_and_indexes_the_schema_has() {
+        let queries = critical_queries();
+        let names: BTreeSet<_> = queries.iter().map(|q| q.name).collect();
+        assert_eq!(names.len(), queries.len(), "duplicate query names");
+        for query in &queries {
+            assert!(!query.indexes.is_empty(), "{} names no index", query.name);
+            for index in query.indexes {
+                assert!(
+                    crate::verify::EXPECTED
+                        .lines()
+                        .any(|l| l.starts_with("index ") && l.ends_with(&format!(" {index}"))),
+                    "{}: {index} is not in verify/expected.txt",
+                    query.name
+                );
+            }
+        }
+    }
+}
