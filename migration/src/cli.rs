@@ -86,8 +86,26 @@ pub struct ResolveArgs {
     pub rolled_back: Option<String>,
 }
 
-/// Runs `command` on `db` (whose URL is `url`). `through` limits `up` to the migrations up to
-/// that one (xtask's `--phase`).
+/// Refuses a destructive command on production or a remote host unless forced. It needs only
+/// the URL, so callers run it before connecting: a refusal never waits for a database.
+pub fn guard(command: &Command, url: &str) -> anyhow::Result<()> {
+    match command {
+        Command::Down(DownArgs {
+            all: true, force, ..
+        }) => guard::destructive("roll back every migration", url, *force),
+        Command::Fresh(args) => {
+            guard::destructive("drop everything and migrate afresh", url, args.force)
+        }
+        Command::Refresh(args) => {
+            guard::destructive("roll back and reapply every migration", url, args.force)
+        }
+        Command::Reset(args) => guard::destructive("roll back every migration", url, args.force),
+        _ => Ok(()),
+    }
+}
+
+/// Runs `command` on `db` (whose URL is `url`), after [`guard`]. `through` limits `up` to the
+/// migrations up to that one (xtask's `--phase`).
 pub async fn execute(
     db: &DatabaseConnection,
     url: &str,
@@ -95,6 +113,7 @@ pub async fn execute(
     command: Command,
     through: Option<String>,
 ) -> anyhow::Result<()> {
+    guard(&command, url)?;
     let deployer = Deployer::new(settings).await?.with_url(url);
     let shown = redact(url);
     match command {
@@ -120,28 +139,20 @@ pub async fn execute(
             }
         }
         Command::Down(args) => {
-            let steps = if args.all {
-                guard::destructive("roll back every migration", url, args.force)?;
-                None
-            } else {
-                Some(args.num)
-            };
+            let steps = if args.all { None } else { Some(args.num) };
             let names = deployer.down(db, steps).await?;
             report("rolled back", &names, &shown);
         }
         Command::Status => print_status(&deployer, db).await?,
-        Command::Fresh(args) => {
-            guard::destructive("drop everything and migrate afresh", url, args.force)?;
+        Command::Fresh(_) => {
             let names = deployer.fresh(db).await?;
             report("dropped everything, then applied", &names, &shown);
         }
-        Command::Refresh(args) => {
-            guard::destructive("roll back and reapply every migration", url, args.force)?;
+        Command::Refresh(_) => {
             let names = deployer.refresh(db).await?;
             report("rolled back and reapplied", &names, &shown);
         }
-        Command::Reset(args) => {
-            guard::destructive("roll back every migration", url, args.force)?;
+        Command::Reset(_) => {
             let names = deployer.reset(db).await?;
             report("rolled back", &names, &shown);
         }

@@ -62,7 +62,8 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.database_url;
-    let db = migration::conn::connect_waiting(&url, cli.settings.wait).await?;
     let command = cli.command.unwrap_or(Command::Up(UpArgs::default()));
+    migration::cli::guard(&command, &url)?;
+    let db = migration::conn::connect_waiting(&url, cli.settings.wait).await?;
     migration::cli::execute(&db, &url, cli.settings, command, None).await
 }

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 /// Tables that record migration state rather than the platform's data model.
-const BOOKKEEPING: &str = "'seaql_migrations'";
+const BOOKKEEPING: &str = "'seaql_migrations', 'seaql_migrations_checksums'";
 
 /// Every schema, column, enum, index, constraint, trigger and function that the project
 /// owns, one line each. Objects that belong to extensions (pgvector's) are left out.

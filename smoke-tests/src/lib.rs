@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod harness;
+pub mod migrator;
 
 pub use catalog::{Catalog, assert_same};
 pub use harness::TestDb;

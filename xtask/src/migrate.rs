@@ -6,8 +6,9 @@ use crate::flags::MigrateArgs;
 
 pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
     let target = devdb::dev_target().await?;
-    let db = migration::conn::connect_waiting(&target.url, args.settings.wait).await?;
     let mut command = args.action.unwrap_or(Command::Up(args.up));
+    migration::cli::guard(&command, &target.url)?;
+    let db = migration::conn::connect_waiting(&target.url, args.settings.wait).await?;
     if let Command::Up(UpArgs {
         backup: Some(_),
         pg_dump: pg_dump @ None,

@@ -29,12 +29,24 @@ impl SmokeServer {
 pub async fn run(args: SmokeArgs) -> anyhow::Result<()> {
     let server = choose().await?;
     let sh = crate::shell::workspace_shell()?;
+    // The deploy tests run the shipped binary itself, as a deploy would.
+    clean_cargo_env(cmd!(
+        sh,
+        "cargo build --locked -q -p migration --bin migration"
+    ))
+    .run()
+    .context("build the migration binary")?;
+    let migration_bin = devdb::devdb_dir()
+        .parent()
+        .context("target directory")?
+        .join("debug/migration");
     let test_args = &args.test_args;
     let result = clean_cargo_env(cmd!(
         sh,
         "cargo test --locked -p smoke-tests -- {test_args...}"
     ))
     .env("SMOKE_SERVER_URL", server.admin_url())
+    .env("MIGRATION_BIN", migration_bin)
     .run()
     .context("smoke tests failed");
     // Containers and throwaway servers are removed when their handles drop, here.

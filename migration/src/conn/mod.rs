@@ -26,10 +26,13 @@ pub async fn connect_waiting(url: &str, wait: Duration) -> anyhow::Result<Databa
     let parsed = parse(url)?;
     let deadline = Instant::now() + wait;
     let mut backoff = Duration::from_millis(250);
-    let mut attempts = 0u32;
     loop {
-        attempts += 1;
-        let err = match Database::connect(options(url)).await {
+        // sqlx retries inside one attempt until its acquire timeout, so that timeout is what
+        // remains of the wait (within bounds), or a dead server would hold us past the wait.
+        let attempt = deadline
+            .saturating_duration_since(Instant::now())
+            .clamp(Duration::from_secs(2), Duration::from_secs(10));
+        let err = match Database::connect(options(url, attempt)).await {
             Ok(db) => return Ok(db),
             Err(err) => err,
         };
@@ -39,31 +42,28 @@ pub async fn connect_waiting(url: &str, wait: Duration) -> anyhow::Result<Databa
         let failure = explain(url, &cause);
         let now = Instant::now();
         if !failure.transient || now >= deadline {
-            if failure.transient && attempts > 1 {
+            if failure.transient && !wait.is_zero() {
                 bail!(
-                    "{} (gave up after {attempts} attempts in {}s; raise --wait to wait longer)",
+                    "{} (waited {}s; raise --wait to wait longer)",
                     failure.message,
                     wait.as_secs()
                 );
             }
             bail!("{}", failure.message);
         }
-        tracing::info!(
-            "waiting for PostgreSQL at {} (attempt {attempts}): {cause}",
-            redact(url)
-        );
+        tracing::info!("waiting for PostgreSQL at {}: {cause}", redact(url));
         tokio::time::sleep(backoff.min(deadline - now)).await;
         backoff = (backoff * 2).min(Duration::from_secs(2));
     }
 }
 
-fn options(url: &str) -> ConnectOptions {
+fn options(url: &str, attempt: Duration) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(4)
         .min_connections(0)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30))
+        .connect_timeout(attempt)
+        .acquire_timeout(attempt)
         // sqlx logs every statement at info level; the commands report what matters themselves.
         .sqlx_logging(false);
     options

@@ -9,20 +9,20 @@ use std::time::Duration;
 #[derive(Clone, Debug, clap::Args)]
 pub struct Settings {
     /// How long to wait for another migrator to finish (the advisory lock), e.g. 60s, 5m.
-    #[arg(long, env = "MIGRATE_LOCK_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    #[arg(long, global = true, env = "MIGRATE_LOCK_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub lock_timeout: Duration,
     /// PostgreSQL `lock_timeout` of migration sessions: how long one statement may wait for a
     /// table lock before the migration is rolled back and retried.
-    #[arg(long, env = "MIGRATE_DDL_LOCK_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, global = true, env = "MIGRATE_DDL_LOCK_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub ddl_lock_timeout: Duration,
     /// PostgreSQL `statement_timeout` of migration sessions (0s: none).
-    #[arg(long, env = "MIGRATE_STATEMENT_TIMEOUT", default_value = "15m", value_parser = humantime::parse_duration)]
+    #[arg(long, global = true, env = "MIGRATE_STATEMENT_TIMEOUT", default_value = "15m", value_parser = humantime::parse_duration)]
     pub statement_timeout: Duration,
     /// How many times a migration that hit the lock timeout is tried again, with backoff.
-    #[arg(long, env = "MIGRATE_RETRIES", default_value_t = 3)]
+    #[arg(long, global = true, env = "MIGRATE_RETRIES", default_value_t = 3)]
     pub retries: u32,
     /// How long to wait for the database to accept connections, e.g. 60s.
-    #[arg(long, env = "MIGRATE_WAIT", default_value = "60s", value_parser = humantime::parse_duration)]
+    #[arg(long, global = true, env = "MIGRATE_WAIT", default_value = "60s", value_parser = humantime::parse_duration)]
     pub wait: Duration,
 }
 

@@ -1,5 +1,6 @@
 //! The smoke suite: every test gets its own database on the server `cargo xtask smoke` chose.
 
+mod deploy;
 mod drift;
 mod entities;
 mod erd;
@@ -37,7 +38,7 @@ pub async fn all_rows(db: &DatabaseConnection) -> Vec<String> {
     let tables = query_strings(
         db,
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname IN ('public', 'health', 'finance') AND c.relkind = 'r' AND relname <> 'seaql_migrations'
+         WHERE n.nspname IN ('public', 'health', 'finance') AND c.relkind = 'r' AND relname NOT LIKE 'seaql_migrations%'
          ORDER BY 1",
     )
     .await;

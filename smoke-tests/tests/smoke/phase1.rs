@@ -88,7 +88,7 @@ async fn unknown_phases_are_refused_before_anything_is_applied() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("unknown phase 99"), "{err}");
-    let tables = count(&test.db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'seaql_migrations'").await;
+    let tables = count(&test.db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'seaql_migrations%'").await;
     assert_eq!(tables, 0);
 }
 

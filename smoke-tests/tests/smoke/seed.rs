@@ -107,7 +107,7 @@ async fn dev_seed_fills_every_table_of_every_phase() {
     let tables = crate::query_strings(
         &test.db,
         "SELECT schemaname || '.' || tablename FROM pg_tables
-         WHERE schemaname IN ('public', 'health', 'finance') AND tablename <> 'seaql_migrations' ORDER BY 1",
+         WHERE schemaname IN ('public', 'health', 'finance') AND tablename NOT LIKE 'seaql_migrations%' ORDER BY 1",
     )
     .await;
     assert!(tables.len() >= 45, "{} tables", tables.len());

@@ -1,0 +1,81 @@
+//! Migrators started together take turns: each migration is applied exactly once.
+
+use smoke_tests::{Catalog, TestDb, assert_same, migrator};
+
+use crate::applied_versions;
+
+#[tokio::test]
+async fn eight_migrators_at_once_apply_each_migration_once() {
+    let test = TestDb::new("eight_migrators_at_once").await;
+    let mut children = Vec::new();
+    for _ in 0..8 {
+        children.push(
+            migrator::command(&test.url, &["up"])
+                .spawn()
+                .expect("start a migrator"),
+        );
+    }
+    let mut applying = Vec::new();
+    for child in children {
+        let output = child.wait_with_output().await.expect("migrator output");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "a migrator failed:\n{stderr}");
+        applying.extend(stderr.lines().filter_map(|l| {
+            l.split_once("applying ")
+                .map(|(_, name)| name.trim().to_owned())
+        }));
+    }
+    // Every migration was applied by exactly one of the eight.
+    let mut expected = migration::migrations_through_phase(u8::MAX);
+    applying.sort();
+    expected.sort();
+    assert_eq!(applying, expected);
+    assert_eq!(applied_versions(&test.db).await.len(), expected.len());
+
+    let single = TestDb::new("eight_migrators_single_run").await;
+    let output = migrator::run(&single.url, &["up"]).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        migrator::last_stderr_line(&output)
+    );
+    assert_same(
+        &Catalog::read(&test.db).await,
+        &Catalog::read(&single.db).await,
+        "eight migrators",
+        "one migrator",
+    );
+}
+
+#[tokio::test]
+async fn a_migrator_waits_for_the_lock_only_as_long_as_told() {
+    use sea_orm::ConnectionTrait;
+
+    let test = TestDb::new("a_migrator_waits_for_the_lock").await;
+    // Another migrator, stuck: it holds the lock (the keys are "agnt" and 1) and never ends.
+    let stuck = test.connect().await;
+    stuck
+        .execute_unprepared(
+            "SET application_name = 'stuck migrator'; SELECT pg_advisory_lock(1634168436, 1)",
+        )
+        .await
+        .expect("hold the migration lock");
+    let before = super::Snapshot::read(&test.db).await;
+    let output = migrator::run(&test.url, &["up", "--lock-timeout", "1s"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let line = migrator::last_stderr_line(&output);
+    assert!(
+        line.starts_with("error: another migrator still holds the migration lock after 1s (pid ")
+            && line.contains("application `stuck migrator`")
+            && line.ends_with("wait for it to finish, or raise --lock-timeout"),
+        "{line}"
+    );
+    assert_eq!(super::Snapshot::read(&test.db).await, before);
+    stuck.close().await.expect("the stuck migrator ends");
+    let output = migrator::run(&test.url, &["up", "--lock-timeout", "10s"]).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        migrator::last_stderr_line(&output)
+    );
+}

@@ -1,0 +1,35 @@
+//! `--dry-run` prints the SQL of each pending migration and changes nothing.
+
+use smoke_tests::{TestDb, migrator};
+
+use super::Snapshot;
+
+#[tokio::test]
+async fn a_dry_run_prints_each_pending_migration_and_changes_nothing() {
+    let test = TestDb::new("a_dry_run_changes_nothing").await;
+    migration::up_through_phase(&test.db, Some(3))
+        .await
+        .expect("phases 1 to 3");
+    let before = Snapshot::read(&test.db).await;
+    let output = migrator::run(&test.url, &["up", "--dry-run"]).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        migrator::last_stderr_line(&output)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let headers: Vec<&str> = stdout.lines().filter(|l| l.starts_with("-- m")).collect();
+    let phase4 = &(migration::PHASES[3].migrations)();
+    assert_eq!(headers.len(), phase4.len(), "{stdout}");
+    for (header, migration) in headers.iter().zip(phase4) {
+        assert_eq!(
+            *header,
+            format!("-- {} (in one transaction)", migration.name())
+        );
+    }
+    assert!(
+        stdout.contains("vector(1536)"),
+        "phase 4's SQL is missing:\n{stdout}"
+    );
+    assert_eq!(Snapshot::read(&test.db).await, before);
+}
