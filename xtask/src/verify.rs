@@ -12,7 +12,16 @@ pub async fn run() -> anyhow::Result<()> {
         println!("{failure}");
     }
     if failures.is_empty() {
-        eprintln!("verify: every check passed on {}", target.origin);
+        let catalog = dbcheck::catalog::Catalog::load(&db).await?;
+        eprintln!(
+            "verify: every check passed on {}: {} tables, {} indexes, {} foreign keys, {} \
+             critical queries with an index path",
+            target.origin,
+            catalog.tables.len(),
+            catalog.indexes.len(),
+            catalog.foreign_keys.len(),
+            dbcheck::verify::critical_queries().len()
+        );
         Ok(())
     } else {
         anyhow::bail!("{} check(s) failed on {}", failures.len(), target.origin)
