@@ -261,6 +261,14 @@ fn alter_action(table: &str, action: &[Token], report: &mut impl FnMut(Rule, Str
                     format!("foreign key on {table}"),
                 );
             }
+            // A unique or primary key builds its index under lock, unless it adopts one built
+            // concurrently (`USING INDEX`).
+            if (has("UNIQUE") || has("PRIMARY")) && !has("USING") {
+                report(
+                    Rule::NonConcurrentIndex,
+                    format!("key constraint on {table}"),
+                );
+            }
             return;
         }
         let at = skip(
@@ -282,7 +290,7 @@ fn alter_action(table: &str, action: &[Token], report: &mut impl FnMut(Rule, Str
                 format!("column {table}.{column} REFERENCES"),
             );
         }
-    } else if starts(action, &["RENAME"]) {
+    } else if starts(action, &["RENAME"]) && !action.get(1).is_some_and(|x| x.is("CONSTRAINT")) {
         report(Rule::Rename, format!("rename on {table}"));
     } else if starts(action, &["DROP"]) && !action.get(1).is_some_and(|x| x.is("CONSTRAINT")) {
         let at = skip(action, skip(action, 1, &["COLUMN"]), &["IF", "EXISTS"]);
@@ -360,6 +368,11 @@ mod tests {
         assert_eq!(broken(&sql), [Rule::NonConcurrentIndex]);
         let sql = format!(r#"{TIMEOUT} CREATE INDEX CONCURRENTLY "users_x_idx" ON users (email)"#);
         assert_eq!(broken(&sql), []);
+        let sql = format!(r#"{TIMEOUT} ALTER TABLE "users" ADD CONSTRAINT "k" UNIQUE ("email")"#);
+        assert_eq!(broken(&sql), [Rule::NonConcurrentIndex]);
+        let sql =
+            format!(r#"{TIMEOUT} ALTER TABLE "users" ADD CONSTRAINT "k" UNIQUE USING INDEX "i""#);
+        assert_eq!(broken(&sql), []);
     }
 
     #[test]
@@ -392,6 +405,8 @@ mod tests {
         assert_eq!(broken(&sql), [Rule::Rename]);
         let sql = format!(r#"{TIMEOUT} ALTER TABLE public.users RENAME TO people"#);
         assert_eq!(broken(&sql), [Rule::Rename]);
+        let sql = format!(r#"{TIMEOUT} ALTER TABLE users RENAME CONSTRAINT "a" TO "b""#);
+        assert_eq!(broken(&sql), []);
     }
 
     #[test]
