@@ -158,7 +158,7 @@ pub fn violations(migrations: &[(&str, &[String])], session: &[String]) -> Vec<V
             .flat_map(|s| scan::statements(s))
         {
             let t = &statement[..];
-            let locked = if starts(t, &["SET"]) || starts(t, &["SET", "LOCAL"]) {
+            let locked = if starts(t, &["SET"]) {
                 if t.iter().any(|x| x.is("LOCK_TIMEOUT")) {
                     lock_timeout = true;
                 }
@@ -199,20 +199,20 @@ pub fn violations(migrations: &[(&str, &[String])], session: &[String]) -> Vec<V
                     _ => None,
                 }
             } else if starts(t, &["DROP", "TABLE"]) {
-                let at = skip(t, 2, &["IF", "EXISTS"]);
-                let mut tables = Vec::new();
-                let mut at = at;
+                // `DROP TABLE a, b CASCADE`: every name up to the first word that is not one.
+                let mut first = None;
+                let mut at = skip(t, 2, &["IF", "EXISTS"]);
                 while let Some((table, next)) = name_at(t, at) {
                     if existing(&table, &mine) {
                         report(Rule::Drop, format!("table {table}"));
-                        tables.push(table);
+                        first.get_or_insert(table);
                     }
-                    at = next + usize::from(t.get(next) == Some(&Token::Punct(',')));
                     if t.get(next) != Some(&Token::Punct(',')) {
                         break;
                     }
+                    at = next + 1;
                 }
-                tables.into_iter().next()
+                first
             } else if starts(t, &["CREATE", "TRIGGER"])
                 || starts(t, &["CREATE", "OR", "REPLACE", "TRIGGER"])
                 || starts(t, &["CREATE", "POLICY"])
@@ -424,6 +424,8 @@ mod tests {
         assert_eq!(broken(&sql), [Rule::Drop]);
         let sql = format!(r#"{TIMEOUT} DROP TABLE IF EXISTS "users""#);
         assert_eq!(broken(&sql), [Rule::Drop]);
+        let sql = format!(r#"{TIMEOUT} DROP TABLE "tags", public.users CASCADE"#);
+        assert_eq!(broken(&sql), [Rule::Drop, Rule::Drop]);
         let sql = format!(r#"{TIMEOUT} ALTER TABLE "users" DROP CONSTRAINT "users_fkey""#);
         assert_eq!(broken(&sql), []);
     }
