@@ -12,7 +12,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    #[sea_orm(unique_key = "user_provider")]
     pub user_id: Uuid,
+    #[sea_orm(unique_key = "user_provider")]
     pub provider: IntegrationProvider,
     pub status: IntegrationStatus,
     #[sea_orm(column_type = "VarBinary(StringLen::None)")]

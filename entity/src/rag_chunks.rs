@@ -10,7 +10,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    #[sea_orm(unique_key = "document_chunk")]
     pub document_id: Uuid,
+    #[sea_orm(unique_key = "document_chunk")]
     pub chunk_index: i32,
     #[sea_orm(column_type = "Text")]
     pub content: String,

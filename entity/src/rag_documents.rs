@@ -11,6 +11,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    #[sea_orm(unique_key = "user_content_hash")]
     pub user_id: Uuid,
     pub agent_id: Option<Uuid>,
     pub file_id: Option<Uuid>,
@@ -20,7 +21,10 @@ pub struct Model {
     pub source_type: String,
     #[sea_orm(column_type = "String(StringLen::N(1000))", nullable)]
     pub source_url: Option<String>,
-    #[sea_orm(column_type = "String(StringLen::N(64))")]
+    #[sea_orm(
+        column_type = "String(StringLen::N(64))",
+        unique_key = "user_content_hash"
+    )]
     pub content_hash: String,
     pub status: DocumentStatus,
     pub chunk_count: i32,

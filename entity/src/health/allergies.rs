@@ -14,8 +14,12 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    #[sea_orm(unique_key = "user_allergen")]
     pub user_id: Uuid,
-    #[sea_orm(column_type = "String(StringLen::N(255))")]
+    #[sea_orm(
+        column_type = "String(StringLen::N(255))",
+        unique_key = "user_allergen"
+    )]
     pub allergen: String,
     pub severity: AllergySeverity,
     #[sea_orm(column_type = "Text", nullable)]

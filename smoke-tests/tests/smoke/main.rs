@@ -1,7 +1,9 @@
 //! The smoke suite: every test gets its own database on the server `cargo xtask smoke` chose.
 
 mod deploy;
+mod drift;
 mod entities;
+mod erd;
 mod migrate;
 mod phase1;
 mod phase2;
@@ -9,6 +11,7 @@ mod phase3;
 mod phase4;
 mod reset;
 mod seed;
+mod verify;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};

@@ -1,0 +1,371 @@
+//! The schema the entities describe: one list of every entity with its phase, and what each
+//! says about its table (columns, types, nullability, keys, foreign keys, enum labels).
+
+use sea_orm::sea_query::{ForeignKeyAction, TableRef};
+use sea_orm::{
+    ColumnTrait, ColumnType, DbBackend, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn,
+    RelationTrait, Schema, sea_query::StringLen,
+};
+
+/// One table as its entity describes it.
+#[derive(Debug, Clone)]
+pub struct ExpectedTable {
+    /// The schema phase that creates the table (1 core .. 4 RAG/MCP).
+    pub phase: u8,
+    pub schema: String,
+    pub name: String,
+    pub columns: Vec<ExpectedColumn>,
+    pub primary_key: Vec<String>,
+    /// Unique keys: single `unique` columns and `unique_key` groups.
+    pub unique: Vec<Vec<String>>,
+    pub foreign_keys: Vec<ExpectedForeignKey>,
+}
+
+/// A column: `sql_type` is normalised (see [`normalise_db_type`]).
+#[derive(Debug, Clone)]
+pub struct ExpectedColumn {
+    pub name: String,
+    pub sql_type: String,
+    pub nullable: bool,
+    /// For an enum column: the type's labels in declaration order.
+    pub enum_labels: Option<Vec<String>>,
+}
+
+/// A `belongs_to` relation; actions as `pg_constraint` codes (`a` no action when unset).
+#[derive(Debug, Clone)]
+pub struct ExpectedForeignKey {
+    pub columns: Vec<String>,
+    pub ref_schema: String,
+    pub ref_table: String,
+    pub ref_columns: Vec<String>,
+    pub on_delete: String,
+    pub on_update: String,
+}
+
+/// Builds the list of every entity with its phase; a unit test checks that each entity file
+/// of the `entity` crate appears here.
+macro_rules! entities {
+    ($($phase:literal => [$($path:path),+ $(,)?]),+ $(,)?) => {
+        /// Every entity of the `entity` crate, in phase order.
+        pub fn expected() -> Vec<ExpectedTable> {
+            vec![$($(table::<$path>($phase)),+),+]
+        }
+
+        /// The module paths of the listed entities (`health::medications`), for the test
+        /// that no entity is left out.
+        #[cfg(test)]
+        pub(crate) fn listed_modules() -> Vec<String> {
+            vec![$($(stringify!($path).replace(' ', "")
+                .trim_start_matches("entity::").trim_end_matches("::Entity").to_owned()),+),+]
+        }
+    };
+}
+
+entities! {
+    1 => [
+        entity::users::Entity,
+        entity::accounts::Entity,
+        entity::auth_sessions::Entity,
+        entity::verification_tokens::Entity,
+        entity::invitations::Entity,
+        entity::agents::Entity,
+        entity::chat_sessions::Entity,
+        entity::conversations::Entity,
+        entity::messages::Entity,
+        entity::user_agent_permissions::Entity,
+        entity::artifacts::Entity,
+        entity::usage_logs::Entity,
+        entity::monthly_usage::Entity,
+        entity::usage_alerts::Entity,
+        entity::audit_logs::Entity,
+    ],
+    2 => [
+        entity::support_tickets::Entity,
+        entity::support_messages::Entity,
+        entity::storage_folders::Entity,
+        entity::storage_files::Entity,
+        entity::storage_quotas::Entity,
+        entity::file_access_logs::Entity,
+        entity::file_shares::Entity,
+        entity::tags::Entity,
+        entity::artifact_tags::Entity,
+        entity::storage_file_tags::Entity,
+        entity::conversation_tags::Entity,
+    ],
+    3 => [
+        entity::health::health_profiles::Entity,
+        entity::health::medical_conditions::Entity,
+        entity::health::medications::Entity,
+        entity::health::medication_logs::Entity,
+        entity::health::allergies::Entity,
+        entity::health::medical_appointments::Entity,
+        entity::health::health_measurements::Entity,
+        entity::finance::financial_profiles::Entity,
+        entity::finance::financial_accounts::Entity,
+        entity::finance::transactions::Entity,
+        entity::finance::budgets::Entity,
+        entity::finance::debts::Entity,
+        entity::finance::debt_payments::Entity,
+        entity::finance::investments::Entity,
+        entity::finance::recurring_payments::Entity,
+    ],
+    4 => [
+        entity::rag_documents::Entity,
+        entity::rag_chunks::Entity,
+        entity::rag_settings::Entity,
+        entity::mcp_integrations::Entity,
+        entity::mcp_sync_logs::Entity,
+    ],
+}
+
+fn table<E: EntityTrait + Default>(phase: u8) -> ExpectedTable {
+    let entity = E::default();
+    let schema = entity.schema_name().unwrap_or("public").to_owned();
+    let name = entity.table_name().to_owned();
+    let mut columns = Vec::new();
+    let mut unique = Vec::new();
+    for column in E::Column::iter() {
+        let def = column.def();
+        let column_name = column.as_str().to_owned();
+        if def.is_unique() {
+            unique.push(vec![column_name.clone()]);
+        }
+        let enum_labels = match def.get_column_type() {
+            ColumnType::Enum { variants, .. } => {
+                Some(variants.iter().map(|v| v.to_string()).collect())
+            }
+            _ => None,
+        };
+        columns.push(ExpectedColumn {
+            name: column_name,
+            sql_type: entity_type(def.get_column_type()),
+            nullable: def.is_null(),
+            enum_labels,
+        });
+    }
+    // `unique_key` groups have no getter on SeaORM's `ColumnDef`; the unique indexes SeaORM
+    // would create from the entity carry them.
+    unique.extend(
+        Schema::new(DbBackend::Postgres)
+            .create_index_from_entity(entity)
+            .iter()
+            .filter(|index| index.is_unique_key())
+            .map(|index| index.get_index_spec().get_column_names()),
+    );
+    let primary_key = E::PrimaryKey::iter()
+        .map(|k| k.into_column().as_str().to_owned())
+        .collect();
+    let foreign_keys = E::Relation::iter()
+        .map(|r| r.def())
+        .filter(|def| !def.is_owner && !def.skip_fk)
+        .map(|def| {
+            let (ref_schema, ref_table) = table_ref_name(&def.to_tbl);
+            ExpectedForeignKey {
+                columns: def.from_col.iter().map(|c| c.to_string()).collect(),
+                ref_schema,
+                ref_table,
+                ref_columns: def.to_col.iter().map(|c| c.to_string()).collect(),
+                on_delete: action_code(def.on_delete),
+                on_update: action_code(def.on_update),
+            }
+        })
+        .collect();
+    ExpectedTable {
+        phase,
+        schema,
+        name,
+        columns,
+        primary_key,
+        unique,
+        foreign_keys,
+    }
+}
+
+fn table_ref_name(table: &TableRef) -> (String, String) {
+    match table {
+        TableRef::Table(name, _) => {
+            let schema = name
+                .0
+                .as_ref()
+                .map(|s| s.1.to_string())
+                .unwrap_or_else(|| "public".to_owned());
+            (schema, name.1.to_string())
+        }
+        other => ("?".to_owned(), format!("{other:?}")),
+    }
+}
+
+fn action_code(action: Option<ForeignKeyAction>) -> String {
+    match action {
+        None | Some(ForeignKeyAction::NoAction) => "a",
+        Some(ForeignKeyAction::Restrict) => "r",
+        Some(ForeignKeyAction::Cascade) => "c",
+        Some(ForeignKeyAction::SetNull) => "n",
+        Some(ForeignKeyAction::SetDefault) => "d",
+        Some(_) => "?",
+    }
+    .to_owned()
+}
+
+/// The entity's column type in the normal form [`normalise_db_type`] gives the database's.
+/// Timestamps carry no precision: SeaORM's `DateTime` has none to compare.
+fn entity_type(column_type: &ColumnType) -> String {
+    match column_type {
+        ColumnType::Char(Some(n)) => format!("char({n})"),
+        ColumnType::Char(None) => "char".to_owned(),
+        ColumnType::String(StringLen::N(n)) => format!("varchar({n})"),
+        ColumnType::String(_) => "varchar".to_owned(),
+        ColumnType::Text => "text".to_owned(),
+        ColumnType::SmallInteger | ColumnType::TinyInteger => "smallint".to_owned(),
+        ColumnType::Integer => "integer".to_owned(),
+        ColumnType::BigInteger => "bigint".to_owned(),
+        ColumnType::Float => "real".to_owned(),
+        ColumnType::Double => "double precision".to_owned(),
+        ColumnType::Decimal(Some((p, s))) => format!("numeric({p},{s})"),
+        ColumnType::Decimal(None) => "numeric".to_owned(),
+        ColumnType::DateTime | ColumnType::Timestamp => "timestamp".to_owned(),
+        ColumnType::TimestampWithTimeZone => "timestamptz".to_owned(),
+        ColumnType::Date => "date".to_owned(),
+        ColumnType::Time => "time".to_owned(),
+        ColumnType::Boolean => "boolean".to_owned(),
+        ColumnType::Json => "json".to_owned(),
+        ColumnType::JsonBinary => "jsonb".to_owned(),
+        ColumnType::Uuid => "uuid".to_owned(),
+        ColumnType::Binary(_) | ColumnType::VarBinary(_) | ColumnType::Blob => "bytea".to_owned(),
+        ColumnType::Inet => "inet".to_owned(),
+        ColumnType::Cidr => "cidr".to_owned(),
+        ColumnType::Vector(Some(n)) => format!("vector({n})"),
+        ColumnType::Vector(None) => "vector".to_owned(),
+        // Enum names of `health`/`finance` are written `health"."Type` so SeaORM's quoting
+        // yields the qualified name; without quotes both sides read `health.Type`.
+        ColumnType::Enum { name, .. } => {
+            let name = name.to_string().replace('"', "");
+            name.strip_prefix("public.").unwrap_or(&name).to_owned()
+        }
+        ColumnType::Custom(name) => name.to_string().replace('"', "").to_lowercase(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// The database's type (`format_type`) in a short normal form: `character varying(100)` is
+/// `varchar(100)`, `timestamp(3) without time zone` is `timestamp(3)`, `"UserRole"` is
+/// `UserRole`, `health."ConditionStatus"` is `health.ConditionStatus`.
+pub fn normalise_db_type(sql_type: &str) -> String {
+    let t = sql_type.replace('"', "");
+    let t = t.strip_prefix("public.").unwrap_or(&t);
+    let replaced = [
+        ("character varying", "varchar"),
+        ("character", "char"),
+        ("timestamp with time zone", "timestamptz"),
+        ("without time zone", ""),
+        ("with time zone", "tz"),
+    ]
+    .iter()
+    .fold(t.to_owned(), |acc, (from, to)| acc.replacen(from, to, 1));
+    let replaced = replaced.trim().replace(" tz", "tz");
+    // `timestamp(3) with time zone` became `timestamp(3)tz`; spell it `timestamptz(3)`.
+    match replaced.strip_suffix("tz") {
+        Some(base) if base.starts_with("timestamp(") => {
+            format!("timestamptz{}", &base["timestamp".len()..])
+        }
+        _ => replaced,
+    }
+}
+
+/// The database type with its precision dropped where entities cannot state one
+/// (`timestamp(3)` compares as `timestamp`).
+pub fn comparable_db_type(sql_type: &str) -> String {
+    let t = normalise_db_type(sql_type);
+    for base in ["timestamptz", "timestamp", "time"] {
+        if t.starts_with(&format!("{base}(")) {
+            return base.to_owned();
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_types_normalise_to_the_entity_spelling() {
+        let cases = [
+            ("character varying(100)", "varchar(100)"),
+            ("character(3)", "char(3)"),
+            ("timestamp(3) without time zone", "timestamp(3)"),
+            ("timestamp(3) with time zone", "timestamptz(3)"),
+            ("timestamp with time zone", "timestamptz"),
+            ("numeric(14,2)", "numeric(14,2)"),
+            ("\"UserRole\"", "UserRole"),
+            ("health.\"ConditionStatus\"", "health.ConditionStatus"),
+            ("vector(1536)", "vector(1536)"),
+        ];
+        for (db, normal) in cases {
+            assert_eq!(normalise_db_type(db), normal, "{db}");
+        }
+        assert_eq!(
+            comparable_db_type("timestamp(3) without time zone"),
+            "timestamp"
+        );
+    }
+
+    #[test]
+    fn every_entity_file_is_listed() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../entity/src");
+        let mut found = Vec::new();
+        for dir in ["", "health", "finance"] {
+            for file in std::fs::read_dir(src.join(dir)).expect("read entity/src") {
+                let path = file.expect("dir entry").path();
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                if path.extension().is_some_and(|e| e == "rs") && text.contains("DeriveEntityModel")
+                {
+                    let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+                    found.push(if dir.is_empty() {
+                        stem
+                    } else {
+                        format!("{dir}::{stem}")
+                    });
+                }
+            }
+        }
+        found.sort();
+        let mut listed = listed_modules();
+        listed.sort();
+        assert_eq!(
+            found, listed,
+            "every entity file must be listed in dbcheck/src/entities.rs"
+        );
+    }
+
+    #[test]
+    fn the_list_reads_keys_and_relations_from_the_entities() {
+        let tables = expected();
+        let medications = tables
+            .iter()
+            .find(|t| t.schema == "health" && t.name == "medications")
+            .expect("health.medications");
+        let dosage = medications
+            .columns
+            .iter()
+            .find(|c| c.name == "dosage")
+            .expect("dosage");
+        assert_eq!(dosage.sql_type, "varchar(100)");
+        assert!(!dosage.nullable);
+        let condition = medications
+            .foreign_keys
+            .iter()
+            .find(|f| f.columns == ["conditionId"])
+            .expect("conditionId relation");
+        assert_eq!(
+            (condition.ref_schema.as_str(), condition.ref_table.as_str()),
+            ("health", "medical_conditions")
+        );
+        assert_eq!(condition.on_delete, "n");
+        let tags = tables.iter().find(|t| t.name == "tags").expect("tags");
+        assert!(
+            tags.unique
+                .contains(&vec!["userId".to_owned(), "name".to_owned()])
+        );
+    }
+}

@@ -1,0 +1,16 @@
+//! Read-only checks of the platform database: entity drift, post-deploy verification,
+//! migration lint and the generated ER diagram.
+//!
+//! Every function that takes a connection only reads the catalog (or runs `EXPLAIN` inside a
+//! read-only transaction that is rolled back); none writes to the database. Callers print the
+//! findings they get back, one per line.
+
+pub mod catalog;
+pub mod drift;
+pub mod entities;
+pub mod erd;
+pub mod lint;
+pub mod verify;
+
+/// The database schemas the project owns.
+pub const SCHEMAS: &[&str] = &["public", "health", "finance"];

@@ -1,0 +1,102 @@
+//! Drift: a migrated database agrees with the entities, and each kind of difference made by
+//! hand is reported in one line.
+
+use sea_orm::ConnectionTrait;
+use smoke_tests::TestDb;
+
+use crate::migrate_all;
+
+/// The drift lines of `test`'s database after running `sql` on it.
+async fn drift_after(test: &TestDb, sql: &str) -> Vec<String> {
+    if !sql.is_empty() {
+        test.db.execute_unprepared(sql).await.expect(sql);
+    }
+    dbcheck::drift::check(&test.db)
+        .await
+        .expect("drift check")
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_migrated_database_has_no_drift() {
+    let test = TestDb::new("a_migrated_database_has_no_drift").await;
+    migrate_all(&test.db).await;
+    assert_eq!(drift_after(&test, "").await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn drift_reports_a_column_added_by_hand() {
+    let test = TestDb::new("drift_reports_a_column_added_by_hand").await;
+    migrate_all(&test.db).await;
+    let found = drift_after(
+        &test,
+        r#"ALTER TABLE health.medications ADD COLUMN "sideEffects" text"#,
+    )
+    .await;
+    assert_eq!(
+        found,
+        ["health.medications.sideEffects: column in database (text), not in entity"]
+    );
+}
+
+#[tokio::test]
+async fn drift_reports_a_changed_type_and_nullability() {
+    let test = TestDb::new("drift_reports_a_changed_type_and_nullability").await;
+    migrate_all(&test.db).await;
+    let found = drift_after(
+        &test,
+        r#"ALTER TABLE health.medications ALTER COLUMN "dosage" TYPE text;
+           ALTER TABLE health.medications ALTER COLUMN "frequency" DROP NOT NULL"#,
+    )
+    .await;
+    assert_eq!(
+        found,
+        [
+            "health.medications.dosage: entity varchar(100), database text",
+            "health.medications.frequency: entity NOT NULL, database nullable",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn drift_reports_dropped_indexes() {
+    let test = TestDb::new("drift_reports_dropped_indexes").await;
+    migrate_all(&test.db).await;
+    let found = drift_after(
+        &test,
+        r#"DROP INDEX "support_tickets_assignedTo_idx"; DROP INDEX "tags_userId_name_key""#,
+    )
+    .await;
+    assert_eq!(
+        found,
+        [
+            "support_tickets.assignedTo: no index starts with foreign key (assignedTo)",
+            "tags: unique (userId, name) missing in database",
+            "tags.userId: no index starts with foreign key (userId)",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn drift_reports_an_enum_label_added_and_a_foreign_key_dropped() {
+    let test = TestDb::new("drift_reports_an_enum_label_and_a_foreign_key").await;
+    migrate_all(&test.db).await;
+    let found = drift_after(
+        &test,
+        r#"ALTER TYPE "TicketStatus" ADD VALUE 'ARCHIVED';
+           ALTER TABLE "messages" DROP CONSTRAINT "messages_conversationId_fkey""#,
+    )
+    .await;
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].starts_with("enum TicketStatus: entity labels ")
+            && found[0].ends_with(",ARCHIVED"),
+        "{found:#?}"
+    );
+    assert_eq!(
+        found[1],
+        "messages: foreign key (conversationId) -> conversations missing in database"
+    );
+}

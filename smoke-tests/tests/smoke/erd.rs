@@ -1,0 +1,24 @@
+//! The committed `docs/schema.md` and verify's manifest are what a migrated database gives.
+
+use smoke_tests::TestDb;
+
+use crate::migrate_all;
+
+#[tokio::test]
+async fn the_committed_erd_and_verify_manifest_are_current() {
+    let test = TestDb::new("the_committed_erd_and_verify_manifest_are_current").await;
+    migrate_all(&test.db).await;
+    let catalog = dbcheck::catalog::Catalog::load(&test.db)
+        .await
+        .expect("catalog");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let committed = std::fs::read_to_string(root.join("docs/schema.md")).unwrap_or_default();
+    assert!(
+        committed == dbcheck::erd::render_catalog(&catalog),
+        "docs/schema.md is stale: run `cargo xtask erd`"
+    );
+    assert!(
+        dbcheck::verify::EXPECTED == dbcheck::verify::manifest(&catalog),
+        "dbcheck/src/verify/expected.txt is stale: run `cargo xtask erd`"
+    );
+}
