@@ -35,6 +35,25 @@ pub const ALLOWED: &[&str] = &[
     "verification_tokens: entity primary key (identifier, token), database has none",
 ];
 
+/// Runs [`check`] on `db` and prints each finding on stdout; fails, naming the fix, when there
+/// is any. `origin` says which database, password redacted. The shared body of
+/// `cargo xtask drift` and `migration drift`.
+pub async fn report(db: &impl ConnectionTrait, origin: &str) -> anyhow::Result<()> {
+    let findings = check(db).await?;
+    for finding in &findings {
+        println!("{finding}");
+    }
+    if findings.is_empty() {
+        eprintln!("drift: entities and {origin} agree");
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} difference(s) between the entities and {origin}: fix the entity or add a migration",
+            findings.len()
+        )
+    }
+}
+
 /// Compares every entity with the database behind `db`; an empty list means no drift.
 pub async fn check(db: &impl ConnectionTrait) -> anyhow::Result<Vec<Finding>> {
     let catalog = Catalog::load(db).await?;

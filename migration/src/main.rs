@@ -1,10 +1,11 @@
 //! The shipped migrator: SeaORM's migration CLI, with every database command run safely.
 //!
 //! `up`, `down`, `status`, `fresh`, `refresh`, `reset` and `resolve` go through
-//! [`migration::deploy::Deployer`] (lock, checksums, timeouts); SeaORM's file commands
-//! (`generate`, `init`) go to `sea_orm_migration::cli::run_cli` unchanged.
+//! [`migration::deploy::Deployer`] (lock, checksums, timeouts); `drift` and `verify` are the
+//! read-only checks of `dbcheck`, for after a deploy; SeaORM's file commands (`generate`,
+//! `init`) go to `sea_orm_migration::cli::run_cli` unchanged.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use migration::cli::{Command, UpArgs};
 use migration::deploy::Settings;
 
@@ -21,7 +22,18 @@ struct Cli {
     #[command(flatten)]
     settings: Settings,
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Option<BinCommand>,
+}
+
+#[derive(Subcommand)]
+enum BinCommand {
+    #[command(flatten)]
+    Migrate(Command),
+    /// Compare the entities with the database, read-only; exit 1 on any difference.
+    Drift,
+    /// The post-deploy check, read-only: tables, indexes, keys, orphans, pgvector, RLS, and an
+    /// index path for every critical query; exit 1 naming each failed check.
+    Verify,
 }
 
 fn main() -> std::process::ExitCode {
@@ -62,8 +74,19 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.database_url;
-    let command = cli.command.unwrap_or(Command::Up(UpArgs::default()));
-    migration::cli::guard(&command, &url)?;
+    let command = cli
+        .command
+        .unwrap_or(BinCommand::Migrate(Command::Up(UpArgs::default())));
+    if let BinCommand::Migrate(command) = &command {
+        migration::cli::guard(command, &url)?;
+    }
     let db = migration::conn::connect_waiting(&url, cli.settings.wait).await?;
-    migration::cli::execute(&db, &url, cli.settings, command, None).await
+    let origin = migration::conn::url::redact(&url);
+    match command {
+        BinCommand::Migrate(command) => {
+            migration::cli::execute(&db, &url, cli.settings, command, None).await
+        }
+        BinCommand::Drift => dbcheck::drift::report(&db, &origin).await,
+        BinCommand::Verify => dbcheck::verify::report(&db, &origin).await,
+    }
 }

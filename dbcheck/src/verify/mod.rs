@@ -53,6 +53,29 @@ pub const ORPHAN_CHECKS: &[(&str, &str, &str)] = &[
     ("rag_chunks", "documentId", "rag_documents"),
 ];
 
+/// Runs [`check`] on `db` and prints each failure on stdout; fails when any check did.
+/// `origin` says which database, password redacted. The shared body of `cargo xtask verify`
+/// and `migration verify`.
+pub async fn report(db: &DatabaseConnection, origin: &str) -> anyhow::Result<()> {
+    let failures = check(db).await.context("verify the database")?;
+    for failure in &failures {
+        println!("{failure}");
+    }
+    if !failures.is_empty() {
+        anyhow::bail!("{} check(s) failed on {origin}", failures.len());
+    }
+    let catalog = crate::catalog::Catalog::load(db).await?;
+    eprintln!(
+        "verify: every check passed on {origin}: {} tables, {} indexes, {} foreign keys, {} \
+         critical queries with an index path",
+        catalog.tables.len(),
+        catalog.indexes.len(),
+        catalog.foreign_keys.len(),
+        critical_queries().len()
+    );
+    Ok(())
+}
+
 /// Runs every check; an empty list means the database passed.
 pub async fn check(db: &DatabaseConnection) -> anyhow::Result<Vec<Failure>> {
     let catalog = Catalog::load(db).await?;

@@ -8,6 +8,7 @@ mod dry_run;
 mod errors;
 mod kill;
 mod outside_transaction;
+mod post_deploy;
 mod timeouts;
 
 use migration::deploy::{Deployer, Settings, Up};
