@@ -3,6 +3,7 @@
 pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
 
+pub mod online;
 pub mod owned;
 mod phase1_core;
 mod phase2_support_storage;
