@@ -1,5 +1,6 @@
 //! `cargo xtask`: the commands developers and CI run against the platform database.
 
+mod bench;
 mod ci;
 mod db;
 mod flags;
@@ -47,6 +48,7 @@ fn run() -> anyhow::Result<()> {
             Command::Reset(args) => reset::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
             Command::Ci => ci::run().await,
+            Command::Bench(args) => bench::run(args).await,
             Command::Image(args) => image::run(args),
         }
     })

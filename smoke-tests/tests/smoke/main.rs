@@ -1,7 +1,9 @@
 //! The smoke suite: every test gets its own database on the server `cargo xtask smoke` chose.
 
 mod entities;
+mod load;
 mod migrate;
+mod online;
 mod phase1;
 mod phase2;
 mod phase3;
