@@ -69,7 +69,7 @@ pub fn conversations(user: u64) -> Vec<Conversation> {
             messages: if user == 0 && index == 0 {
                 LONG_CONVERSATION_MESSAGES
             } else {
-                data::long_tail(&mut r, 2, 6.0, 2_000)
+                data::long_tail(&mut r, 2, 9.0, 2_000)
             },
             start: r.random_range(0..(data::PERIOD_DAYS - 30) * 86_400_000),
         })

@@ -71,8 +71,8 @@ pub fn any_time(rng: &mut ChaCha8Rng) -> NaiveDateTime {
     at(rng.random_range(0..PERIOD_DAYS * 86_400_000))
 }
 
-/// A count with a long tail: most values near `min`, a few up to `max` (a Pareto law with
-/// shape 1.5, whose mean is three times its scale).
+/// A count with a long tail: most values near `min`, a few up to `max` (a Pareto
+/// II law with shape 1.5, whose mean is `min` plus twice its scale, before the cap).
 pub fn long_tail(rng: &mut ChaCha8Rng, min: u64, scale: f64, max: u64) -> u64 {
     let u: f64 = rng.random_range(f64::EPSILON..1.0);
     let x = scale / u.powf(1.0 / 1.5) - scale;

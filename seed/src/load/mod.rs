@@ -244,3 +244,50 @@ async fn mark_complete(pool: &PgPool, scale: u64) -> anyhow::Result<()> {
     .context("record the completed load")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_list_names_every_loaded_table_with_its_trigger_setting() {
+        let loaded = [
+            core::USERS,
+            core::AGENT_TABLE,
+            core::SESSIONS,
+            core::CONVERSATIONS,
+            core::MESSAGES,
+            usage::LOGS,
+            usage::MONTHLY,
+            support_storage::TICKETS,
+            support_storage::QUOTAS,
+            support_storage::FILES,
+            health_finance::MEASUREMENT_TABLE,
+            health_finance::ACCOUNTS,
+            health_finance::TRANSACTIONS,
+            rag::DOCUMENTS,
+            rag::CHUNK_TABLE,
+        ];
+        let listed: Vec<(&str, bool)> = loaded
+            .iter()
+            .map(|t| (t.name, t.without_triggers))
+            .collect();
+        assert_eq!(listed, TABLES);
+    }
+
+    #[test]
+    fn default_scale_gives_about_a_million_messages_and_usage_logs() {
+        let messages: u64 = (0..DEFAULT_SCALE)
+            .flat_map(core::conversations)
+            .map(|c| c.messages)
+            .sum();
+        let logs: u64 = (0..DEFAULT_SCALE)
+            .step_by(10)
+            .map(|u| usage::logs(u).len() as u64)
+            .sum();
+        let logs = logs * 10;
+        eprintln!("{messages} messages and about {logs} usage logs");
+        assert!((800_000..1_200_000).contains(&messages), "{messages}");
+        assert!((800_000..1_200_000).contains(&logs), "{logs}");
+    }
+}

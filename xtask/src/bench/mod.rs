@@ -144,7 +144,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             .context("seed figure")?,
     );
     figures.extend(
-        queries::run(&bench, &load_url)
+        queries::run(&bench, &load_url, None, "")
             .await
             .context("query figures")?,
     );
@@ -152,6 +152,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         traffic::run(&load_url)
             .await
             .context("migration-under-traffic figure")?,
+    );
+    // What the index the helper just built would give the one query the schema has no
+    // index for (a candidate migration).
+    let note = format!(" (with the index `{}` just built)", traffic::INDEX);
+    figures.extend(
+        queries::run(&bench, &load_url, Some("keyset"), &note)
+            .await
+            .context("keyset query with the new index")?,
     );
     if !bench.quick {
         figures.push(smoke::run().context("smoke figure")?);

@@ -93,7 +93,14 @@ const QUERIES: &[Query] = &[
     },
 ];
 
-pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
+/// Measures every critical query, or those whose name contains `only`, with `note` appended
+/// to their names.
+pub async fn run(
+    bench: &Bench,
+    url: &str,
+    only: Option<&str>,
+    note: &str,
+) -> anyhow::Result<Vec<Figure>> {
     let db = devdb::connect(url).await?;
     let pool = db.get_postgres_connection_pool();
     let mut conn = pool.acquire().await?;
@@ -101,7 +108,10 @@ pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
     let ctx = context(&mut conn, bench.scale).await?;
     let runs: u64 = if bench.quick { 20 } else { 300 };
     let mut figures = Vec::new();
-    for q in QUERIES {
+    for q in QUERIES
+        .iter()
+        .filter(|q| only.is_none_or(|o| q.name.contains(o)))
+    {
         // Warm the plan cache and the buffers, as a running service has them.
         for i in 0..5 {
             execute(&mut conn, q, &ctx, i).await?;
@@ -116,7 +126,7 @@ pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
         let p95 = percentile(&samples, 95);
         figures.push(
             Figure::new(
-                format!("query: {}", q.name),
+                format!("query: {}{note}", q.name),
                 format!(
                     "p50 {} / p95 {} / p99 {}",
                     ms(percentile(&samples, 50)),
