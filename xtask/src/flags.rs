@@ -24,7 +24,8 @@ pub enum Command {
     Reset(ResetArgs),
     /// Run the smoke tests against a throwaway PostgreSQL.
     Smoke(SmokeArgs),
-    /// What CI runs: fmt check, clippy with warnings denied, unit tests, smoke tests.
+    /// What CI runs: fmt check, clippy with warnings denied, unit tests, smoke tests, and the
+    /// benchmark in quick mode (no time asserted).
     Ci,
     /// Measure migrate, load seeding, queries, online index builds and smoke against their
     /// floors on a throwaway embedded server; writes docs/benchmarks.md.
