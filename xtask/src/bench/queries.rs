@@ -87,8 +87,10 @@ const QUERIES: &[Query] = &[
     },
     Query {
         name: "nearest RAG chunks to an embedding",
-        sql: r#"SELECT id, "documentId", embedding <=> $1::vector AS distance FROM rag_chunks
-                ORDER BY embedding <=> $1::vector LIMIT 5"#,
+        // The parameter arrives as text: a scalar subquery casts it once (an InitPlan); a
+        // bare `$1::vector` in a generic plan is parsed again for every distance computed.
+        sql: r#"SELECT id, "documentId" FROM rag_chunks
+                ORDER BY embedding <=> (SELECT $1::vector) LIMIT 5"#,
         params: |c, _| vec![c.embedding.clone()],
     },
 ];
