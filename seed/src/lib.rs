@@ -3,11 +3,14 @@
 //! Every row has a deterministic identity (a natural key such as an email or slug, or a
 //! UUIDv5 derived from one), and is inserted with `ON CONFLICT DO NOTHING`, so a second run
 //! finds everything present and changes nothing. Each run is one transaction.
+//!
+//! The `load` profile ([`load::run`]) is separate: bulk data through COPY, for benchmarks.
 
 mod dev;
 pub mod embedding;
 mod ids;
 mod insert;
+pub mod load;
 mod prod;
 pub mod tokens;
 

@@ -7,6 +7,7 @@ use clap::{Parser, ValueEnum};
 enum ProfileArg {
     Dev,
     Prod,
+    Load,
 }
 
 /// Seeds the database at DATABASE_URL; running it again changes nothing.
@@ -16,6 +17,12 @@ struct Args {
     /// `prod` bootstraps the super admin only; `dev` adds the sample data.
     #[arg(long, value_enum)]
     profile: ProfileArg,
+    /// Users of the load profile (about 200 messages and 200 usage logs each).
+    #[arg(long, default_value_t = seed::load::DEFAULT_SCALE)]
+    scale: u64,
+    /// Show a progress bar per table (load profile).
+    #[arg(long)]
+    progress: bool,
     /// The database to seed.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: String,
@@ -39,10 +46,20 @@ async fn run() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
+    let production = std::env::var("APP_ENV").is_ok_and(|e| e.eq_ignore_ascii_case("production"));
     let profile = match args.profile {
-        ProfileArg::Dev
-            if std::env::var("APP_ENV").is_ok_and(|e| e.eq_ignore_ascii_case("production")) =>
-        {
+        ProfileArg::Load if production => {
+            anyhow::bail!("refusing to load bulk data: APP_ENV=production (use --profile prod)")
+        }
+        ProfileArg::Load => {
+            let db = sea_orm::Database::connect(args.database_url.as_str())
+                .await
+                .context("connect to DATABASE_URL")?;
+            let report = seed::load::run(&db, args.scale, args.progress).await?;
+            eprintln!("seed: load profile at scale {}:\n{report}", args.scale);
+            return Ok(());
+        }
+        ProfileArg::Dev if production => {
             anyhow::bail!("refusing to seed dev data: APP_ENV=production (use --profile prod)")
         }
         ProfileArg::Dev => seed::Profile::Dev,

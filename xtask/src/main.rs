@@ -1,5 +1,6 @@
 //! `cargo xtask`: the commands developers and CI run against the platform database.
 
+mod bench;
 mod ci;
 mod db;
 mod drift;
@@ -55,6 +56,7 @@ fn run() -> anyhow::Result<()> {
             Command::Lint => lint::run().await,
             Command::Erd(args) => erd::run(args).await,
             Command::Ci => ci::run().await,
+            Command::Bench(args) => bench::run(args).await,
             Command::Image(args) => image::run(args),
         }
     })

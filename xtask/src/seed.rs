@@ -11,6 +11,17 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
             seed::Profile::Dev
         }
         Profile::Prod => seed::Profile::prod_from_env()?,
+        Profile::Load => {
+            guard::destructive("load bulk data", &target.url, args.force)?;
+            let db = devdb::connect(&target.url).await?;
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let report = seed::load::run(&db, args.scale, progress).await?;
+            eprintln!(
+                "seed: load profile at scale {} on {}:\n{report}",
+                args.scale, target.origin
+            );
+            return Ok(());
+        }
     };
     let db = devdb::connect(&target.url).await?;
     let summary = seed::run(&db, &profile).await?;

@@ -278,6 +278,19 @@ impl Throwaway {
     pub fn admin_url(&self) -> &str {
         &self.admin_url
     }
+
+    /// The cluster's directory, owned by the server's account: server-side files
+    /// (`COPY ... TO 'file'`) can be written here.
+    pub fn dir(&self) -> &Path {
+        self.server.dir()
+    }
+
+    /// The directory of the binaries the server runs with (`psql`, `pg_dump` ...).
+    pub fn bindir(&self) -> anyhow::Result<PathBuf> {
+        let recorded = std::fs::read_to_string(self.server.dir().join("bindir"))
+            .context("read the throwaway server's bindir")?;
+        Ok(PathBuf::from(recorded.trim()))
+    }
 }
 
 impl Drop for Throwaway {

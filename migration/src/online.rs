@@ -1,0 +1,133 @@
+//! Building an index on a live table without blocking its writers.
+//!
+//! `CREATE INDEX` in a transaction holds a SHARE lock on the table for the whole build, so
+//! every INSERT, UPDATE and DELETE waits until it ends. `CREATE INDEX CONCURRENTLY` takes only
+//! a SHARE UPDATE EXCLUSIVE lock, which writers do not conflict with, at the price of running
+//! outside a transaction and leaving an INVALID index behind when it is interrupted. This
+//! helper handles both sides: its own connection in autocommit, a `lock_timeout` so that it
+//! gives up rather than queue behind (and in front of) other lock holders, and a leftover
+//! INVALID index of the same name dropped first, so it can simply be run again.
+
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use sea_orm::sqlx;
+use sea_orm_migration::DbErr;
+
+/// An index to build online.
+#[derive(Clone, Debug)]
+pub struct OnlineIndex<'a> {
+    pub name: &'a str,
+    pub schema: &'a str,
+    pub table: &'a str,
+    pub columns: &'a [&'a str],
+    pub unique: bool,
+    /// How long to wait for each lock before failing (the build itself is not limited).
+    pub lock_timeout: Duration,
+}
+
+impl OnlineIndex<'_> {
+    /// The `CREATE INDEX CONCURRENTLY` statement, identifiers quoted.
+    pub fn create_sql(&self) -> String {
+        let columns: Vec<String> = self.columns.iter().map(|c| quote(c)).collect();
+        format!(
+            "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {}.{} ({})",
+            if self.unique { "UNIQUE " } else { "" },
+            quote(self.name),
+            quote(self.schema),
+            quote(self.table),
+            columns.join(", ")
+        )
+    }
+}
+
+/// Builds `index` with `CREATE INDEX CONCURRENTLY` on a dedicated connection, after dropping
+/// an INVALID index of the same name left by an interrupted build. A valid index of that name
+/// is kept as it is, so running this again is a no-op.
+pub async fn create_index_concurrently(
+    db: &DatabaseConnection,
+    index: &OnlineIndex<'_>,
+) -> Result<(), DbErr> {
+    let mut conn = db
+        .get_postgres_connection_pool()
+        .acquire()
+        .await
+        .map_err(sqlx_err)?;
+    let millis = index.lock_timeout.as_millis().max(1);
+    sqlx::query(sqlx::AssertSqlSafe(format!("SET lock_timeout = {millis}")))
+        .execute(&mut *conn)
+        .await
+        .map_err(sqlx_err)?;
+    let valid: Option<bool> = sqlx::query_scalar(
+        "SELECT i.indisvalid FROM pg_index i
+           JOIN pg_class c ON c.oid = i.indexrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = $2",
+    )
+    .bind(index.schema)
+    .bind(index.name)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(sqlx_err)?;
+    if valid == Some(false) {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}.{}",
+            quote(index.schema),
+            quote(index.name)
+        )))
+        .execute(&mut *conn)
+        .await
+        .map_err(sqlx_err)?;
+    }
+    let result = sqlx::query(sqlx::AssertSqlSafe(index.create_sql()))
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(sqlx_err);
+    // The connection goes back to the pool: leave it as it came.
+    let reset = sqlx::query("RESET lock_timeout")
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(sqlx_err);
+    result.and(reset)
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn sqlx_err(err: sqlx::Error) -> DbErr {
+    DbErr::Custom(format!("online index: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_is_concurrent_idempotent_and_quoted() {
+        let index = OnlineIndex {
+            name: "messages_conversationId_timestamp_idx",
+            schema: "public",
+            table: "messages",
+            columns: &["conversationId", "timestamp"],
+            unique: false,
+            lock_timeout: Duration::from_secs(1),
+        };
+        assert_eq!(
+            index.create_sql(),
+            r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS "messages_conversationId_timestamp_idx" ON "public"."messages" ("conversationId", "timestamp")"#
+        );
+        let unique = OnlineIndex {
+            unique: true,
+            name: "a\"b",
+            ..index
+        };
+        assert!(
+            unique
+                .create_sql()
+                .starts_with(r#"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "a""b""#)
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! Streaming rows into one table through `COPY ... FROM STDIN (FORMAT text)`.
+//!
+//! Rows are encoded into a buffer that is sent whenever it passes [`CHUNK`] bytes, so memory
+//! stays at one chunk plus one unit of generation (one user's rows) whatever the table's size.
+
+use std::fmt::Display;
+use std::io::Write;
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use sea_orm::sqlx::{Acquire, PgPool};
+use uuid::Uuid;
+
+/// How many bytes of encoded rows are sent to the server at a time.
+const CHUNK: usize = 1 << 20;
+
+/// The encoded rows of one chunk, written field by field.
+#[derive(Default)]
+pub struct Rows {
+    buf: Vec<u8>,
+    rows: u64,
+    in_row: bool,
+}
+
+impl Rows {
+    fn sep(&mut self) {
+        if self.in_row {
+            self.buf.push(b'\t');
+        }
+        self.in_row = true;
+    }
+
+    /// A value whose `Display` form needs no escaping (numbers, UUIDs, enum labels).
+    pub fn val(&mut self, v: impl Display) -> &mut Self {
+        self.sep();
+        write!(self.buf, "{v}").expect("write to Vec");
+        self
+    }
+
+    pub fn uuid(&mut self, id: Uuid) -> &mut Self {
+        self.val(id.hyphenated())
+    }
+
+    /// Text, escaped for COPY's text format.
+    pub fn text(&mut self, s: &str) -> &mut Self {
+        self.sep();
+        for b in s.bytes() {
+            match b {
+                b'\\' => self.buf.extend_from_slice(b"\\\\"),
+                b'\t' => self.buf.extend_from_slice(b"\\t"),
+                b'\n' => self.buf.extend_from_slice(b"\\n"),
+                b'\r' => self.buf.extend_from_slice(b"\\r"),
+                _ => self.buf.push(b),
+            }
+        }
+        self
+    }
+
+    pub fn null(&mut self) -> &mut Self {
+        self.sep();
+        self.buf.extend_from_slice(b"\\N");
+        self
+    }
+
+    /// A `TIMESTAMP(3)`.
+    pub fn ts(&mut self, t: NaiveDateTime) -> &mut Self {
+        self.val(t.format("%Y-%m-%d %H:%M:%S%.3f"))
+    }
+
+    /// A `vector` in pgvector's text form, `[x,y,...]`.
+    pub fn vector(&mut self, v: &[f32]) -> &mut Self {
+        self.sep();
+        self.buf.push(b'[');
+        for (i, x) in v.iter().enumerate() {
+            if i > 0 {
+                self.buf.push(b',');
+            }
+            write!(self.buf, "{x}").expect("write to Vec");
+        }
+        self.buf.push(b']');
+        self
+    }
+
+    /// Ends the current row.
+    pub fn end(&mut self) {
+        self.buf.push(b'\n');
+        self.rows += 1;
+        self.in_row = false;
+    }
+}
+
+/// One table to load: where, which columns, and how many units of generation.
+pub struct Table<'a> {
+    /// The schema-qualified name, e.g. `public.messages`.
+    pub name: &'a str,
+    /// Column names in the order the generator writes them.
+    pub columns: &'a [&'a str],
+    /// Whether user triggers are switched off during the load; the generator then writes the
+    /// values the triggers would have maintained.
+    pub without_triggers: bool,
+    /// How many times the generator is called (usually once per user).
+    pub units: u64,
+}
+
+/// Loads `table` in one transaction on its own connection, calling `generate(unit, rows)` for
+/// each unit in order, and returns the number of rows written.
+pub async fn load(
+    pool: &PgPool,
+    bars: &MultiProgress,
+    table: &Table<'_>,
+    mut generate: impl FnMut(u64, &mut Rows),
+) -> anyhow::Result<u64> {
+    let label = table.name.to_string();
+    let (schema, name) = table.name.split_once('.').unwrap_or(("public", table.name));
+    let qualified = format!("{}.{}", quote(schema), quote(name));
+    let bar = bars.add(ProgressBar::new(table.units));
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>28} {bar:30} {pos}/{len} units {msg}")
+            .expect("valid template"),
+    );
+    bar.set_prefix(label.clone());
+    let mut conn = pool.acquire().await.context("acquire a connection")?;
+    let mut tx = conn.begin().await.context("begin")?;
+    if table.without_triggers {
+        // Inside the transaction: if the load fails, the triggers come back with the rollback.
+        sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE {qualified} DISABLE TRIGGER USER"
+        )))
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("disable triggers of {label}"))?;
+    }
+    let columns: Vec<String> = table.columns.iter().map(|c| quote(c)).collect();
+    let statement = format!(
+        "COPY {qualified} ({}) FROM STDIN (FORMAT text)",
+        columns.join(", ")
+    );
+    let mut copy = tx
+        .copy_in_raw(&statement)
+        .await
+        .with_context(|| format!("start COPY into {label}"))?;
+    let mut rows = Rows {
+        buf: Vec::with_capacity(CHUNK + CHUNK / 4),
+        ..Rows::default()
+    };
+    for unit in 0..table.units {
+        generate(unit, &mut rows);
+        if rows.buf.len() >= CHUNK {
+            copy.send(rows.buf.as_slice())
+                .await
+                .with_context(|| format!("COPY into {label}"))?;
+            rows.buf.clear();
+            bar.set_position(unit + 1);
+            bar.set_message(format!("{} rows", rows.rows));
+        }
+    }
+    if !rows.buf.is_empty() {
+        copy.send(rows.buf.as_slice()).await?;
+    }
+    copy.finish()
+        .await
+        .with_context(|| format!("COPY into {label}"))?;
+    if table.without_triggers {
+        sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE {qualified} ENABLE TRIGGER USER"
+        )))
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("enable triggers of {label}"))?;
+    }
+    tx.commit()
+        .await
+        .with_context(|| format!("commit {label}"))?;
+    bar.set_position(table.units);
+    bar.finish_with_message(format!("{} rows", rows.rows));
+    Ok(rows.rows)
+}
+
+/// Quotes an identifier, doubling embedded quotes.
+pub fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_fields_are_escaped_and_rows_tab_separated() {
+        let mut rows = Rows::default();
+        rows.text("a\tb\\c\nd").null().val(7).vector(&[0.5, -1.0]);
+        rows.end();
+        assert_eq!(
+            String::from_utf8(rows.buf).unwrap(),
+            "a\\tb\\\\c\\nd\t\\N\t7\t[0.5,-1]\n"
+        );
+        assert_eq!(rows.rows, 1);
+    }
+}

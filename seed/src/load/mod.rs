@@ -1,0 +1,293 @@
+//! The `load` profile: realistic, deterministic bulk data for benchmarks and load tests,
+//! streamed through `COPY ... FROM STDIN` at the speed of the server.
+//!
+//! Scale N means N users; the default gives about a million messages and a million usage logs.
+//! Every table is generated user by user from random streams keyed by what they describe, so
+//! memory stays flat whatever N, and two tables that must agree (conversations and messages,
+//! usage logs and monthly usage, files and quotas) derive the same facts independently.
+//!
+//! Counters: the conversation counter trigger (messages) and the storage quota trigger
+//! (storage files) are switched off for their table's load, inside its transaction, and the
+//! loader writes the exact values they would have kept. `updatedAt` triggers fire on UPDATE
+//! only, so COPY does not meet them.
+//!
+//! Idempotence: a completed load ends with a marker row in `audit_logs`; a second run finds
+//! it and writes nothing. A load that was interrupted leaves rows without the marker, and the
+//! next run refuses with the command that clears them.
+
+mod copy;
+mod core;
+mod data;
+mod health_finance;
+mod rag;
+mod support_storage;
+mod usage;
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use indicatif::{MultiProgress, ProgressDrawTarget};
+use sea_orm::sqlx::{self, PgPool};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+use self::copy::{Rows, Table, load};
+use self::data::Kind;
+
+pub use self::core::{LONG_CONVERSATION_MESSAGES, long_conversation_id, user_id};
+
+/// The default scale: users, about 200 messages and 200 usage logs each.
+pub const DEFAULT_SCALE: u64 = 5_000;
+
+/// What a load wrote, table by table, and how long it took.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub tables: Vec<(String, u64)>,
+    pub elapsed: Duration,
+    /// Set when the database already held a completed load, so nothing was written.
+    pub already_loaded: Option<u64>,
+}
+
+impl Report {
+    pub fn rows(&self) -> u64 {
+        self.tables.iter().map(|(_, n)| n).sum()
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(scale) = self.already_loaded {
+            return write!(
+                f,
+                "the load profile is already present (scale {scale}): nothing written"
+            );
+        }
+        for (table, rows) in &self.tables {
+            writeln!(f, "  {table:<30} {rows:>10} rows")?;
+        }
+        let secs = self.elapsed.as_secs_f64();
+        write!(
+            f,
+            "  {} rows in {secs:.1} s, {:.0} rows/s",
+            self.rows(),
+            self.rows() as f64 / secs.max(1e-9)
+        )
+    }
+}
+
+/// Every table the load profile fills, in an order that respects foreign keys, and whether
+/// its user triggers are off while it is copied.
+pub const TABLES: &[(&str, bool)] = &[
+    ("public.users", false),
+    ("public.agents", false),
+    ("public.chat_sessions", false),
+    ("public.conversations", false),
+    ("public.messages", true),
+    ("public.usage_logs", false),
+    ("public.monthly_usage", false),
+    ("public.support_tickets", false),
+    ("public.storage_quotas", false),
+    ("public.storage_files", true),
+    ("health.health_measurements", false),
+    ("finance.financial_accounts", false),
+    ("finance.transactions", false),
+    ("public.rag_documents", false),
+    ("public.rag_chunks", false),
+];
+
+const MARKER_ACTION: &str = "seed.load.complete";
+
+/// Loads `scale` users' worth of data into a migrated database, with a progress bar per table
+/// when `progress` is set.
+pub async fn run(db: &DatabaseConnection, scale: u64, progress: bool) -> anyhow::Result<Report> {
+    if scale == 0 {
+        bail!("--scale must be at least 1");
+    }
+    crate::ensure_migrated(db, crate::dev::TABLES).await?;
+    if let Some(loaded) = completed_scale(db).await? {
+        return Ok(Report {
+            already_loaded: Some(loaded),
+            ..Report::default()
+        });
+    }
+    if crate::tables_exist(db, &["users"]).await? && user_present(db).await? {
+        bail!(
+            "a previous load was interrupted (load users exist but not the completion marker): \
+             run `cargo xtask reset` and load again"
+        );
+    }
+    let phase2 = crate::tables_exist(db, support_storage::TABLES).await?;
+    let phase3 = crate::tables_exist(db, health_finance::TABLES).await?;
+    let phase4 = crate::tables_exist(db, rag::TABLES).await?;
+
+    let bars = MultiProgress::with_draw_target(if progress {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let pool = db.get_postgres_connection_pool();
+    let started = Instant::now();
+    let per_user = |t: Table<'static>| Table { units: scale, ..t };
+
+    let mut tables = Vec::new();
+    // Users and agents first: everything else points at them.
+    tables.push(step(pool, &bars, &per_user(core::USERS), core::user).await?);
+    let agents = |a: u64, rows: &mut Rows| core::agent(a, scale, rows);
+    tables.push(step(pool, &bars, &core::AGENT_TABLE, agents).await?);
+
+    // Two lanes on two connections: conversations and messages, and everything else.
+    let conversations = async {
+        Ok::<_, anyhow::Error>(vec![
+            step(pool, &bars, &per_user(core::SESSIONS), core::sessions).await?,
+            step(
+                pool,
+                &bars,
+                &per_user(core::CONVERSATIONS),
+                core::conversation_rows,
+            )
+            .await?,
+            step(pool, &bars, &per_user(core::MESSAGES), core::message_rows).await?,
+        ])
+    };
+    let others = async {
+        let mut done = vec![
+            step(pool, &bars, &per_user(usage::LOGS), usage::log_rows).await?,
+            step(pool, &bars, &per_user(usage::MONTHLY), usage::monthly_rows).await?,
+        ];
+        if phase2 {
+            use support_storage as s;
+            done.push(step(pool, &bars, &per_user(s::TICKETS), s::ticket_rows).await?);
+            done.push(step(pool, &bars, &per_user(s::QUOTAS), s::quota_rows).await?);
+            done.push(step(pool, &bars, &per_user(s::FILES), s::file_rows).await?);
+        }
+        if phase3 {
+            use health_finance as h;
+            let m = per_user(h::MEASUREMENT_TABLE);
+            done.push(step(pool, &bars, &m, h::measurement_rows).await?);
+            done.push(step(pool, &bars, &per_user(h::ACCOUNTS), h::account_rows).await?);
+            let t = per_user(h::TRANSACTIONS);
+            done.push(step(pool, &bars, &t, h::transaction_rows).await?);
+        }
+        if phase4 {
+            done.push(step(pool, &bars, &per_user(rag::DOCUMENTS), rag::document_rows).await?);
+            done.push(step(pool, &bars, &per_user(rag::CHUNK_TABLE), rag::chunk_rows).await?);
+        }
+        Ok::<_, anyhow::Error>(done)
+    };
+    let (a, b) = tokio::try_join!(conversations, others)?;
+    tables.extend(a);
+    tables.extend(b);
+    mark_complete(pool, scale).await?;
+    Ok(Report {
+        tables,
+        elapsed: started.elapsed(),
+        already_loaded: None,
+    })
+}
+
+async fn step(
+    pool: &PgPool,
+    bars: &MultiProgress,
+    table: &Table<'_>,
+    generate: impl FnMut(u64, &mut Rows),
+) -> anyhow::Result<(String, u64)> {
+    let rows = load(pool, bars, table, generate)
+        .await
+        .with_context(|| format!("load {}", table.name))?;
+    Ok((table.name.to_string(), rows))
+}
+
+/// The scale of a completed load, from its marker row.
+async fn completed_scale(db: &DatabaseConnection) -> anyhow::Result<Option<u64>> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            r#"SELECT ("details"->>'scale')::bigint AS scale FROM public.audit_logs
+               WHERE "id" = $1 AND "action" = $2"#,
+            [marker_id().into(), MARKER_ACTION.into()],
+        ))
+        .await
+        .context("look for a completed load")?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "scale"))
+        .transpose()?
+        .map(|s| s as u64))
+}
+
+async fn user_present(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            r#"SELECT 1 AS one FROM public.users WHERE "id" = $1"#,
+            [user_id(0).into()],
+        ))
+        .await
+        .context("look for load users")?;
+    Ok(row.is_some())
+}
+
+fn marker_id() -> uuid::Uuid {
+    data::id(Kind::Marker, 0, 0, 0)
+}
+
+async fn mark_complete(pool: &PgPool, scale: u64) -> anyhow::Result<()> {
+    sqlx::query(
+        r#"INSERT INTO public.audit_logs ("id", "adminId", "action", "details", "timestamp")
+           VALUES ($1, $2, $3, jsonb_build_object('scale', $4::bigint), $5)"#,
+    )
+    .bind(marker_id())
+    .bind(user_id(0))
+    .bind(MARKER_ACTION)
+    .bind(scale as i64)
+    .bind(data::epoch())
+    .execute(pool)
+    .await
+    .context("record the completed load")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_list_names_every_loaded_table_with_its_trigger_setting() {
+        let loaded = [
+            core::USERS,
+            core::AGENT_TABLE,
+            core::SESSIONS,
+            core::CONVERSATIONS,
+            core::MESSAGES,
+            usage::LOGS,
+            usage::MONTHLY,
+            support_storage::TICKETS,
+            support_storage::QUOTAS,
+            support_storage::FILES,
+            health_finance::MEASUREMENT_TABLE,
+            health_finance::ACCOUNTS,
+            health_finance::TRANSACTIONS,
+            rag::DOCUMENTS,
+            rag::CHUNK_TABLE,
+        ];
+        let listed: Vec<(&str, bool)> = loaded
+            .iter()
+            .map(|t| (t.name, t.without_triggers))
+            .collect();
+        assert_eq!(listed, TABLES);
+    }
+
+    #[test]
+    fn default_scale_gives_about_a_million_messages_and_usage_logs() {
+        let messages: u64 = (0..DEFAULT_SCALE)
+            .flat_map(core::conversations)
+            .map(|c| c.messages)
+            .sum();
+        let logs: u64 = (0..DEFAULT_SCALE)
+            .step_by(10)
+            .map(|u| usage::logs(u).len() as u64)
+            .sum();
+        let logs = logs * 10;
+        eprintln!("{messages} messages and about {logs} usage logs");
+        assert!((800_000..1_200_000).contains(&messages), "{messages}");
+        assert!((800_000..1_200_000).contains(&logs), "{logs}");
+    }
+}

@@ -1,0 +1,252 @@
+//! `cargo xtask bench`: each speed figure next to its physical floor, in one run, on a
+//! throwaway embedded server (the dev database is never touched).
+//!
+//! Figures: migrate (the `migration` binary against `psql -1 -f` of the same schema's dump),
+//! load seeding (the `seed` binary against a server-side `COPY FROM` of the same rows, plus
+//! the seeder's peak memory), the critical queries at load scale, writers' latency while an
+//! index is built online and the naive way, and the smoke suite's wall time. The result is
+//! printed and written to docs/benchmarks.md (quick mode: target/benchmarks-quick.md).
+
+mod machine;
+mod migrate;
+mod queries;
+mod seeding;
+mod smoke;
+mod traffic;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use devdb::embedded::Throwaway;
+use xshell::cmd;
+
+use crate::flags::BenchArgs;
+use crate::shell::clean_cargo_env;
+
+/// The scale of `--quick`: enough rows to run every figure, few enough for CI.
+const QUICK_SCALE: u64 = 20;
+
+/// One line of the report.
+pub struct Figure {
+    pub name: String,
+    pub value: String,
+    pub floor: String,
+    pub ratio: String,
+    pub target: String,
+}
+
+impl Figure {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Figure {
+        Figure {
+            name: name.into(),
+            value: value.into(),
+            floor: String::new(),
+            ratio: String::new(),
+            target: String::new(),
+        }
+    }
+
+    pub fn floor(mut self, floor: impl Into<String>) -> Figure {
+        self.floor = floor.into();
+        self
+    }
+
+    pub fn ratio(mut self, ratio: impl Into<String>) -> Figure {
+        self.ratio = ratio.into();
+        self
+    }
+
+    /// The target and whether this run met it.
+    pub fn target(mut self, target: &str, met: bool) -> Figure {
+        self.target = format!("{target} ({})", if met { "met" } else { "missed" });
+        self
+    }
+}
+
+/// What every figure needs: the server, where its tools are, where our binaries are.
+pub struct Bench {
+    pub server: Throwaway,
+    pub pg_bin: PathBuf,
+    pub bin_dir: PathBuf,
+    pub work: PathBuf,
+    pub scale: u64,
+    pub reps: u32,
+    pub quick: bool,
+}
+
+impl Bench {
+    /// A fresh, empty database on the bench server, replacing one of the same name.
+    pub async fn fresh_database(&self, name: &str) -> anyhow::Result<String> {
+        let admin = devdb::connect(self.server.admin_url()).await?;
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )
+        .await
+        .with_context(|| format!("drop database {name}"))?;
+        admin.close().await.ok();
+        devdb::connect::ensure_database(self.server.admin_url(), name).await
+    }
+
+    pub fn binary(&self, name: &str) -> PathBuf {
+        self.bin_dir.join(name)
+    }
+
+    pub fn pg_tool(&self, name: &str) -> PathBuf {
+        self.pg_bin.join(name)
+    }
+
+    /// Applies every migration with the `migration` binary, as a deploy does.
+    pub fn migrate(&self, url: &str) -> anyhow::Result<Duration> {
+        let sh = xshell::Shell::new()?;
+        let migration = self.binary("migration");
+        let started = std::time::Instant::now();
+        cmd!(sh, "{migration} up")
+            .env("DATABASE_URL", url)
+            .quiet()
+            .ignore_stdout()
+            .run()
+            .context("run the migration binary")?;
+        Ok(started.elapsed())
+    }
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let (scale, reps) = if args.quick {
+        (QUICK_SCALE, 1)
+    } else {
+        (args.scale.max(1), args.reps.max(1))
+    };
+    let bin_dir = build_binaries()?;
+    let work = devdb::workspace_root().join("target/bench");
+    std::fs::create_dir_all(&work).context("create target/bench")?;
+    let server = Throwaway::start("bench")?;
+    let bench = Bench {
+        pg_bin: server.bindir()?,
+        server,
+        bin_dir,
+        work,
+        scale,
+        reps,
+        quick: args.quick,
+    };
+    eprintln!(
+        "bench: scale {scale} ({}), {reps} repetition(s), on a throwaway embedded server",
+        if args.quick { "quick" } else { "full" }
+    );
+    let mut figures = Vec::new();
+    figures.extend(migrate::run(&bench).await.context("migrate figure")?);
+    let load_url = bench.fresh_database("bench_load").await?;
+    figures.extend(
+        seeding::run(&bench, &load_url)
+            .await
+            .context("seed figure")?,
+    );
+    figures.extend(
+        queries::run(&bench, &load_url, None, "")
+            .await
+            .context("query figures")?,
+    );
+    figures.extend(
+        traffic::run(&load_url)
+            .await
+            .context("migration-under-traffic figure")?,
+    );
+    // What a migration that replaces the foreign key's index by the helper's would give the
+    // one critical query the schema has no fitting index for.
+    traffic::replace_foreign_key_index(&load_url).await?;
+    let note = " (after (conversationId, timestamp, id) replaces messages_conversationId_idx)";
+    figures.extend(
+        queries::run(&bench, &load_url, Some("keyset"), note)
+            .await
+            .context("keyset query with the new index")?,
+    );
+    if !bench.quick {
+        figures.push(smoke::run().context("smoke figure")?);
+    }
+    let machine = machine::describe(&bench).await?;
+    let report = render(&machine, &bench, &figures);
+    println!("{report}");
+    let out = if bench.quick {
+        bench.work.join("benchmarks-quick.md")
+    } else {
+        devdb::workspace_root().join("docs/benchmarks.md")
+    };
+    std::fs::create_dir_all(out.parent().expect("parent"))?;
+    std::fs::write(&out, report).with_context(|| format!("write {}", out.display()))?;
+    eprintln!("bench: wrote {}", out.display());
+    Ok(())
+}
+
+/// Builds the `migration` and `seed` binaries in xtask's own profile and returns their
+/// directory, so a release bench measures release binaries.
+fn build_binaries() -> anyhow::Result<PathBuf> {
+    let sh = crate::shell::workspace_shell()?;
+    let release = (!cfg!(debug_assertions)).then_some("--release");
+    clean_cargo_env(cmd!(
+        sh,
+        "cargo build --locked {release...} -p migration -p seed"
+    ))
+    .run()
+    .context("build the migration and seed binaries")?;
+    let exe = std::env::current_exe().context("locate xtask")?;
+    Ok(exe.parent().context("xtask's directory")?.to_path_buf())
+}
+
+fn render(machine: &str, bench: &Bench, figures: &[Figure]) -> String {
+    let mut out = String::from("# Benchmarks\n\n");
+    out.push_str(
+        "Written by `cargo xtask bench`; do not edit by hand. Each figure stands next to its \
+         physical floor: the same work done by PostgreSQL's own tools with no code of ours in \
+         between. All of it runs on a throwaway embedded server (durability off: `fsync`, \
+         `synchronous_commit` and `full_page_writes` are off for tool and floor alike).\n\n",
+    );
+    out.push_str(machine);
+    out.push_str(&format!(
+        "\nScale: {} users; migrate repetitions: {} (median).\n\n",
+        bench.scale, bench.reps
+    ));
+    out.push_str("| figure | measured | floor | ratio | target |\n|---|---|---|---|---|\n");
+    for f in figures {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            f.name, f.value, f.floor, f.ratio, f.target
+        ));
+    }
+    out
+}
+
+/// The `p`th percentile (0-100) of sorted samples.
+pub fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) * p).div_ceil(100)]
+}
+
+pub fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    percentile(samples, 50)
+}
+
+pub fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+pub fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_pick_the_sample_at_or_above_the_rank() {
+        let samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&samples, 50), Duration::from_millis(51));
+        assert_eq!(percentile(&samples, 99), Duration::from_millis(100));
+        assert_eq!(percentile(&samples[..1], 95), Duration::from_millis(1));
+    }
+}

@@ -1,0 +1,146 @@
+//! Migration under traffic: a writer inserts messages at a steady rate while an index is added
+//! to `messages`, once with the online helper (`migration::online`) and once the naive way
+//! (plain `CREATE INDEX` in a transaction); the figure is the writer's worst latency. The
+//! helper's index is kept, so the queries can be measured again with it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use migration::online::{OnlineIndex, create_index_concurrently};
+use sea_orm::sqlx;
+
+use super::{Figure, ms, secs};
+
+/// One insert every this often.
+const PERIOD: Duration = Duration::from_millis(10);
+pub const INDEX: &str = "bench_messages_conversation_time_id_idx";
+
+pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
+    let db = devdb::connect(url).await?;
+    let messages: i64 = sqlx::query_scalar("SELECT count(*) FROM messages")
+        .fetch_one(db.get_postgres_connection_pool())
+        .await?;
+
+    let (idle, _) = with_writer(url, async { Ok(()) }).await?;
+    let helper = OnlineIndex {
+        name: INDEX,
+        schema: "public",
+        table: "messages",
+        columns: &["conversationId", "timestamp", "id"],
+        unique: false,
+        lock_timeout: Duration::from_millis(100),
+    };
+    let (naive, naive_build) = with_writer(url, async {
+        let mut tx = db.get_postgres_connection_pool().begin().await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            r#"CREATE INDEX "{INDEX}" ON public.messages ("conversationId", "timestamp", id)"#
+        )))
+        .execute(&mut *tx)
+        .await
+        .context("naive index build")?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await?;
+    drop_index(&db).await?;
+    let (online, online_build) = with_writer(url, async {
+        create_index_concurrently(&db, &helper)
+            .await
+            .context("online index build")
+    })
+    .await?;
+    db.close().await.ok();
+
+    let rate = 1.0 / PERIOD.as_secs_f64();
+    let title = |how: &str| {
+        format!(
+            "index on {messages}-row messages {how}, writer at {rate:.0} inserts/s: max write latency"
+        )
+    };
+    Ok(vec![
+        Figure::new(
+            title("with the online helper (CONCURRENTLY, lock_timeout)"),
+            format!("{} (build {})", ms(online), secs(online_build)),
+        )
+        .floor(format!("{} (writer alone)", ms(idle)))
+        .target("<= 100 ms", online <= Duration::from_millis(100)),
+        Figure::new(
+            title("the naive way (CREATE INDEX in a transaction)"),
+            format!("{} (build {})", ms(naive), secs(naive_build)),
+        )
+        .floor(format!("{} (writer alone)", ms(idle))),
+    ])
+}
+
+async fn drop_index(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        r#"DROP INDEX IF EXISTS public."{INDEX}""#
+    )))
+    .execute(db.get_postgres_connection_pool())
+    .await
+    .context("drop the benchmark index")?;
+    Ok(())
+}
+
+/// Runs `work` while a writer inserts messages every [`PERIOD`] on its own connection, from
+/// half a second before to half a second after; returns the writer's worst insert latency and
+/// how long `work` took.
+async fn with_writer(
+    url: &str,
+    work: impl Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<(Duration, Duration)> {
+    let writer_db = devdb::connect(url).await?;
+    let pool = writer_db.get_postgres_connection_pool().clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let conversation = seed::load::long_conversation_id();
+    let writer = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            let mut conn = pool.acquire().await?;
+            let mut worst = Duration::ZERO;
+            let mut tick = tokio::time::interval(PERIOD);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while !stop.load(Ordering::Relaxed) {
+                tick.tick().await;
+                let started = Instant::now();
+                sqlx::query(
+                    r#"INSERT INTO messages ("conversationId", role, content, "tokensInput")
+                       VALUES ($1, 'user', 'written during an index build', 10)"#,
+                )
+                .bind(conversation)
+                .execute(&mut *conn)
+                .await?;
+                worst = worst.max(started.elapsed());
+            }
+            Ok::<_, sqlx::Error>(worst)
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let result = work.await;
+    let took = started.elapsed();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.store(true, Ordering::Relaxed);
+    let worst = writer
+        .await
+        .context("writer task")?
+        .context("writer insert")?;
+    writer_db.close().await.ok();
+    result?;
+    Ok((worst, took))
+}
+
+/// Drops `messages_conversationId_idx`, which the helper's index makes redundant (its first
+/// column is the foreign key), so that the planner's generic plan for the keyset page, which
+/// prefers the smaller index and sorts the whole conversation, can only take the new one.
+pub async fn replace_foreign_key_index(url: &str) -> anyhow::Result<()> {
+    let db = devdb::connect(url).await?;
+    sqlx::query(r#"DROP INDEX public."messages_conversationId_idx""#)
+        .execute(db.get_postgres_connection_pool())
+        .await
+        .context("drop messages_conversationId_idx")?;
+    db.close().await.ok();
+    Ok(())
+}
