@@ -12,7 +12,7 @@ use std::fmt;
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
 
-pub use queries::{CriticalQuery, critical_queries};
+pub use queries::{CriticalQuery, Param, critical_queries};
 
 use crate::SCHEMAS;
 use crate::catalog::{Catalog, qualified, rows};
@@ -330,7 +330,7 @@ async fn index_path(
     query: &CriticalQuery,
 ) -> anyhow::Result<Vec<Failure>> {
     let check = format!("query {}", query.name);
-    let plan = match explain(db, &query.sql).await {
+    let plan = match explain(db, &query.sample_sql()).await {
         Ok(plan) => plan,
         Err(err) => {
             return Ok(vec![fail(

@@ -1,8 +1,40 @@
 //! The critical queries of the platform, each with the indexes it is meant to use; verify
 //! `EXPLAIN`s them and the benchmarks run them.
 
-/// A query the platform runs on every page view, with literal sample parameters (fixed UUIDs
-/// and dates, so it runs on any database and finds nothing on an empty one).
+/// A value a critical query takes. Verify fills in a sample (fixed UUIDs and dates, so the
+/// query runs on any database and finds nothing on an empty one); the benchmark draws real
+/// values from the loaded data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param {
+    /// A user's id.
+    User,
+    /// A conversation's id.
+    Conversation,
+    /// The `timestamp` of the message a keyset page starts after.
+    CursorTimestamp,
+    /// The `id` of the message a keyset page starts after.
+    CursorId,
+    /// A financial account's id.
+    Account,
+    /// A 1536-dimension query embedding, as pgvector's text form.
+    Embedding,
+}
+
+impl Param {
+    /// The sample value verify runs the query with, as an SQL string literal.
+    pub fn sample(self) -> String {
+        let text = match self {
+            Param::User => SAMPLE_USER.to_owned(),
+            Param::Conversation | Param::CursorId => SAMPLE_CONVERSATION.to_owned(),
+            Param::CursorTimestamp => "2026-01-01 00:00:00".to_owned(),
+            Param::Account => SAMPLE_ACCOUNT.to_owned(),
+            Param::Embedding => sample_embedding(),
+        };
+        format!("'{text}'")
+    }
+}
+
+/// A query the platform runs on every page view.
 #[derive(Debug, Clone)]
 pub struct CriticalQuery {
     /// Short snake_case name: `messages_of_conversation_by_time`.
@@ -11,8 +43,23 @@ pub struct CriticalQuery {
     pub purpose: &'static str,
     /// The indexes its plan must use.
     pub indexes: &'static [&'static str],
-    /// The SQL, ready to run or to `EXPLAIN`.
-    pub sql: String,
+    /// The SQL, with `$1`, `$2`, ... standing for `params`; each is cast in the SQL, so every
+    /// value can be bound as text.
+    pub template: &'static str,
+    /// What `$1`, `$2`, ... are.
+    pub params: &'static [Param],
+}
+
+impl CriticalQuery {
+    /// The SQL with the sample values in place, ready to run or to `EXPLAIN`.
+    pub fn sample_sql(&self) -> String {
+        // From the last placeholder down, so `$1` never eats the start of `$10`.
+        (0..self.params.len())
+            .rev()
+            .fold(self.template.to_owned(), |sql, i| {
+                sql.replace(&format!("${}", i + 1), &self.params[i].sample())
+            })
+    }
 }
 
 /// The sample user, conversation and account of every query.
@@ -20,85 +67,80 @@ pub const SAMPLE_USER: &str = "00000000-0000-4000-8000-000000000001";
 pub const SAMPLE_CONVERSATION: &str = "00000000-0000-4000-8000-000000000002";
 pub const SAMPLE_ACCOUNT: &str = "00000000-0000-4000-8000-000000000003";
 
-/// The critical queries, in the order of the seed document's list.
+/// The critical queries, in the order of the seed document's list: verify checks that each
+/// has an index path, and `cargo xtask bench` times them at load scale.
 pub fn critical_queries() -> Vec<CriticalQuery> {
-    let user = SAMPLE_USER;
     vec![
         CriticalQuery {
             name: "conversations_of_user",
-            purpose: "a user's conversations across their chat sessions, latest first",
+            purpose: "conversations of a user, latest first",
             indexes: &[
                 "chat_sessions_userId_idx",
                 "conversations_chatSessionId_idx",
             ],
-            sql: format!(
-                r#"SELECT c.* FROM conversations c JOIN chat_sessions s ON s."id" = c."chatSessionId"
-                   WHERE s."userId" = '{user}' ORDER BY c."updatedAt" DESC LIMIT 20"#
-            ),
+            template: r#"SELECT c."id", c."title", c."messageCount", c."updatedAt" FROM conversations c
+                JOIN chat_sessions s ON s."id" = c."chatSessionId"
+                WHERE s."userId" = $1::uuid ORDER BY c."updatedAt" DESC LIMIT 20"#,
+            params: &[Param::User],
         },
         CriticalQuery {
             name: "messages_of_conversation_by_time",
-            purpose: "one page of a conversation's messages, keyset pagination on (timestamp, id)",
+            purpose: "messages of a conversation, keyset page on (timestamp, id)",
             indexes: &["messages_conversationId_idx"],
-            sql: format!(
-                r#"SELECT * FROM messages WHERE "conversationId" = '{SAMPLE_CONVERSATION}'
-                   AND ("timestamp", "id") < ('2026-01-01 00:00:00', '{SAMPLE_CONVERSATION}')
-                   ORDER BY "timestamp" DESC, "id" DESC LIMIT 50"#
-            ),
+            template: r#"SELECT "id", "role", "content", "timestamp" FROM messages
+                WHERE "conversationId" = $1::uuid AND ("timestamp", "id") > ($2::timestamp, $3::uuid)
+                ORDER BY "timestamp", "id" LIMIT 50"#,
+            params: &[Param::Conversation, Param::CursorTimestamp, Param::CursorId],
         },
         CriticalQuery {
             name: "usage_logs_of_user_by_time",
-            purpose: "a user's usage records of the last month, latest first",
+            purpose: "usage logs of a user, latest first",
             indexes: &["usage_logs_userId_timestamp_idx"],
-            sql: format!(
-                r#"SELECT * FROM usage_logs WHERE "userId" = '{user}'
-                   AND "timestamp" >= '2026-01-01 00:00:00' ORDER BY "timestamp" DESC LIMIT 100"#
-            ),
+            template: r#"SELECT "id", "totalTokens", "totalCost", "timestamp" FROM usage_logs
+                WHERE "userId" = $1::uuid ORDER BY "timestamp" DESC LIMIT 50"#,
+            params: &[Param::User],
         },
         CriticalQuery {
             name: "monthly_usage_of_user",
-            purpose: "a user's usage totals of one month",
+            purpose: "monthly usage of a user",
             indexes: &["monthly_usage_userId_year_month_key"],
-            sql: format!(
-                r#"SELECT * FROM monthly_usage WHERE "userId" = '{user}' AND "year" = 2026
-                   AND "month" = 1"#
-            ),
+            template: r#"SELECT "totalMessages", "totalTokens", "totalCost" FROM monthly_usage
+                WHERE "userId" = $1::uuid AND "year" = 2025 AND "month" = 10"#,
+            params: &[Param::User],
         },
         CriticalQuery {
             name: "tickets_by_status",
-            purpose: "the support queue: open tickets, newest first",
+            purpose: "open tickets, newest first",
             indexes: &["support_tickets_status_createdAt_idx"],
-            sql: r#"SELECT * FROM support_tickets WHERE "status" = 'OPEN'
-                    ORDER BY "createdAt" DESC LIMIT 50"#
-                .to_owned(),
+            template: r#"SELECT "id", "subject", "createdAt" FROM support_tickets
+                WHERE "status" = 'OPEN' ORDER BY "createdAt" DESC LIMIT 50"#,
+            params: &[],
         },
         CriticalQuery {
             name: "files_of_user",
-            purpose: "a user's files that are not deleted, newest first",
+            purpose: "files of a user, newest first",
             indexes: &["storage_files_userId_createdAt_idx"],
-            sql: format!(
-                r#"SELECT * FROM storage_files WHERE "userId" = '{user}' AND "deletedAt" IS NULL
-                   ORDER BY "createdAt" DESC LIMIT 50"#
-            ),
+            template: r#"SELECT "id", "name", "size" FROM storage_files
+                WHERE "userId" = $1::uuid AND "deletedAt" IS NULL ORDER BY "createdAt" DESC LIMIT 50"#,
+            params: &[Param::User],
         },
         CriticalQuery {
             name: "transactions_of_account_by_time",
-            purpose: "an account's transactions, latest first",
+            purpose: "transactions of an account, latest first",
             indexes: &["transactions_accountId_occurredAt_idx"],
-            sql: format!(
-                r#"SELECT * FROM finance.transactions WHERE "accountId" = '{SAMPLE_ACCOUNT}'
-                   ORDER BY "occurredAt" DESC LIMIT 50"#
-            ),
+            template: r#"SELECT "id", "type", "amount", "occurredAt" FROM finance.transactions
+                WHERE "accountId" = $1::uuid ORDER BY "occurredAt" DESC LIMIT 50"#,
+            params: &[Param::Account],
         },
         CriticalQuery {
             name: "nearest_chunks_by_embedding",
-            purpose: "the five chunks nearest to a query embedding by cosine distance (HNSW)",
+            purpose: "nearest RAG chunks to an embedding",
             indexes: &["rag_chunks_embedding_idx"],
-            sql: format!(
-                r#"SELECT "id", "documentId" FROM rag_chunks
-                   ORDER BY "embedding" <=> '{}'::vector LIMIT 5"#,
-                sample_embedding()
-            ),
+            // A scalar subquery casts the parameter once (an InitPlan); a bare `$1::vector` in
+            // a generic plan is parsed again for every distance computed.
+            template: r#"SELECT "id", "documentId" FROM rag_chunks
+                ORDER BY "embedding" <=> (SELECT $1::vector) LIMIT 5"#,
+            params: &[Param::Embedding],
         },
     ]
 }
@@ -123,6 +165,19 @@ mod tests {
         assert_eq!(names.len(), queries.len(), "duplicate query names");
         for query in &queries {
             assert!(!query.indexes.is_empty(), "{} names no index", query.name);
+            let sample = query.sample_sql();
+            assert!(
+                !sample.contains('$'),
+                "{}: a placeholder is left: {sample}",
+                query.name
+            );
+            for n in 1..=query.params.len() {
+                assert!(
+                    query.template.contains(&format!("${n}")),
+                    "{}: ${n} unused",
+                    query.name
+                );
+            }
             for index in query.indexes {
                 assert!(
                     crate::verify::EXPECTED

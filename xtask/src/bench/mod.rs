@@ -158,9 +158,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     traffic::replace_foreign_key_index(&load_url).await?;
     let note = " (after (conversationId, timestamp, id) replaces messages_conversationId_idx)";
     figures.extend(
-        queries::run(&bench, &load_url, Some("keyset"), note)
-            .await
-            .context("keyset query with the new index")?,
+        queries::run(
+            &bench,
+            &load_url,
+            Some("messages_of_conversation_by_time"),
+            note,
+        )
+        .await
+        .context("keyset query with the new index")?,
     );
     if !bench.quick {
         figures.push(smoke::run().context("smoke figure")?);

@@ -1,22 +1,16 @@
 //! Queries: p50/p95/p99 of the critical queries at load scale.
 //!
-//! The list mirrors `dbcheck::verify::critical_queries()` (issue 6), which is not on main yet;
-//! the two are to be unified when both are merged. Parameters vary from one run to the next
-//! (another user, another account), as they would in production.
+//! The queries are `dbcheck::verify::critical_queries()`, the list verify checks for an index
+//! path. Parameters vary from one run to the next (another user, another account), as they
+//! would in production; the keyset page starts nine tenths into the long conversation.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use dbcheck::verify::{CriticalQuery, Param, critical_queries};
 use sea_orm::sqlx::{self, PgConnection};
 
 use super::{Bench, Figure, ms, percentile};
-
-/// A critical query and how to pick its parameters (text, cast in the SQL) for run `i`.
-struct Query {
-    name: &'static str,
-    sql: &'static str,
-    params: fn(&Ctx, u64) -> Vec<String>,
-}
 
 /// Values the parameters are drawn from.
 struct Ctx {
@@ -34,66 +28,19 @@ impl Ctx {
     }
 }
 
-const QUERIES: &[Query] = &[
-    Query {
-        name: "conversations of a user, latest first",
-        sql: r#"SELECT c.id, c.title, c."messageCount", c."updatedAt" FROM conversations c
-                JOIN chat_sessions s ON s.id = c."chatSessionId"
-                WHERE s."userId" = $1::uuid ORDER BY c."updatedAt" DESC LIMIT 20"#,
-        params: |c, i| vec![c.user(i)],
-    },
-    Query {
-        name: "messages of a long conversation, keyset page deep in it",
-        sql: r#"SELECT id, role, content, "timestamp" FROM messages
-                WHERE "conversationId" = $1::uuid AND ("timestamp", id) > ($2::timestamp, $3::uuid)
-                ORDER BY "timestamp", id LIMIT 50"#,
-        params: |c, _| {
-            vec![
-                c.long_conversation.clone(),
-                c.deep_cursor.0.clone(),
-                c.deep_cursor.1.clone(),
-            ]
-        },
-    },
-    Query {
-        name: "usage logs of a user, latest first",
-        sql: r#"SELECT id, "totalTokens", "totalCost", "timestamp" FROM usage_logs
-                WHERE "userId" = $1::uuid ORDER BY "timestamp" DESC LIMIT 50"#,
-        params: |c, i| vec![c.user(i)],
-    },
-    Query {
-        name: "monthly usage of a user",
-        sql: r#"SELECT "totalMessages", "totalTokens", "totalCost" FROM monthly_usage
-                WHERE "userId" = $1::uuid AND year = 2025 AND month = 10"#,
-        params: |c, i| vec![c.user(i)],
-    },
-    Query {
-        name: "open tickets, newest first",
-        sql: r#"SELECT id, subject, "createdAt" FROM support_tickets
-                WHERE status = 'OPEN' ORDER BY "createdAt" DESC LIMIT 50"#,
-        params: |_, _| Vec::new(),
-    },
-    Query {
-        name: "files of a user, newest first",
-        sql: r#"SELECT id, name, size FROM storage_files
-                WHERE "userId" = $1::uuid AND "deletedAt" IS NULL ORDER BY "createdAt" DESC LIMIT 50"#,
-        params: |c, i| vec![c.user(i)],
-    },
-    Query {
-        name: "transactions of an account, latest first",
-        sql: r#"SELECT id, type, amount, "occurredAt" FROM finance.transactions
-                WHERE "accountId" = $1::uuid ORDER BY "occurredAt" DESC LIMIT 50"#,
-        params: |c, i| vec![c.accounts[(i as usize * 31) % c.accounts.len()].clone()],
-    },
-    Query {
-        name: "nearest RAG chunks to an embedding",
-        // The parameter arrives as text: a scalar subquery casts it once (an InitPlan); a
-        // bare `$1::vector` in a generic plan is parsed again for every distance computed.
-        sql: r#"SELECT id, "documentId" FROM rag_chunks
-                ORDER BY embedding <=> (SELECT $1::vector) LIMIT 5"#,
-        params: |c, _| vec![c.embedding.clone()],
-    },
-];
+impl Ctx {
+    /// The value of `param` for run `i`, as text (the query casts it).
+    fn value(&self, param: Param, i: u64) -> String {
+        match param {
+            Param::User => self.user(i),
+            Param::Conversation => self.long_conversation.clone(),
+            Param::CursorTimestamp => self.deep_cursor.0.clone(),
+            Param::CursorId => self.deep_cursor.1.clone(),
+            Param::Account => self.accounts[(i as usize * 31) % self.accounts.len()].clone(),
+            Param::Embedding => self.embedding.clone(),
+        }
+    }
+}
 
 /// Measures every critical query, or those whose name contains `only`, with `note` appended
 /// to their names.
@@ -110,7 +57,7 @@ pub async fn run(
     let ctx = context(&mut conn, bench.scale).await?;
     let runs: u64 = if bench.quick { 20 } else { 300 };
     let mut figures = Vec::new();
-    for q in QUERIES
+    for q in critical_queries()
         .iter()
         .filter(|q| only.is_none_or(|o| q.name.contains(o)))
     {
@@ -128,7 +75,7 @@ pub async fn run(
         let p95 = percentile(&samples, 95);
         figures.push(
             Figure::new(
-                format!("query: {}{note}", q.name),
+                format!("query: {}{note}", q.purpose),
                 format!(
                     "p50 {} / p95 {} / p99 {}",
                     ms(percentile(&samples, 50)),
@@ -144,10 +91,15 @@ pub async fn run(
     Ok(figures)
 }
 
-async fn execute(conn: &mut PgConnection, q: &Query, ctx: &Ctx, i: u64) -> anyhow::Result<()> {
-    let mut query = sqlx::query(q.sql);
-    for p in (q.params)(ctx, i) {
-        query = query.bind(p);
+async fn execute(
+    conn: &mut PgConnection,
+    q: &CriticalQuery,
+    ctx: &Ctx,
+    i: u64,
+) -> anyhow::Result<()> {
+    let mut query = sqlx::query(q.template);
+    for &param in q.params {
+        query = query.bind(ctx.value(param, i));
     }
     query
         .fetch_all(&mut *conn)
