@@ -89,6 +89,9 @@ pub async fn start(image: &str) -> anyhow::Result<ContainerDb> {
             "synchronous_commit=off",
             "-c",
             "full_page_writes=off",
+            // Smoke tests run several at a time, some starting eight migrators each.
+            "-c",
+            "max_connections=200",
         ])
         .with_startup_timeout(std::time::Duration::from_secs(120))
         .start()

@@ -139,6 +139,8 @@ impl Server {
         );
         if self.throwaway {
             conf.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
+            // Smoke tests run several at a time, some starting eight migrators each.
+            conf.push_str("max_connections = 200\n");
         }
         append(&data.join("postgresql.conf"), &conf)?;
         std::fs::write(
