@@ -86,6 +86,22 @@ pub struct ResolveArgs {
     pub rolled_back: Option<String>,
 }
 
+/// Logs progress to stderr for people: no times or targets, colour only on a terminal, and
+/// the drivers' per-statement logs off unless RUST_LOG asks for them. The binary and xtask
+/// both start with this.
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into()),
+        )
+        .with_target(false)
+        .without_time()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// Refuses a destructive command on production or a remote host unless forced. It needs only
 /// the URL, so callers run it before connecting: a refusal never waits for a database.
 pub fn guard(command: &Command, url: &str) -> anyhow::Result<()> {

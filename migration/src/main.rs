@@ -51,16 +51,7 @@ fn main() -> std::process::ExitCode {
         runtime.block_on(sea_orm_migration::cli::run_cli(migration::Migrator));
         return std::process::ExitCode::SUCCESS;
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into()),
-        )
-        .with_target(false)
-        .without_time()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
+    migration::cli::init_logging();
     let cli = Cli::parse();
     // Errors are one line (the context chain) and exit code 1, never a backtrace.
     match runtime.block_on(run(cli)) {

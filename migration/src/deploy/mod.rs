@@ -127,14 +127,10 @@ impl Deployer {
             }
             return Ok(pending.iter().map(|k| k.migration.name().into()).collect());
         }
-        let session = self.session(db).await?;
-        let lock = MigrationLock::acquire(
-            db.get_postgres_connection_pool(),
-            self.settings.lock_timeout,
-        )
-        .await?;
-        let result = self.up_locked(&session, up).await;
-        finish(lock, session, result).await
+        let run = self.start(db).await?;
+        let session = &run.session;
+        let result = self.up_locked(session, up).await;
+        run.finish(result).await
     }
 
     /// Rolls back the last `steps` applied migrations (all with `None`), newest first, and
@@ -144,67 +140,51 @@ impl Deployer {
         db: &DatabaseConnection,
         steps: Option<usize>,
     ) -> anyhow::Result<Vec<String>> {
-        let session = self.session(db).await?;
-        let lock = MigrationLock::acquire(
-            db.get_postgres_connection_pool(),
-            self.settings.lock_timeout,
-        )
-        .await?;
-        let result = self.down_locked(&session, steps).await;
-        finish(lock, session, result).await
+        let run = self.start(db).await?;
+        let session = &run.session;
+        let result = self.down_locked(session, steps).await;
+        run.finish(result).await
     }
 
     /// Drops everything the project owns, then applies every migration.
     pub async fn fresh(&self, db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
-        let session = self.session(db).await?;
-        let lock = MigrationLock::acquire(
-            db.get_postgres_connection_pool(),
-            self.settings.lock_timeout,
-        )
-        .await?;
+        let run = self.start(db).await?;
+        let session = &run.session;
         let result = async {
-            crate::owned::drop_all(&session)
+            crate::owned::drop_all(session)
                 .await
                 .context("drop the project's objects")?;
-            self.up_locked(&session, &Up::default()).await
+            self.up_locked(session, &Up::default()).await
         }
         .await;
-        finish(lock, session, result).await
+        run.finish(result).await
     }
 
     /// Rolls back every migration, then drops the bookkeeping tables, as SeaORM's `reset`.
     pub async fn reset(&self, db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
-        let session = self.session(db).await?;
-        let lock = MigrationLock::acquire(
-            db.get_postgres_connection_pool(),
-            self.settings.lock_timeout,
-        )
-        .await?;
+        let run = self.start(db).await?;
+        let session = &run.session;
         let result = async {
-            let undone = self.down_locked(&session, None).await?;
-            ledger::uninstall(&session)
+            let undone = self.down_locked(session, None).await?;
+            ledger::uninstall(session)
                 .await
                 .context("drop the migration tables")?;
             Ok(undone)
         }
         .await;
-        finish(lock, session, result).await
+        run.finish(result).await
     }
 
     /// Rolls back every migration, then applies every migration.
     pub async fn refresh(&self, db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
-        let session = self.session(db).await?;
-        let lock = MigrationLock::acquire(
-            db.get_postgres_connection_pool(),
-            self.settings.lock_timeout,
-        )
-        .await?;
+        let run = self.start(db).await?;
+        let session = &run.session;
         let result = async {
-            self.down_locked(&session, None).await?;
-            self.up_locked(&session, &Up::default()).await
+            self.down_locked(session, None).await?;
+            self.up_locked(session, &Up::default()).await
         }
         .await;
-        finish(lock, session, result).await
+        run.finish(result).await
     }
 
     /// Records a deliberate decision about one migration and says what it did.
@@ -213,14 +193,10 @@ impl Deployer {
         db: &DatabaseConnection,
         resolution: &Resolution,
     ) -> anyhow::Result<String> {
-        let session = self.session(db).await?;
-        let lock = MigrationLock::acquire(
-            db.get_postgres_connection_pool(),
-            self.settings.lock_timeout,
-        )
-        .await?;
-        let result = self.resolve_locked(&session, resolution).await;
-        finish(lock, session, result).await
+        let run = self.start(db).await?;
+        let session = &run.session;
+        let result = self.resolve_locked(session, resolution).await;
+        run.finish(result).await
     }
 
     async fn up_locked(
@@ -392,6 +368,17 @@ impl Deployer {
         Ok(())
     }
 
+    /// Opens the migration session, then waits for the migration lock.
+    async fn start(&self, db: &DatabaseConnection) -> anyhow::Result<Run> {
+        let session = self.session(db).await?;
+        let lock = MigrationLock::acquire(
+            db.get_postgres_connection_pool(),
+            self.settings.lock_timeout,
+        )
+        .await?;
+        Ok(Run { session, lock })
+    }
+
     /// A connection of its own for the migrations, with the deploy's timeouts set for its
     /// whole session, so statements outside a transaction get them too.
     async fn session(&self, db: &DatabaseConnection) -> anyhow::Result<DatabaseConnection> {
@@ -415,17 +402,21 @@ impl Deployer {
     }
 }
 
-/// Releases the lock and closes the session whatever happened, then returns the result.
-async fn finish<T>(
-    lock: MigrationLock,
+/// One migrator run: the session its migrations use, and the lock that makes it the only one.
+struct Run {
     session: DatabaseConnection,
-    result: anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    session.close().await.ok();
-    let released = lock.release().await;
-    let value = result?;
-    released?;
-    Ok(value)
+    lock: MigrationLock,
+}
+
+impl Run {
+    /// Closes the session and releases the lock whatever happened, then returns the result.
+    async fn finish<T>(self, result: anyhow::Result<T>) -> anyhow::Result<T> {
+        self.session.close().await.ok();
+        let released = self.lock.release().await;
+        let value = result?;
+        released?;
+        Ok(value)
+    }
 }
 
 fn millis(d: Duration) -> String {

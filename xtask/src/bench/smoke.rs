@@ -11,9 +11,10 @@ use crate::shell::clean_cargo_env;
 pub fn run() -> anyhow::Result<Figure> {
     let sh = crate::shell::workspace_shell()?;
     // Build first, so that the figure is the run and not the compilation.
-    clean_cargo_env(cmd!(sh, "cargo build --locked -p xtask"))
+    // The deploy tests run the migration binary, which `cargo xtask smoke` builds first.
+    clean_cargo_env(cmd!(sh, "cargo build --locked -p xtask -p migration"))
         .run()
-        .context("build xtask")?;
+        .context("build xtask and the migration binary")?;
     clean_cargo_env(cmd!(sh, "cargo test --locked --no-run -p smoke-tests"))
         .run()
         .context("build the smoke tests")?;
