@@ -31,18 +31,22 @@ pub async fn render_down(migration: &dyn MigrationTrait) -> Result<Vec<String>, 
 /// The SHA-256 of what `up` sends, as 64 hex digits: the checksum recorded when a migration
 /// is applied.
 pub async fn checksum(migration: &dyn MigrationTrait) -> Result<String, DbErr> {
-    let statements = render_up(migration).await?;
+    Ok(checksum_of(&render_up(migration).await?))
+}
+
+/// The checksum of statements [`render_up`] already rendered.
+pub fn checksum_of(statements: &[String]) -> String {
     let mut hasher = Sha256::new();
-    for statement in &statements {
+    for statement in statements {
         hasher.update(statement.trim().as_bytes());
         // A separator no statement ends with, so two statements never hash like one.
         hasher.update(b"\n;\n");
     }
-    Ok(hasher
+    hasher
         .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect())
+        .collect()
 }
 
 type Log = Arc<Mutex<Vec<String>>>;

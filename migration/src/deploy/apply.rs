@@ -1,7 +1,7 @@
 //! Applying and rolling back one migration: all or nothing, retried on lock timeouts.
 
 use anyhow::bail;
-use sea_orm::{DatabaseConnection, DbErr, RuntimeErr, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, RuntimeErr, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
 use super::{Known, Settings, ledger};
@@ -17,13 +17,25 @@ pub fn transactional(migration: &dyn MigrationTrait) -> bool {
     migration.use_transaction() != Some(false)
 }
 
+/// Which way a migration runs, and so what its records become.
+#[derive(Clone, Copy)]
+enum Direction {
+    /// Apply it, then record it.
+    Up,
+    /// Roll it back, then forget it.
+    Down,
+}
+
 /// Applies one migration and records it.
 pub async fn up(
     session: &DatabaseConnection,
     known: &Known,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    retry(known, settings, "apply", || up_once(session, known)).await
+    retry(known, settings, "apply", || {
+        once(session, known, Direction::Up)
+    })
+    .await
 }
 
 /// Rolls back one migration and forgets it.
@@ -32,41 +44,54 @@ pub async fn down(
     known: &Known,
     settings: &Settings,
 ) -> anyhow::Result<()> {
-    retry(known, settings, "roll back", || down_once(session, known)).await
+    retry(known, settings, "roll back", || {
+        once(session, known, Direction::Down)
+    })
+    .await
 }
 
-async fn up_once(session: &DatabaseConnection, known: &Known) -> Result<(), DbErr> {
+async fn once(
+    session: &DatabaseConnection,
+    known: &Known,
+    direction: Direction,
+) -> Result<(), DbErr> {
     let migration = known.migration.as_ref();
-    let name = migration.name();
     if transactional(migration) {
         // The bookkeeping rows are in the migration's transaction: both commit, or neither.
         let txn = session.begin().await?;
-        migration.up(&SchemaManager::new(&txn)).await?;
-        ledger::record(&txn, name, &known.checksum).await?;
+        run(migration, &SchemaManager::new(&txn), direction).await?;
+        bookkeep(&txn, known, direction).await?;
         txn.commit().await
     } else {
         // Such a migration is written to be re-run (IF NOT EXISTS, invalid-index cleanup):
-        // if the process dies before the record below, the next run repeats it harmlessly.
-        migration.up(&SchemaManager::new(session)).await?;
+        // if the process dies before the records below, the next run repeats it harmlessly.
+        run(migration, &SchemaManager::new(session), direction).await?;
         let txn = session.begin().await?;
-        ledger::record(&txn, name, &known.checksum).await?;
+        bookkeep(&txn, known, direction).await?;
         txn.commit().await
     }
 }
 
-async fn down_once(session: &DatabaseConnection, known: &Known) -> Result<(), DbErr> {
-    let migration = known.migration.as_ref();
-    let name = migration.name();
-    if transactional(migration) {
-        let txn = session.begin().await?;
-        migration.down(&SchemaManager::new(&txn)).await?;
-        ledger::forget(&txn, name).await?;
-        txn.commit().await
-    } else {
-        migration.down(&SchemaManager::new(session)).await?;
-        let txn = session.begin().await?;
-        ledger::forget(&txn, name).await?;
-        txn.commit().await
+async fn run(
+    migration: &dyn MigrationTrait,
+    manager: &SchemaManager<'_>,
+    direction: Direction,
+) -> Result<(), DbErr> {
+    match direction {
+        Direction::Up => migration.up(manager).await,
+        Direction::Down => migration.down(manager).await,
+    }
+}
+
+async fn bookkeep<C: ConnectionTrait>(
+    db: &C,
+    known: &Known,
+    direction: Direction,
+) -> Result<(), DbErr> {
+    let name = known.migration.name();
+    match direction {
+        Direction::Up => ledger::record(db, name, &known.checksum).await,
+        Direction::Down => ledger::forget(db, name).await,
     }
 }
 

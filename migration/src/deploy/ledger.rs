@@ -39,10 +39,10 @@ pub async fn read<C: ConnectionTrait>(db: &C) -> Result<Applied, DbErr> {
 
 /// Creates both tables if they are missing.
 pub async fn install<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    // SeaORM creates its own table, so its shape stays the one SeaORM's CLI reads.
+    <crate::Migrator as sea_orm_migration::MigratorTrait>::install(db).await?;
     db.execute_unprepared(&format!(
-        "CREATE TABLE IF NOT EXISTS {VERSIONS} (version varchar NOT NULL PRIMARY KEY, \
-         applied_at bigint NOT NULL); \
-         CREATE TABLE IF NOT EXISTS {CHECKSUMS} (version varchar NOT NULL PRIMARY KEY, \
+        "CREATE TABLE IF NOT EXISTS {CHECKSUMS} (version varchar NOT NULL PRIMARY KEY, \
          checksum char(64) NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())"
     ))
     .await?;

@@ -55,9 +55,10 @@ pub enum Resolution {
     RolledBack(String),
 }
 
-/// A migration of the code with the checksum of the SQL it sends.
+/// A migration of the code with the SQL it sends, rendered once, and that SQL's checksum.
 struct Known {
     migration: Box<dyn MigrationTrait>,
+    statements: Vec<String>,
     checksum: String,
 }
 
@@ -83,12 +84,13 @@ impl Deployer {
     ) -> anyhow::Result<Self> {
         let mut known = Vec::with_capacity(migrations.len());
         for migration in migrations {
-            let checksum = render::checksum(migration.as_ref())
+            let statements = render::render_up(migration.as_ref())
                 .await
                 .with_context(|| format!("render {}", migration.name()))?;
             known.push(Known {
+                checksum: render::checksum_of(&statements),
                 migration,
-                checksum,
+                statements,
             });
         }
         Ok(Self {
@@ -123,7 +125,7 @@ impl Deployer {
             status.refuse_if_inconsistent()?;
             let pending = self.select(&status, up)?;
             for known in &pending {
-                self.print_sql(known).await?;
+                self.print_sql(known);
             }
             return Ok(pending.iter().map(|k| k.migration.name().into()).collect());
         }
@@ -350,22 +352,18 @@ impl Deployer {
         self.known.iter().find(|k| k.migration.name() == version)
     }
 
-    async fn print_sql(&self, known: &Known) -> anyhow::Result<()> {
+    fn print_sql(&self, known: &Known) {
         let name = known.migration.name();
-        let statements = render::render_up(known.migration.as_ref())
-            .await
-            .with_context(|| format!("render {name}"))?;
         let mode = if apply::transactional(known.migration.as_ref()) {
             "in one transaction"
         } else {
             "outside a transaction"
         };
         println!("-- {name} ({mode})");
-        for statement in statements {
+        for statement in &known.statements {
             println!("{};", statement.trim().trim_end_matches(';'));
         }
         println!();
-        Ok(())
     }
 
     /// Opens the migration session, then waits for the migration lock.
