@@ -1,44 +1,24 @@
 //! A migration that fails half-way leaves no trace of itself, not even its record.
 
+use migration::MigrationTrait;
 use migration::deploy::{Deployer, Settings, Up};
-use migration::{MigrationName, MigrationTrait, SchemaManager};
-use sea_orm::DbErr;
 use smoke_tests::TestDb;
 
-use super::Snapshot;
+use super::{Snapshot, SqlMigration};
 
 /// Creates a table, then fails: the table must vanish with the failure.
-struct FailsHalfWay;
-
-impl MigrationName for FailsHalfWay {
-    fn name(&self) -> &str {
-        "m20991231_000001_fails_half_way"
+fn fails_half_way() -> SqlMigration {
+    SqlMigration {
+        name: "m20991231_000001_fails_half_way",
+        up: vec![
+            "CREATE TABLE half_way (id int PRIMARY KEY)".into(),
+            "INSERT INTO half_way VALUES (1)".into(),
+            "ALTER TABLE no_such_table ADD COLUMN x int".into(),
+        ],
+        down: "DROP TABLE half_way",
+        transactional: true,
     }
 }
-
-#[async_trait::async_trait]
-impl MigrationTrait for FailsHalfWay {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        db.execute_unprepared("CREATE TABLE half_way (id int PRIMARY KEY)")
-            .await?;
-        db.execute_unprepared("INSERT INTO half_way VALUES (1)")
-            .await?;
-        db.execute_unprepared("ALTER TABLE no_such_table ADD COLUMN x int")
-            .await?;
-        Ok(())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP TABLE half_way")
-            .await?;
-        Ok(())
-    }
-}
-
-use sea_orm::ConnectionTrait;
 
 #[tokio::test]
 async fn a_migration_that_fails_half_way_leaves_no_trace() {
@@ -47,7 +27,7 @@ async fn a_migration_that_fails_half_way_leaves_no_trace() {
         .iter()
         .flat_map(|p| (p.migrations)())
         .collect::<Vec<Box<dyn MigrationTrait>>>();
-    migrations.push(Box::new(FailsHalfWay));
+    migrations.push(Box::new(fails_half_way()));
     let deployer = Deployer::with_migrations(Settings::default(), migrations)
         .await
         .expect("deployer");

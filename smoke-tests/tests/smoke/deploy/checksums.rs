@@ -1,45 +1,27 @@
 //! An edited migration and a version the code lacks stop `up` before it changes anything;
 //! `resolve` is the explicit way out.
 
+use migration::MigrationTrait;
 use migration::deploy::{Deployer, Resolution, Settings, Up};
-use migration::{MigrationName, MigrationTrait, SchemaManager};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::ConnectionTrait;
 use smoke_tests::{TestDb, migrator};
 
-use super::Snapshot;
+use super::{Snapshot, SqlMigration};
 
 const WIDGETS: &str = "m20991231_000002_create_widgets";
 
 /// The same migration before and after someone edited its SQL.
-struct Widgets {
-    id_type: &'static str,
-}
-
-impl MigrationName for Widgets {
-    fn name(&self) -> &str {
-        WIDGETS
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Widgets {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let sql = format!("CREATE TABLE widgets (id {} PRIMARY KEY)", self.id_type);
-        manager.get_connection().execute_unprepared(&sql).await?;
-        Ok(())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP TABLE widgets")
-            .await?;
-        Ok(())
+fn widgets(id_type: &str) -> SqlMigration {
+    SqlMigration {
+        name: WIDGETS,
+        up: vec![format!("CREATE TABLE widgets (id {id_type} PRIMARY KEY)")],
+        down: "DROP TABLE widgets",
+        transactional: true,
     }
 }
 
 /// Phase 1, then widgets as given, then phase 2.
-fn migrations(widgets: Widgets) -> Vec<Box<dyn MigrationTrait>> {
+fn migrations(widgets: SqlMigration) -> Vec<Box<dyn MigrationTrait>> {
     let mut all: Vec<Box<dyn MigrationTrait>> = (migration::PHASES[0].migrations)();
     all.push(Box::new(widgets));
     all.extend((migration::PHASES[1].migrations)());
@@ -49,10 +31,9 @@ fn migrations(widgets: Widgets) -> Vec<Box<dyn MigrationTrait>> {
 #[tokio::test]
 async fn an_edited_migration_is_refused_until_resolved() {
     let test = TestDb::new("an_edited_migration_is_refused").await;
-    let original =
-        Deployer::with_migrations(Settings::default(), migrations(Widgets { id_type: "int" }))
-            .await
-            .expect("deployer");
+    let original = Deployer::with_migrations(Settings::default(), migrations(widgets("int")))
+        .await
+        .expect("deployer");
     let through_widgets = Up {
         through: Some(WIDGETS.into()),
         ..Up::default()
@@ -63,12 +44,9 @@ async fn an_edited_migration_is_refused_until_resolved() {
         .expect("apply the original");
     let before = Snapshot::read(&test.db).await;
 
-    let edited = Deployer::with_migrations(
-        Settings::default(),
-        migrations(Widgets { id_type: "bigint" }),
-    )
-    .await
-    .expect("deployer");
+    let edited = Deployer::with_migrations(Settings::default(), migrations(widgets("bigint")))
+        .await
+        .expect("deployer");
     let err = edited
         .up(&test.db, &Up::default())
         .await

@@ -12,7 +12,8 @@ mod post_deploy;
 mod timeouts;
 
 use migration::deploy::{Deployer, Settings, Up};
-use sea_orm::DatabaseConnection;
+use migration::{MigrationName, MigrationTrait, SchemaManager};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use smoke_tests::Catalog;
 
 use crate::all_rows;
@@ -75,5 +76,47 @@ pub async fn catalog_at_each_step(db: &DatabaseConnection) -> Vec<Catalog> {
             return steps;
         }
         steps.push(Catalog::read(db).await);
+    }
+}
+
+/// A migration given as SQL, for tests that need one the code does not have: an edited one, a
+/// failing one, one outside a transaction.
+pub struct SqlMigration {
+    pub name: &'static str,
+    /// Statements `up` runs, in order.
+    pub up: Vec<String>,
+    pub down: &'static str,
+    /// `false` opts out of the transaction, as `CREATE INDEX CONCURRENTLY` must.
+    pub transactional: bool,
+}
+
+impl MigrationName for SqlMigration {
+    fn name(&self) -> &str {
+        self.name
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for SqlMigration {
+    fn use_transaction(&self) -> Option<bool> {
+        (!self.transactional).then_some(false)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for statement in &self.up {
+            manager
+                .get_connection()
+                .execute_unprepared(statement)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared(self.down)
+            .await?;
+        Ok(())
     }
 }

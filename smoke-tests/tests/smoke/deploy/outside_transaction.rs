@@ -1,45 +1,23 @@
 //! A migration that opts out of the transaction runs outside one, and can be run again.
 
+use migration::MigrationTrait;
 use migration::deploy::{Deployer, Resolution, Settings, Up};
-use migration::{MigrationName, MigrationTrait, SchemaManager};
-use sea_orm::{ConnectionTrait, DbErr};
 use smoke_tests::TestDb;
 
+use super::SqlMigration;
 use crate::count;
 
-/// What a migration adding an index to a busy table looks like.
-struct IndexUsersByCreation;
-
-impl MigrationName for IndexUsersByCreation {
-    fn name(&self) -> &str {
-        "m20991231_000004_index_users_by_creation"
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for IndexUsersByCreation {
-    fn use_transaction(&self) -> Option<bool> {
-        Some(false)
-    }
-
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // PostgreSQL refuses CONCURRENTLY inside a transaction block, so success here proves
-        // the runner kept it outside one.
-        manager
-            .get_connection()
-            .execute_unprepared(
-                r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS users_created_at_test_idx ON users ("createdAt")"#,
-            )
-            .await?;
-        Ok(())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP INDEX CONCURRENTLY IF EXISTS users_created_at_test_idx")
-            .await?;
-        Ok(())
+/// What a migration adding an index to a busy table looks like. PostgreSQL refuses
+/// CONCURRENTLY inside a transaction block, so success proves the runner kept it outside one.
+fn index_users_by_creation() -> SqlMigration {
+    SqlMigration {
+        name: "m20991231_000004_index_users_by_creation",
+        up: vec![
+            r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS users_created_at_test_idx ON users ("createdAt")"#
+                .into(),
+        ],
+        down: "DROP INDEX CONCURRENTLY IF EXISTS users_created_at_test_idx",
+        transactional: false,
     }
 }
 
@@ -47,7 +25,7 @@ impl MigrationTrait for IndexUsersByCreation {
 async fn a_migration_outside_a_transaction_runs_and_reruns() {
     let test = TestDb::new("a_migration_outside_a_transaction").await;
     let mut migrations: Vec<Box<dyn MigrationTrait>> = (migration::PHASES[0].migrations)();
-    migrations.push(Box::new(IndexUsersByCreation));
+    migrations.push(Box::new(index_users_by_creation()));
     let deployer = Deployer::with_migrations(Settings::default(), migrations)
         .await
         .expect("deployer");
