@@ -8,14 +8,6 @@ use sea_orm::ConnectionTrait;
 use crate::catalog::{Catalog, ForeignKey, Table, qualified};
 use crate::entities::{self, normalise_db_type};
 
-/// The phases of the schema, as `migration::PHASES` names them.
-pub const PHASES: &[(u8, &str)] = &[
-    (1, "core (users, agents, conversations, usage)"),
-    (2, "support, storage and tags"),
-    (3, "health and finance"),
-    (4, "RAG and MCP integrations"),
-];
-
 /// Renders `docs/schema.md` from the database behind `db`.
 pub async fn render(db: &impl ConnectionTrait) -> anyhow::Result<String> {
     Ok(render_catalog(&Catalog::load(db).await?))
@@ -49,9 +41,9 @@ pub fn render_catalog(catalog: &Catalog) -> String {
         catalog.indexes.len(),
         catalog.foreign_keys.len()
     );
-    let mut phases: Vec<(Option<u8>, String)> = PHASES
+    let mut phases: Vec<(Option<u8>, String)> = schema_facts::PHASES
         .iter()
-        .map(|(n, name)| (Some(*n), format!("Phase {n}: {name}")))
+        .map(|p| (Some(p.number), format!("Phase {}: {}", p.number, p.title)))
         .collect();
     if tables.iter().any(|(p, _)| p.is_none()) {
         phases.push((None, "Tables no entity maps".to_owned()));

@@ -4,15 +4,13 @@
 //! place: an explicit `DATABASE_URL` wins, otherwise an embedded server with pgvector is
 //! started on demand under `target/devdb/`, and smoke runs may use a container instead.
 
-pub mod connect;
 pub mod container;
+pub mod databases;
 pub mod embedded;
 
 use std::path::PathBuf;
 
-pub use crate::connect::{connect, require_pgvector};
-pub use migration::conn::url;
-pub use migration::conn::url::redact;
+use dbconn::url::{is_local, parse, redact};
 
 /// The database name the embedded dev server serves the platform's schema from.
 pub const DEV_DATABASE: &str = "agents_dev";
@@ -48,7 +46,7 @@ impl Target {
     /// Whether the host is this machine, which destructive commands take as a sign of a
     /// development database.
     pub fn is_local(&self) -> bool {
-        crate::url::is_local(&self.url)
+        is_local(&self.url)
     }
 }
 
@@ -57,7 +55,7 @@ impl Target {
 pub async fn dev_target() -> anyhow::Result<Target> {
     match std::env::var("DATABASE_URL") {
         Ok(url) if !url.trim().is_empty() => {
-            crate::url::parse(&url)?;
+            parse(&url)?;
             Ok(Target {
                 origin: format!("DATABASE_URL ({})", redact(&url)),
                 url,
@@ -66,7 +64,7 @@ pub async fn dev_target() -> anyhow::Result<Target> {
         _ => {
             let server = embedded::Server::dev();
             let admin = server.ensure_running()?;
-            let url = connect::ensure_database(&admin, DEV_DATABASE).await?;
+            let url = databases::ensure(&admin, DEV_DATABASE).await?;
             Ok(Target {
                 origin: format!("embedded dev server ({})", redact(&url)),
                 url,

@@ -10,9 +10,9 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use sea_orm::DatabaseConnection;
 
-use crate::conn::guard;
-use crate::conn::url::redact;
 use crate::deploy::{Backup, Deployer, Resolution, Settings, State, Up};
+use dbconn::guard;
+use dbconn::url::redact;
 
 #[derive(Subcommand, Clone, Debug)]
 pub enum Command {
@@ -86,22 +86,6 @@ pub struct ResolveArgs {
     pub rolled_back: Option<String>,
 }
 
-/// Logs progress to stderr for people: no times or targets, colour only on a terminal, and
-/// the drivers' per-statement logs off unless RUST_LOG asks for them. The binary and xtask
-/// both start with this.
-pub fn init_logging() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn".into()),
-        )
-        .with_target(false)
-        .without_time()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
-}
-
 /// Refuses a destructive command on production or a remote host unless forced. It needs only
 /// the URL, so callers run it before connecting: a refusal never waits for a database.
 pub fn guard(command: &Command, url: &str) -> anyhow::Result<()> {
@@ -130,11 +114,11 @@ pub async fn execute(
     through: Option<String>,
 ) -> anyhow::Result<()> {
     guard(&command, url)?;
-    let deployer = Deployer::new(settings).await?.with_url(url);
+    let deployer = crate::deployer(settings).await?.with_url(url);
     let shown = redact(url);
     match command {
         Command::Up(args) => {
-            crate::conn::require_pgvector(db, url).await?;
+            dbconn::require_pgvector(db, url).await?;
             let up = Up {
                 through,
                 steps: args.num,

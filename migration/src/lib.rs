@@ -4,7 +4,6 @@ pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
 
 pub mod cli;
-pub mod conn;
 pub mod deploy;
 pub mod online;
 pub mod owned;
@@ -25,28 +24,24 @@ pub struct Phase {
     pub migrations: fn() -> Vec<Box<dyn MigrationTrait>>,
 }
 
-/// Every phase, in the order they are applied; [`Migrator`] runs them all.
+impl Phase {
+    /// The phase `schema_facts::PHASES` lists at `index`, with its migrations.
+    const fn new(index: usize, migrations: fn() -> Vec<Box<dyn MigrationTrait>>) -> Phase {
+        Phase {
+            number: schema_facts::PHASES[index].number,
+            name: schema_facts::PHASES[index].name,
+            migrations,
+        }
+    }
+}
+
+/// Every phase, in the order they are applied; [`Migrator`] runs them all. Numbers and names
+/// come from `schema_facts::PHASES`, the list every crate reads.
 pub const PHASES: &[Phase] = &[
-    Phase {
-        number: 1,
-        name: "core",
-        migrations: phase1_core::migrations,
-    },
-    Phase {
-        number: 2,
-        name: "support_storage",
-        migrations: phase2_support_storage::migrations,
-    },
-    Phase {
-        number: 3,
-        name: "health_finance",
-        migrations: phase3_health_finance::migrations,
-    },
-    Phase {
-        number: 4,
-        name: "rag_mcp",
-        migrations: phase4_rag_mcp::migrations,
-    },
+    Phase::new(0, phase1_core::migrations),
+    Phase::new(1, phase2_support_storage::migrations),
+    Phase::new(2, phase3_health_finance::migrations),
+    Phase::new(3, phase4_rag_mcp::migrations),
 ];
 
 /// Runs the migrations of every phase in [`PHASES`], in order.
@@ -58,17 +53,25 @@ impl MigratorTrait for Migrator {
         PHASES.iter().flat_map(|p| (p.migrations)()).collect()
     }
 
-    /// SeaORM's `fresh` drops only the tables of the current schema; ours drops everything
-    /// the project owns (the `health` and `finance` schemas too), then applies every
-    /// migration. The CLI's `fresh` comes here.
-    async fn fresh<'c, C>(db: C) -> Result<(), DbErr>
+    /// SeaORM's `fresh` drops only the tables of the current schema and migrates outside any
+    /// lock; this schema's `fresh` is [`deployer`]'s, which drops the `health` and `finance`
+    /// schemas too, under the migration lock. Refused here so no caller reaches the unsafe one.
+    async fn fresh<'c, C>(_db: C) -> Result<(), DbErr>
     where
         C: IntoSchemaManagerConnection<'c>,
     {
-        let db = db.into_database_executor();
-        owned::drop_all(&db).await?;
-        Self::up(db, None).await
+        Err(DbErr::Custom(
+            "Migrator::fresh is not supported: use `migration fresh` (deployer().fresh)".into(),
+        ))
     }
+}
+
+/// The safe deployer for this schema's migrations; its `fresh` drops everything the project
+/// owns ([`owned::drop_all`]). Every command that applies migrations starts here.
+pub async fn deployer(settings: deploy::Settings) -> anyhow::Result<deploy::Deployer> {
+    Ok(deploy::Deployer::of::<Migrator>(settings)
+        .await?
+        .with_drop_all(|db| Box::pin(owned::drop_all(db))))
 }
 
 /// Names of the migrations of phases 1..=n, in order.
@@ -106,7 +109,7 @@ pub async fn up_through_phase(
         through: through_phase(phase)?,
         ..deploy::Up::default()
     };
-    let deployer = deploy::Deployer::new(deploy::Settings::default()).await?;
+    let deployer = deployer(deploy::Settings::default()).await?;
     Ok(deployer.up(db, &up).await?.len())
 }
 
@@ -124,10 +127,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn phases_are_numbered_in_order_from_one() {
-        for (i, phase) in PHASES.iter().enumerate() {
-            assert_eq!(usize::from(phase.number), i + 1, "phase {}", phase.name);
-        }
+    fn every_phase_of_the_facts_has_its_migrations() {
+        assert_eq!(PHASES.len(), schema_facts::PHASES.len());
+    }
+
+    #[test]
+    fn the_facts_name_the_deployers_bookkeeping_tables() {
+        assert_eq!(
+            schema_facts::BOOKKEEPING_TABLES,
+            [deploy::VERSIONS, deploy::CHECKSUMS]
+        );
     }
 
     #[test]

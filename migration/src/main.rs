@@ -51,7 +51,7 @@ fn main() -> std::process::ExitCode {
         runtime.block_on(sea_orm_migration::cli::run_cli(migration::Migrator));
         return std::process::ExitCode::SUCCESS;
     }
-    migration::cli::init_logging();
+    dbconn::logging::init();
     let cli = Cli::parse();
     // Errors are one line (the context chain) and exit code 1, never a backtrace.
     match runtime.block_on(run(cli)) {
@@ -71,8 +71,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let BinCommand::Migrate(command) = &command {
         migration::cli::guard(command, &url)?;
     }
-    let db = migration::conn::connect_waiting(&url, cli.settings.wait).await?;
-    let origin = migration::conn::url::redact(&url);
+    let db = dbconn::connect_waiting(&url, cli.settings.wait).await?;
+    let origin = dbconn::url::redact(&url);
     match command {
         BinCommand::Migrate(command) => {
             migration::cli::execute(&db, &url, cli.settings, command, None).await

@@ -6,17 +6,10 @@
 
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbErr};
 
-/// Schemas created by the migrations, besides `public`.
-pub const OWNED_SCHEMAS: &[&str] = &["health", "finance"];
-
 /// Drops the owned schemas and every table, type and function in `public` that no extension
 /// owns. It is one statement, so it is atomic: a failure leaves the database as it was.
 pub async fn drop_all<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
-    let schemas = OWNED_SCHEMAS
-        .iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let schemas = schema_facts::sql_list(schema_facts::CREATED_SCHEMAS);
     db.execute_unprepared(&DROP_ALL.replace("{schemas}", &schemas))
         .await?;
     Ok(())

@@ -14,6 +14,37 @@ use sea_orm::{
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 use sha2::{Digest, Sha256};
 
+/// A migration with the SQL its `up` sends, rendered once, and that SQL's checksum.
+pub struct Rendered {
+    pub migration: Box<dyn MigrationTrait>,
+    pub statements: Vec<String>,
+    pub checksum: String,
+}
+
+impl Rendered {
+    /// The migration's name (its file stem), which databases record.
+    pub fn name(&self) -> &str {
+        self.migration.name()
+    }
+}
+
+/// Renders every migration's `up`, in the order given: what the deployer checksums and the
+/// lint reads.
+pub async fn render_all(migrations: Vec<Box<dyn MigrationTrait>>) -> anyhow::Result<Vec<Rendered>> {
+    let mut rendered = Vec::with_capacity(migrations.len());
+    for migration in migrations {
+        let statements = render_up(migration.as_ref())
+            .await
+            .map_err(|err| anyhow::anyhow!("render {}: {err}", migration.name()))?;
+        rendered.push(Rendered {
+            checksum: checksum_of(&statements),
+            migration,
+            statements,
+        });
+    }
+    Ok(rendered)
+}
+
 /// The statements a migration's `up` sends, in order.
 pub async fn render_up(migration: &dyn MigrationTrait) -> Result<Vec<String>, DbErr> {
     let (db, log) = recording_connection().await?;

@@ -6,6 +6,7 @@
 //!
 //! The `load` profile ([`load::run`]) is separate: bulk data through COPY, for benchmarks.
 
+pub mod cli;
 mod dev;
 pub mod embedding;
 mod ids;

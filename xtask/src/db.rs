@@ -22,7 +22,7 @@ pub async fn run(cmd: DbCommand) -> anyhow::Result<()> {
             if let Ok(url) = std::env::var("DATABASE_URL") {
                 println!(
                     "DATABASE_URL is set ({}): commands use it, not the embedded server",
-                    devdb::redact(&url)
+                    dbconn::url::redact(&url)
                 );
             }
             match server.status() {

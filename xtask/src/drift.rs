@@ -4,7 +4,7 @@ use anyhow::Context;
 
 pub async fn run() -> anyhow::Result<()> {
     let target = devdb::dev_target().await?;
-    let db = devdb::connect(&target.url).await?;
+    let db = dbconn::connect(&target.url).await?;
     dbcheck::drift::report(&db, &target.origin)
         .await
         .context("drift")

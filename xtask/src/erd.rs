@@ -4,8 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use devdb::connect::quote_ident;
-use sea_orm::ConnectionTrait;
+use devdb::databases::Scratch;
 
 use crate::flags::ErdArgs;
 
@@ -38,36 +37,20 @@ pub async fn run(args: ErdArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Migrates a scratch database on the server of `admin_url` from nothing, renders the
-/// document and the manifest from it, and drops it, whether rendering worked or not.
+/// Migrates a scratch database on the server of `admin_url` from nothing and renders the
+/// document and the manifest from it; the database is dropped whether rendering worked or not.
 async fn render_scratch(admin_url: &str) -> anyhow::Result<(String, String)> {
-    let admin = devdb::connect(admin_url).await?;
-    let name = format!("erd_scratch_{}", std::process::id());
-    let quoted = quote_ident(&name);
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+    let scratch = Scratch::create(admin_url, &format!("erd_scratch_{}", std::process::id()))
         .await
-        .context("drop a leftover scratch database")?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {quoted}"))
+        .context("create a scratch database")?;
+    let db = dbconn::connect(&scratch.url).await?;
+    migration::up_through_phase(&db, None)
         .await
-        .context("create a scratch database (the user needs CREATEDB)")?;
-    let rendered = async {
-        let db = devdb::connect(&devdb::url::with_database(admin_url, &name)?).await?;
-        migration::up_through_phase(&db, None)
-            .await
-            .context("apply migrations")?;
-        let catalog = dbcheck::catalog::Catalog::load(&db).await?;
-        db.close().await.ok();
-        anyhow::Ok((
-            dbcheck::erd::render_catalog(&catalog),
-            dbcheck::verify::manifest(&catalog),
-        ))
-    }
-    .await;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
-        .await
-        .context("drop the scratch database")?;
-    rendered
+        .context("apply migrations")?;
+    let catalog = dbcheck::catalog::Catalog::load(&db).await?;
+    db.close().await.ok();
+    Ok((
+        dbcheck::erd::render_catalog(&catalog),
+        dbcheck::verify::manifest(&catalog),
+    ))
 }

@@ -1,6 +1,6 @@
 //! Command-line flags of `cargo xtask`.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 /// Every command works on `DATABASE_URL` when it is set, otherwise on the embedded dev
 /// database under target/devdb, started on demand.
@@ -19,7 +19,7 @@ pub enum Command {
     /// Apply pending migrations, show their status, or roll them back.
     Migrate(MigrateArgs),
     /// Fill the database with a profile's data; running it again changes nothing.
-    Seed(SeedArgs),
+    Seed(seed::cli::SeedArgs),
     /// Drop everything the project owns, migrate, and seed the dev profile.
     Reset(ResetArgs),
     /// Run the smoke tests against a throwaway PostgreSQL.
@@ -71,28 +71,6 @@ pub struct MigrateArgs {
     pub up: migration::cli::UpArgs,
     #[command(flatten)]
     pub settings: migration::deploy::Settings,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Profile {
-    /// The seed document's sample data.
-    Dev,
-    /// Only the super admin, from SEED_SUPER_ADMIN_EMAIL.
-    Prod,
-    /// Bulk data through COPY: --scale users, about 200 messages and 200 usage logs each.
-    Load,
-}
-
-#[derive(Args)]
-pub struct SeedArgs {
-    #[arg(long, value_enum, default_value = "dev")]
-    pub profile: Profile,
-    /// Allow the dev or load profile on a non-local host.
-    #[arg(long)]
-    pub force: bool,
-    /// Users of the load profile; the default gives about a million messages.
-    #[arg(long, default_value_t = seed::load::DEFAULT_SCALE)]
-    pub scale: u64,
 }
 
 #[derive(Args)]

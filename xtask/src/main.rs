@@ -13,6 +13,7 @@ mod reset;
 mod seed;
 mod shell;
 mod smoke;
+mod tidy;
 mod verify;
 
 use clap::Parser;
@@ -32,7 +33,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run() -> anyhow::Result<()> {
-    migration::cli::init_logging();
+    dbconn::logging::init();
     let flags = Xtask::parse();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {

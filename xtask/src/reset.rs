@@ -3,16 +3,16 @@
 use anyhow::Context;
 
 use crate::flags::ResetArgs;
-use migration::conn::guard;
-use migration::deploy::{Deployer, Settings};
+use dbconn::guard;
+use migration::deploy::Settings;
 
 pub async fn run(args: ResetArgs) -> anyhow::Result<()> {
     let target = devdb::dev_target().await?;
     guard::destructive("reset the database", &target.url, args.force)?;
-    let db = devdb::connect(&target.url).await?;
-    devdb::require_pgvector(&db, &target.url).await?;
+    let db = dbconn::connect(&target.url).await?;
+    dbconn::require_pgvector(&db, &target.url).await?;
     // `fresh` drops and migrates under the migration lock, so a concurrent migrator waits.
-    let applied = Deployer::new(Settings::default())
+    let applied = migration::deployer(Settings::default())
         .await?
         .fresh(&db)
         .await

@@ -70,7 +70,7 @@ async fn choose() -> anyhow::Result<SmokeServer> {
     if !url.trim().is_empty() {
         eprintln!(
             "smoke: using the server of DATABASE_URL ({}), one database per test",
-            devdb::redact(&url)
+            dbconn::url::redact(&url)
         );
         return Ok(SmokeServer::External(url.trim().to_string()));
     }

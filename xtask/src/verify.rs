@@ -2,6 +2,6 @@
 
 pub async fn run() -> anyhow::Result<()> {
     let target = devdb::dev_target().await?;
-    let db = devdb::connect(&target.url).await?;
+    let db = dbconn::connect(&target.url).await?;
     dbcheck::verify::report(&db, &target.origin).await
 }

@@ -3,9 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use xshell::{Shell, cmd};
 
-use crate::conn::url::{database_name, parse, redact};
+use dbconn::url::{database_name, password, redact, without_password};
 
 /// Where to dump and with which pg_dump.
 #[derive(Clone, Debug)]
@@ -26,23 +25,22 @@ impl Backup {
         let file = self
             .dir
             .join(format!("{}-{stamp}.dump", database_name(url)?));
-        let mut without_password = parse(url)?;
-        let password = without_password.password().map(str::to_owned);
-        let _ = without_password.set_password(None);
-        let dbname = without_password.to_string();
-        let sh = Shell::new()?;
         let pg_dump = &self.pg_dump;
-        let mut command = cmd!(
-            sh,
-            "{pg_dump} --format=custom --no-password --file={file} --dbname={dbname}"
+        let mut command = duct::cmd!(
+            pg_dump,
+            "--format=custom",
+            "--no-password",
+            format!("--file={}", file.display()),
+            format!("--dbname={}", without_password(url)?)
         )
-        .quiet()
-        .ignore_status();
-        if let Some(password) = password {
+        .stdout_null()
+        .stderr_capture()
+        .unchecked();
+        // Decoded, as libpq wants it; in the environment, which other users cannot read.
+        if let Some(password) = password(url)? {
             command = command.env("PGPASSWORD", password);
         }
-        let output = command.output();
-        let output = match output {
+        let output = match command.run() {
             Ok(output) => output,
             Err(err) => bail!(
                 "backup failed, nothing applied: cannot run {} ({err}): install pg_dump or pass --pg-dump PATH",

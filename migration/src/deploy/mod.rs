@@ -9,6 +9,9 @@
 //! - applies each migration and its bookkeeping rows in one transaction ([`ledger`]);
 //! - runs migrations on a session with `lock_timeout` and `statement_timeout`, and retries a
 //!   migration that timed out on a lock, with backoff ([`Settings`]).
+//!
+//! It knows nothing of this project's schema: it takes any SeaORM migrator's migrations, and
+//! `fresh` drops what the caller's [`DropAll`] says the project owns.
 
 mod apply;
 pub mod backup;
@@ -17,12 +20,14 @@ mod lock;
 mod settings;
 pub mod status;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use sea_orm::DatabaseConnection;
 use sea_orm::sqlx::postgres::PgPoolOptions;
-use sea_orm_migration::MigrationTrait;
+use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 pub use self::backup::Backup;
 pub use self::ledger::{CHECKSUMS, VERSIONS};
@@ -56,11 +61,13 @@ pub enum Resolution {
 }
 
 /// A migration of the code with the SQL it sends, rendered once, and that SQL's checksum.
-struct Known {
-    migration: Box<dyn MigrationTrait>,
-    statements: Vec<String>,
-    checksum: String,
-}
+type Known = render::Rendered;
+
+/// Drops everything a project owns, for `fresh`, in one statement or transaction. SeaORM's own
+/// `fresh` drops only the tables of the current schema, which may not be all a project owns.
+pub type DropAll = for<'a> fn(
+    &'a DatabaseConnection,
+) -> Pin<Box<dyn Future<Output = Result<(), DbErr>> + Send + 'a>>;
 
 /// Runs migrations the safe way; see the module documentation.
 pub struct Deployer {
@@ -68,13 +75,14 @@ pub struct Deployer {
     known: Vec<Known>,
     /// The URL, for the backup; `None` when the caller has no backup to take.
     url: Option<String>,
+    /// What `fresh` drops; `None` refuses `fresh`.
+    drop_all: Option<DropAll>,
 }
 
 impl Deployer {
-    /// A deployer for every migration of [`crate::Migrator`].
-    pub async fn new(settings: Settings) -> anyhow::Result<Self> {
-        use sea_orm_migration::MigratorTrait;
-        Self::with_migrations(settings, crate::Migrator::migrations()).await
+    /// A deployer for every migration of the migrator `M`.
+    pub async fn of<M: MigratorTrait>(settings: Settings) -> anyhow::Result<Self> {
+        Self::with_migrations(settings, M::migrations()).await
     }
 
     /// A deployer for the given migrations, in the order given (tests bring their own).
@@ -82,22 +90,19 @@ impl Deployer {
         settings: Settings,
         migrations: Vec<Box<dyn MigrationTrait>>,
     ) -> anyhow::Result<Self> {
-        let mut known = Vec::with_capacity(migrations.len());
-        for migration in migrations {
-            let statements = render::render_up(migration.as_ref())
-                .await
-                .with_context(|| format!("render {}", migration.name()))?;
-            known.push(Known {
-                checksum: render::checksum_of(&statements),
-                migration,
-                statements,
-            });
-        }
+        let known = render::render_all(migrations).await?;
         Ok(Self {
             settings,
             known,
             url: None,
+            drop_all: None,
         })
+    }
+
+    /// How `fresh` drops everything the project owns before migrating.
+    pub fn with_drop_all(mut self, drop_all: DropAll) -> Self {
+        self.drop_all = Some(drop_all);
+        self
     }
 
     /// The database URL, which `--backup` passes to pg_dump.
@@ -148,12 +153,16 @@ impl Deployer {
         run.finish(result).await
     }
 
-    /// Drops everything the project owns, then applies every migration.
+    /// Drops everything the project owns ([`Deployer::with_drop_all`]), then applies every
+    /// migration.
     pub async fn fresh(&self, db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
+        let Some(drop_all) = self.drop_all else {
+            bail!("this deployer cannot run fresh: it was not told what the project owns");
+        };
         let run = self.start(db).await?;
         let session = &run.session;
         let result = async {
-            crate::owned::drop_all(session)
+            drop_all(session)
                 .await
                 .context("drop the project's objects")?;
             self.up_locked(session, &Up::default()).await

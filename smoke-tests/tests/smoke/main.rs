@@ -35,15 +35,22 @@ pub async fn applied_versions(db: &DatabaseConnection) -> Vec<String> {
         .collect()
 }
 
+/// Every table of the data model (the owned schemas, the migrator's tables left out), as
+/// quoted `schema.table`, sorted.
+pub async fn owned_tables(db: &DatabaseConnection) -> Vec<String> {
+    let sql = format!(
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname IN ({}) AND c.relkind = 'r' AND relname NOT IN ({})
+         ORDER BY 1",
+        schema_facts::sql_list(schema_facts::SCHEMAS),
+        schema_facts::sql_list(schema_facts::BOOKKEEPING_TABLES)
+    );
+    query_strings(db, &sql).await
+}
+
 /// Every row of every table the project owns, as JSON, ordered: the data a user would see.
 pub async fn all_rows(db: &DatabaseConnection) -> Vec<String> {
-    let tables = query_strings(
-        db,
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname IN ('public', 'health', 'finance') AND c.relkind = 'r' AND relname NOT LIKE 'seaql_migrations%'
-         ORDER BY 1",
-    )
-    .await;
+    let tables = owned_tables(db).await;
     let mut rows = Vec::new();
     for table in tables {
         let sql = format!(

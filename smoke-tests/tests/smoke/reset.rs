@@ -46,8 +46,7 @@ async fn drop_all_leaves_nothing_the_project_owns() {
 }
 
 #[tokio::test]
-async fn the_cli_fresh_clears_every_owned_schema_before_migrating() {
-    use migration::{Migrator, MigratorTrait};
+async fn fresh_clears_every_owned_schema_before_migrating() {
     let test = TestDb::new("cli_fresh_clears_owned_schemas").await;
     migrate_all(&test.db).await;
     let migrated = Catalog::read(&test.db).await;
@@ -58,7 +57,12 @@ async fn the_cli_fresh_clears_every_owned_schema_before_migrating() {
         )
         .await
         .expect("stray table");
-    Migrator::fresh(&test.db).await.expect("fresh");
+    migration::deployer(migration::deploy::Settings::default())
+        .await
+        .expect("deployer")
+        .fresh(&test.db)
+        .await
+        .expect("fresh");
     assert_same(
         &Catalog::read(&test.db).await,
         &migrated,

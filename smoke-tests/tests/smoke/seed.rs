@@ -104,12 +104,7 @@ async fn dev_seed_fills_every_table_of_every_phase() {
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");
-    let tables = crate::query_strings(
-        &test.db,
-        "SELECT schemaname || '.' || tablename FROM pg_tables
-         WHERE schemaname IN ('public', 'health', 'finance') AND tablename NOT LIKE 'seaql_migrations%' ORDER BY 1",
-    )
-    .await;
+    let tables = crate::owned_tables(&test.db).await;
     assert!(tables.len() >= 45, "{} tables", tables.len());
     let mut empty = Vec::new();
     for table in tables {

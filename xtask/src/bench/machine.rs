@@ -16,7 +16,7 @@ pub async fn describe(bench: &Bench) -> anyhow::Result<String> {
     let cpu = field(&cpuinfo, "model name")
         .unwrap_or("unknown")
         .to_string();
-    let admin = devdb::connect(bench.server.admin_url()).await?;
+    let admin = dbconn::connect(bench.server.admin_url()).await?;
     let version: String = admin
         .query_one_raw(Statement::from_string(
             admin.get_database_backend(),

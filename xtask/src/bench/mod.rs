@@ -76,17 +76,10 @@ pub struct Bench {
 }
 
 impl Bench {
-    /// A fresh, empty database on the bench server, replacing one of the same name.
+    /// A fresh, empty database on the bench server, replacing one of the same name. It lives
+    /// as long as the server, which the bench throws away whole.
     pub async fn fresh_database(&self, name: &str) -> anyhow::Result<String> {
-        let admin = devdb::connect(self.server.admin_url()).await?;
-        sea_orm::ConnectionTrait::execute_unprepared(
-            &admin,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )
-        .await
-        .with_context(|| format!("drop database {name}"))?;
-        admin.close().await.ok();
-        devdb::connect::ensure_database(self.server.admin_url(), name).await
+        devdb::databases::recreate(self.server.admin_url(), name).await
     }
 
     pub fn binary(&self, name: &str) -> PathBuf {

@@ -50,7 +50,7 @@ pub async fn run(
     only: Option<&str>,
     note: &str,
 ) -> anyhow::Result<Vec<Figure>> {
-    let db = devdb::connect(url).await?;
+    let db = dbconn::connect(url).await?;
     let pool = db.get_postgres_connection_pool();
     let mut conn = pool.acquire().await?;
     sqlx::query("ANALYZE").execute(&mut *conn).await?;

@@ -12,7 +12,7 @@ use super::{Bench, Figure, secs};
 pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
     bench.migrate(url)?;
     let (elapsed, peak_kb) = seed_child(bench, url)?;
-    let db = devdb::connect(url).await?;
+    let db = dbconn::connect(url).await?;
     let pool = db.get_postgres_connection_pool();
     let mut rows = 0u64;
     let mut files = Vec::new();
@@ -42,7 +42,7 @@ pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
 
     let floor_url = bench.fresh_database("bench_load_floor").await?;
     bench.migrate(&floor_url)?;
-    let floor_db = devdb::connect(&floor_url).await?;
+    let floor_db = dbconn::connect(&floor_url).await?;
     let floor_pool = floor_db.get_postgres_connection_pool();
     let started = Instant::now();
     for ((table, without_triggers), path) in seed::load::TABLES.iter().zip(&files) {

@@ -18,7 +18,7 @@ const PERIOD: Duration = Duration::from_millis(10);
 pub const INDEX: &str = "bench_messages_conversation_time_id_idx";
 
 pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
-    let db = devdb::connect(url).await?;
+    let db = dbconn::connect(url).await?;
     let messages: i64 = sqlx::query_scalar("SELECT count(*) FROM messages")
         .fetch_one(db.get_postgres_connection_pool())
         .await?;
@@ -91,7 +91,7 @@ async fn with_writer(
     url: &str,
     work: impl Future<Output = anyhow::Result<()>>,
 ) -> anyhow::Result<(Duration, Duration)> {
-    let writer_db = devdb::connect(url).await?;
+    let writer_db = dbconn::connect(url).await?;
     let pool = writer_db.get_postgres_connection_pool().clone();
     let stop = Arc::new(AtomicBool::new(false));
     let conversation = seed::load::long_conversation_id();
@@ -136,7 +136,7 @@ async fn with_writer(
 /// column is the foreign key), so that the planner's generic plan for the keyset page, which
 /// prefers the smaller index and sorts the whole conversation, can only take the new one.
 pub async fn replace_foreign_key_index(url: &str) -> anyhow::Result<()> {
-    let db = devdb::connect(url).await?;
+    let db = dbconn::connect(url).await?;
     sqlx::query(r#"DROP INDEX public."messages_conversationId_idx""#)
         .execute(db.get_postgres_connection_pool())
         .await

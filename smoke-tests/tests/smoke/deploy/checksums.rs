@@ -126,7 +126,9 @@ async fn a_database_newer_than_the_code_is_refused_until_resolved() {
     );
     let up = migrator::run(&test.url, &["up"]).await;
     assert!(up.status.success(), "{}", migrator::last_stderr_line(&up));
-    let expected = Deployer::new(Settings::default()).await.expect("deployer");
+    let expected = migration::deployer(Settings::default())
+        .await
+        .expect("deployer");
     assert_eq!(
         expected.status(&test.db).await.expect("status").pending(),
         0

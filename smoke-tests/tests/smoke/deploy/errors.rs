@@ -20,7 +20,7 @@ async fn a_malformed_url_is_one_line_without_the_password() {
 #[tokio::test]
 async fn an_unknown_database_names_createdb() {
     let test = TestDb::new("an_unknown_database_names_createdb").await;
-    let missing = devdb::url::with_database(&test.url, "smoke_no_such_database").expect("url");
+    let missing = dbconn::url::with_database(&test.url, "smoke_no_such_database").expect("url");
     let output = migrator::run(&missing, &["up"]).await;
     assert_eq!(output.status.code(), Some(1));
     let line = migrator::last_stderr_line(&output);

@@ -11,7 +11,7 @@ mod outside_transaction;
 mod post_deploy;
 mod timeouts;
 
-use migration::deploy::{Deployer, Settings, Up};
+use migration::deploy::{Settings, Up};
 use migration::{MigrationName, MigrationTrait, SchemaManager};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use smoke_tests::Catalog;
@@ -65,7 +65,9 @@ pub async fn rows_if_present(
 
 /// The catalog after 0, 1, ..., all migrations, built one migration at a time on `db`.
 pub async fn catalog_at_each_step(db: &DatabaseConnection) -> Vec<Catalog> {
-    let deployer = Deployer::new(Settings::default()).await.expect("deployer");
+    let deployer = migration::deployer(Settings::default())
+        .await
+        .expect("deployer");
     let mut steps = vec![Catalog::read(db).await];
     loop {
         let up = Up {

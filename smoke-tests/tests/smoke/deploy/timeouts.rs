@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use migration::deploy::{Deployer, Settings, Up};
+use migration::deploy::{Settings, Up};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use smoke_tests::TestDb;
 
@@ -25,7 +25,7 @@ async fn a_migration_gives_up_on_a_table_locked_by_a_long_transaction() {
         through: Some("m20261121_000101_create_support_storage_enums".into()),
         ..Up::default()
     };
-    let deployer = Deployer::new(quick(2)).await.expect("deployer");
+    let deployer = migration::deployer(quick(2)).await.expect("deployer");
     deployer
         .up(&test.db, &enums)
         .await
@@ -70,7 +70,7 @@ async fn a_migration_retries_and_succeeds_once_the_lock_is_gone() {
         long.rollback().await.expect("end the long transaction");
     });
 
-    let deployer = Deployer::new(quick(5)).await.expect("deployer");
+    let deployer = migration::deployer(quick(5)).await.expect("deployer");
     let applied = deployer
         .up(&test.db, &Up::default())
         .await

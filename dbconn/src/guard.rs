@@ -1,19 +1,42 @@
-//! The guard in front of destructive commands (`fresh`, `reset`, `down --all`, dev seeds).
+//! The guard in front of commands meant for development databases only (`fresh`, `reset`,
+//! `down --all`, the dev and load seeds).
 
 use anyhow::bail;
 
-use super::url::{is_local, redact};
+use crate::url::{is_local, redact};
 
-/// Refuses `action` when `APP_ENV=production`, always, and on a non-local host unless `force`.
+/// Refuses `action`, which destroys data, when `APP_ENV=production`, always, and on a
+/// non-local host unless `force`. It needs only the URL: callers run it before connecting.
 pub fn destructive(action: &str, url: &str, force: bool) -> anyhow::Result<()> {
-    check(action, url, force, std::env::var("APP_ENV").ok().as_deref())
+    development_only(
+        action,
+        url,
+        force,
+        "this command destroys data; run it against a development database",
+    )
 }
 
-fn check(action: &str, url: &str, force: bool, app_env: Option<&str>) -> anyhow::Result<()> {
+/// Refuses `action` when `APP_ENV=production`, saying `fix`, and on a non-local host unless
+/// `force`.
+pub fn development_only(action: &str, url: &str, force: bool, fix: &str) -> anyhow::Result<()> {
+    check(
+        action,
+        url,
+        force,
+        fix,
+        std::env::var("APP_ENV").ok().as_deref(),
+    )
+}
+
+fn check(
+    action: &str,
+    url: &str,
+    force: bool,
+    fix: &str,
+    app_env: Option<&str>,
+) -> anyhow::Result<()> {
     if app_env.is_some_and(|env| env.eq_ignore_ascii_case("production")) {
-        bail!(
-            "refusing to {action}: APP_ENV=production (this command destroys data; run it against a development database)"
-        );
+        bail!("refusing to {action}: APP_ENV=production ({fix})");
     }
     if !is_local(url) && !force {
         bail!(
@@ -34,6 +57,7 @@ mod tests {
             "reset the database",
             "postgres://u@127.0.0.1/db",
             true,
+            "fix",
             Some("production"),
         );
         assert!(err.unwrap_err().to_string().contains("APP_ENV=production"));
@@ -42,11 +66,11 @@ mod tests {
     #[test]
     fn remote_hosts_need_force_and_never_show_the_password() {
         let remote = "postgres://app:s3cret@db.prod.internal/agents";
-        let err = check("reset the database", remote, false, None)
+        let err = check("reset the database", remote, false, "fix", None)
             .unwrap_err()
             .to_string();
         assert!(err.contains("--force") && !err.contains("s3cret"), "{err}");
-        assert!(check("reset the database", remote, true, Some("staging")).is_ok());
+        assert!(check("reset the database", remote, true, "fix", Some("staging")).is_ok());
     }
 
     #[test]
@@ -56,6 +80,7 @@ mod tests {
                 "reset the database",
                 "postgres://u@localhost/db",
                 false,
+                "fix",
                 Some("development")
             )
             .is_ok()

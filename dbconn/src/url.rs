@@ -1,4 +1,5 @@
-//! Connection URLs: parsing with a clear error, redaction, and swapping the database name.
+//! Connection URLs and database names: parsing with a clear error, redaction, swapping and
+//! quoting the database name.
 
 use anyhow::{Context, bail};
 use url::Url;
@@ -45,6 +46,33 @@ pub fn redact(raw: &str) -> String {
             _ => raw.to_string(),
         },
     }
+}
+
+/// The URL's password, percent-decoded as the drivers read it (`p%40ss` is `p@ss`).
+pub fn password(raw: &str) -> anyhow::Result<Option<String>> {
+    let url = parse(raw)?;
+    url.password()
+        .map(|encoded| {
+            percent_encoding::percent_decode_str(encoded)
+                .decode_utf8()
+                .map(|p| p.into_owned())
+                .ok()
+                .context("the password in the database URL is not valid UTF-8 once decoded")
+        })
+        .transpose()
+}
+
+/// The URL without its password, for a child process (pg_dump, psql) that takes the
+/// password from its environment instead of its command line, where anyone can read it.
+pub fn without_password(raw: &str) -> anyhow::Result<String> {
+    let mut url = parse(raw)?;
+    let _ = url.set_password(None);
+    Ok(url.to_string())
+}
+
+/// Quotes an identifier for PostgreSQL, doubling embedded quotes.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// The same server, another database.
@@ -106,6 +134,17 @@ mod tests {
         );
         assert!(!err.contains("s3cret"), "{err}");
         assert!(parse("mysql://app@db/agents").is_err());
+    }
+
+    #[test]
+    fn passwords_are_decoded_and_can_be_left_out() {
+        let url = "postgres://app:p%40ss%3Aw%2Fo%23rd%20x@db.example.com/agents";
+        assert_eq!(password(url).unwrap().as_deref(), Some("p@ss:w/o#rd x"));
+        assert_eq!(
+            without_password(url).unwrap(),
+            "postgres://app@db.example.com/agents"
+        );
+        assert_eq!(password("postgres://app@db/agents").unwrap(), None);
     }
 
     #[test]

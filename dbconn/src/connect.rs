@@ -1,17 +1,11 @@
-//! Connecting to PostgreSQL: waiting for it, errors that name the fix, redacted URLs.
-//!
-//! The shipped `migration` binary and every xtask command connect through here, so a wrong
-//! password or an unreachable host reads the same everywhere and never shows a secret.
-
-pub mod guard;
-pub mod url;
+//! Opening connections: waiting for the server, and driver errors turned into the fix.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
 
-use self::url::{database_name, parse, redact};
+use crate::url::{database_name, parse, redact};
 
 /// Connects to `url` once. Failures become one line that says what went wrong and how to
 /// fix it, with the password redacted.
@@ -138,11 +132,6 @@ pub async fn require_pgvector(db: &DatabaseConnection, url: &str) -> anyhow::Res
         );
     }
     Ok(())
-}
-
-/// Quotes an identifier for PostgreSQL, doubling embedded quotes.
-pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 #[cfg(test)]

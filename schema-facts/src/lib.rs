@@ -1,0 +1,85 @@
+//! Facts about the platform's schema that migration, dbcheck, seed and the smoke tests share.
+//!
+//! The schema itself is what the migrations say; this crate only names its parts, so that a
+//! new schema or phase is added in one place. It has no dependencies, so every crate,
+//! including the shipped `migration` binary and the read-only `dbcheck`, can read it.
+
+/// The database schemas the project owns, `public` first.
+pub const SCHEMAS: &[&str] = &["public", "health", "finance"];
+
+/// The owned schemas that migrations create (everything in [`SCHEMAS`] but `public`); a reset
+/// drops them whole.
+pub const CREATED_SCHEMAS: &[&str] = &["health", "finance"];
+
+/// The migrator's bookkeeping tables in `public`: SeaORM's `seaql_migrations` and the safe
+/// deployer's checksums beside it. They record migration state, not the data model, so no
+/// check, snapshot or diagram includes them.
+pub const BOOKKEEPING_TABLES: &[&str] = &["seaql_migrations", "seaql_migrations_checksums"];
+
+/// One feature area of the schema; its migrations live in `migration/src/phase<N>_<name>/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Phase {
+    /// The phase's position; phases are applied in ascending order.
+    pub number: u8,
+    /// The module name's suffix: `phase<number>_<name>`.
+    pub name: &'static str,
+    /// What the phase holds, for people (the ER diagram's headings).
+    pub title: &'static str,
+}
+
+/// Every phase, in the order they are applied.
+pub const PHASES: &[Phase] = &[
+    Phase {
+        number: 1,
+        name: "core",
+        title: "core (users, agents, conversations, usage)",
+    },
+    Phase {
+        number: 2,
+        name: "support_storage",
+        title: "support, storage and tags",
+    },
+    Phase {
+        number: 3,
+        name: "health_finance",
+        title: "health and finance",
+    },
+    Phase {
+        number: 4,
+        name: "rag_mcp",
+        title: "RAG and MCP integrations",
+    },
+];
+
+/// The names as a SQL list of string literals, `'a', 'b'`, for `IN (...)` conditions. The
+/// names are this crate's constants, never user input.
+pub fn sql_list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_schemas_are_the_owned_ones_but_public() {
+        assert_eq!(SCHEMAS[0], "public");
+        assert_eq!(&SCHEMAS[1..], CREATED_SCHEMAS);
+    }
+
+    #[test]
+    fn phases_are_numbered_in_order_from_one() {
+        for (i, phase) in PHASES.iter().enumerate() {
+            assert_eq!(usize::from(phase.number), i + 1, "phase {}", phase.name);
+        }
+    }
+
+    #[test]
+    fn lists_render_as_sql_literals() {
+        assert_eq!(sql_list(&["a", "b"]), "'a', 'b'");
+    }
+}
