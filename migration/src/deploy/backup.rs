@@ -1,6 +1,6 @@
 //! `migrate --backup DIR`: a pg_dump of the database before anything is applied.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 
@@ -59,9 +59,4 @@ impl Backup {
         }
         Ok(file)
     }
-}
-
-/// The pg_dump beside a PostgreSQL binary directory, or the one on PATH.
-pub fn pg_dump_in(bin_dir: Option<&Path>) -> PathBuf {
-    bin_dir.map_or_else(|| PathBuf::from("pg_dump"), |dir| dir.join("pg_dump"))
 }
