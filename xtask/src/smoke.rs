@@ -1,8 +1,6 @@
-//! `cargo xtask smoke`: choose a throwaway PostgreSQL, then run the smoke-tests crate on it.
+//! `cargo xtask smoke`: a throwaway PostgreSQL from devdb, then the smoke-tests crate on it.
 
-use anyhow::{Context, bail};
-use devdb::container;
-use devdb::embedded::Throwaway;
+use anyhow::Context;
 use xshell::cmd;
 
 use crate::shell::clean_cargo_env;
@@ -12,25 +10,8 @@ use crate::flags::SmokeArgs;
 /// How many smoke tests run at once unless the caller says otherwise.
 const SMOKE_TEST_THREADS: usize = 6;
 
-/// A server the tests may create and drop databases on, kept alive while they run.
-enum SmokeServer {
-    External(String),
-    Embedded(Throwaway),
-    Container(Box<container::ContainerDb>),
-}
-
-impl SmokeServer {
-    fn admin_url(&self) -> &str {
-        match self {
-            SmokeServer::External(url) => url,
-            SmokeServer::Embedded(server) => server.admin_url(),
-            SmokeServer::Container(c) => &c.admin_url,
-        }
-    }
-}
-
 pub async fn run(args: SmokeArgs) -> anyhow::Result<()> {
-    let server = choose().await?;
+    let server = devdb::smoke_server::choose().await?;
     let sh = crate::shell::workspace_shell()?;
     // The deploy tests run the shipped binary itself, as a deploy would.
     clean_cargo_env(cmd!(
@@ -61,52 +42,4 @@ pub async fn run(args: SmokeArgs) -> anyhow::Result<()> {
     // Containers and throwaway servers are removed when their handles drop, here.
     drop(server);
     result
-}
-
-/// `DATABASE_URL`'s server when set; else a container when Docker answers and has the image
-/// (or `SMOKE_DB=container`); else a throwaway embedded server. One line says which and why.
-async fn choose() -> anyhow::Result<SmokeServer> {
-    let url = std::env::var("DATABASE_URL").unwrap_or_default();
-    if !url.trim().is_empty() {
-        eprintln!(
-            "smoke: using the server of DATABASE_URL ({}), one database per test",
-            dbconn::url::redact(&url)
-        );
-        return Ok(SmokeServer::External(url.trim().to_string()));
-    }
-    let wanted = std::env::var("SMOKE_DB").unwrap_or_default();
-    let image = container::image();
-    let use_container = match wanted.as_str() {
-        "container" => match container::engine() {
-            Ok(_) => true,
-            Err(why) => {
-                bail!("SMOKE_DB=container but {why}: start Docker or set SMOKE_DB=embedded")
-            }
-        },
-        "embedded" => {
-            eprintln!("smoke: using a throwaway embedded PostgreSQL (SMOKE_DB=embedded)");
-            false
-        }
-        "" => match container::engine() {
-            Ok(_) if container::image_present(&image) => true,
-            Ok(_) => {
-                eprintln!(
-                    "smoke: using a throwaway embedded PostgreSQL (Docker answers but has no image {image}; \
-                     build one offline with `cargo xtask image`, or pull it)"
-                );
-                false
-            }
-            Err(why) => {
-                eprintln!("smoke: using a throwaway embedded PostgreSQL ({why})");
-                false
-            }
-        },
-        other => bail!("SMOKE_DB={other} is not understood: use `container` or `embedded`"),
-    };
-    if use_container {
-        eprintln!("smoke: using a container of {image} (Docker answers)");
-        let db = container::start(&image).await?;
-        return Ok(SmokeServer::Container(Box::new(db)));
-    }
-    Ok(SmokeServer::Embedded(Throwaway::start("smoke")?))
 }

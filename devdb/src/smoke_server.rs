@@ -1,0 +1,73 @@
+//! The server the smoke tests run on: `DATABASE_URL`'s, a container, or a throwaway
+//! embedded one, chosen in one place with one line that says which and why.
+
+use anyhow::bail;
+
+use crate::container;
+use crate::embedded::Throwaway;
+
+/// A server the tests may create and drop databases on, kept alive while they run.
+pub enum SmokeServer {
+    External(String),
+    Embedded(Throwaway),
+    Container(Box<container::ContainerDb>),
+}
+
+impl SmokeServer {
+    /// The URL of a user who may create and drop databases on it.
+    pub fn admin_url(&self) -> &str {
+        match self {
+            SmokeServer::External(url) => url,
+            SmokeServer::Embedded(server) => server.admin_url(),
+            SmokeServer::Container(c) => &c.admin_url,
+        }
+    }
+}
+
+/// `DATABASE_URL`'s server when set; else a container when Docker answers and has the image
+/// (or `SMOKE_DB=container`); else a throwaway embedded server. One line says which and why.
+pub async fn choose() -> anyhow::Result<SmokeServer> {
+    let url = std::env::var("DATABASE_URL").unwrap_or_default();
+    if !url.trim().is_empty() {
+        eprintln!(
+            "smoke: using the server of DATABASE_URL ({}), one database per test",
+            dbconn::url::redact(&url)
+        );
+        return Ok(SmokeServer::External(url.trim().to_string()));
+    }
+    let wanted = std::env::var("SMOKE_DB").unwrap_or_default();
+    let image = container::image();
+    let use_container = match wanted.as_str() {
+        "container" => match container::engine() {
+            Ok(_) => true,
+            Err(why) => {
+                bail!("SMOKE_DB=container but {why}: start Docker or set SMOKE_DB=embedded")
+            }
+        },
+        "embedded" => {
+            eprintln!("smoke: using a throwaway embedded PostgreSQL (SMOKE_DB=embedded)");
+            false
+        }
+        "" => match container::engine() {
+            Ok(_) if container::image_present(&image) => true,
+            Ok(_) => {
+                eprintln!(
+                    "smoke: using a throwaway embedded PostgreSQL (Docker answers but has no image {image}; \
+                     build one offline with `cargo xtask image`, or pull it)"
+                );
+                false
+            }
+            Err(why) => {
+                eprintln!("smoke: using a throwaway embedded PostgreSQL ({why})");
+                false
+            }
+        },
+        other => bail!("SMOKE_DB={other} is not understood: use `container` or `embedded`"),
+    };
+    if use_container {
+        eprintln!("smoke: using a container of {image} (Docker answers)");
+        let db = container::start(&image).await?;
+        return Ok(SmokeServer::Container(Box::new(db)));
+    }
+    Ok(SmokeServer::Embedded(Throwaway::start("smoke")?))
+}
