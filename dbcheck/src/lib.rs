@@ -11,6 +11,3 @@ pub mod entities;
 pub mod erd;
 pub mod lint;
 pub mod verify;
-
-/// The database schemas the project owns.
-pub const SCHEMAS: &[&str] = &["public", "health", "finance"];

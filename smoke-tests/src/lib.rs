@@ -3,9 +3,14 @@
 //! The tests live in `tests/`; they run against the server named by `SMOKE_SERVER_URL`,
 //! which `cargo xtask smoke` starts (embedded, container, or the server of `DATABASE_URL`).
 
-pub mod catalog;
 pub mod harness;
 pub mod migrator;
 
-pub use catalog::{Catalog, assert_same};
+use dbcheck::catalog::Snapshot;
 pub use harness::TestDb;
+use sea_orm::DatabaseConnection;
+
+/// The catalog of `db` as lines ([`Snapshot`]); a test that cannot read it fails here.
+pub async fn snapshot(db: &DatabaseConnection) -> Snapshot {
+    Snapshot::load(db).await.expect("read the catalog")
+}

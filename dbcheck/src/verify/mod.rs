@@ -14,8 +14,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
 
 pub use queries::{CriticalQuery, Param, critical_queries};
 
-use crate::SCHEMAS;
 use crate::catalog::{Catalog, qualified, rows};
+use schema_facts::SCHEMAS;
 
 /// A failed check, printed as `check: what is wrong` (`indexes: missing
 /// messages_conversationId_idx on messages`).

@@ -1,7 +1,8 @@
 //! Migrating is repeatable, keeps data, and every migration's `down` undoes its `up`.
 
+use dbcheck::catalog::assert_same;
 use migration::{Migrator, MigratorTrait};
-use smoke_tests::{Catalog, TestDb, assert_same};
+use smoke_tests::{TestDb, snapshot};
 
 use crate::{all_rows, applied_versions, migrate_all};
 
@@ -9,7 +10,7 @@ use crate::{all_rows, applied_versions, migrate_all};
 async fn migrating_twice_is_a_no_op() {
     let test = TestDb::new("migrating_twice_is_a_no_op").await;
     migrate_all(&test.db).await;
-    let catalog = Catalog::read(&test.db).await;
+    let catalog = snapshot(&test.db).await;
     let versions = applied_versions(&test.db).await;
     let again = migration::up_through_phase(&test.db, None)
         .await
@@ -17,7 +18,7 @@ async fn migrating_twice_is_a_no_op() {
     assert_eq!(again, 0, "a second run applied migrations");
     assert_same(
         &catalog,
-        &Catalog::read(&test.db).await,
+        &snapshot(&test.db).await,
         "first run",
         "second run",
     );
@@ -42,16 +43,16 @@ async fn every_migration_down_then_up_restores_the_catalog() {
     let test = TestDb::new("every_migration_down_then_up").await;
     let total = Migrator::migrations().len();
     // The catalog after 0, 1, ..., total migrations, built one step at a time.
-    let mut steps = vec![Catalog::read(&test.db).await];
+    let mut steps = vec![snapshot(&test.db).await];
     for _ in 0..total {
         Migrator::up(&test.db, Some(1)).await.expect("up one");
-        steps.push(Catalog::read(&test.db).await);
+        steps.push(snapshot(&test.db).await);
     }
     for applied in (1..=total).rev() {
         Migrator::down(&test.db, Some(1)).await.expect("down one");
         let name = format!("after rolling back to {} migration(s)", applied - 1);
         assert_same(
-            &Catalog::read(&test.db).await,
+            &snapshot(&test.db).await,
             &steps[applied - 1],
             &name,
             "the same point going up",
@@ -59,7 +60,7 @@ async fn every_migration_down_then_up_restores_the_catalog() {
     }
     Migrator::up(&test.db, None).await.expect("up again");
     assert_same(
-        &Catalog::read(&test.db).await,
+        &snapshot(&test.db).await,
         &steps[total],
         "re-applied",
         "first applied",

@@ -1,7 +1,9 @@
 //! Phase 1 reproduces the reference DDL exactly, but for SCHEMA.md's allowed differences.
 
+use dbcheck::catalog::Catalog;
+use dbcheck::catalog::assert_same;
 use sea_orm::ConnectionTrait;
-use smoke_tests::{Catalog, TestDb, assert_same};
+use smoke_tests::{TestDb, snapshot};
 
 use crate::{applied_versions, count};
 
@@ -32,15 +34,19 @@ async fn phase1_catalog_matches_the_reference_ddl() {
         .await
         .expect("apply reference DDL");
 
-    let ours = Catalog::read(&migrated.db).await;
-    let theirs = Catalog::read(&reference.db).await;
+    let catalog = Catalog::load(&migrated.db).await.expect("read the catalog");
+    let ours = catalog.snapshot();
+    let theirs = snapshot(&reference.db).await;
     assert_eq!(
         ours.of_kind("column")
             .filter(|l| l.contains(".updatedAt #"))
             .count(),
         6
     );
-    let allowed = ours.without_updated_at_defaults().without_triggers();
+    let allowed = catalog
+        .without_updated_at_defaults()
+        .without_triggers()
+        .snapshot();
     assert_same(&allowed, &theirs, "migrated", "reference");
     // What was allowed is exactly SCHEMA.md's triggers: updatedAt on 6 tables, the counters.
     let triggers: Vec<_> = ours.of_kind("trigger").collect();

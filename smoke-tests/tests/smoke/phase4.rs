@@ -7,7 +7,7 @@ use entity::prelude::McpIntegrations;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use seed::embedding::embed;
 use seed::tokens::TokenCipher;
-use smoke_tests::{Catalog, TestDb};
+use smoke_tests::{TestDb, snapshot};
 
 use crate::{count, migrate_all, query_strings};
 
@@ -133,7 +133,7 @@ fn is_phase4(line: &str) -> bool {
 async fn phase4_catalog_has_every_table_enum_index_fk_and_trigger() {
     let test = TestDb::new("phase4_catalog").await;
     migrate_all(&test.db).await;
-    let catalog = Catalog::read(&test.db).await;
+    let catalog = snapshot(&test.db).await;
     let ours: BTreeSet<&str> = catalog
         .lines
         .iter()

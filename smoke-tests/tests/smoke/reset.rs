@@ -1,6 +1,7 @@
 //! Dropping everything the project owns leaves nothing behind, not even other schemas.
 
-use smoke_tests::{Catalog, TestDb, assert_same};
+use dbcheck::catalog::assert_same;
+use smoke_tests::{TestDb, snapshot};
 
 use crate::{count, migrate_all};
 use sea_orm::ConnectionTrait;
@@ -8,9 +9,9 @@ use sea_orm::ConnectionTrait;
 #[tokio::test]
 async fn drop_all_leaves_nothing_the_project_owns() {
     let test = TestDb::new("drop_all_leaves_nothing").await;
-    let empty = Catalog::read(&test.db).await;
+    let empty = snapshot(&test.db).await;
     migrate_all(&test.db).await;
-    let migrated = Catalog::read(&test.db).await;
+    let migrated = snapshot(&test.db).await;
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");
@@ -26,7 +27,7 @@ async fn drop_all_leaves_nothing_the_project_owns() {
     migration::owned::drop_all(&test.db)
         .await
         .expect("drop all");
-    assert_eq!(Catalog::read(&test.db).await, empty);
+    assert_eq!(snapshot(&test.db).await, empty);
     assert_eq!(
         count(
             &test.db,
@@ -38,7 +39,7 @@ async fn drop_all_leaves_nothing_the_project_owns() {
     // The database is usable again at once, and migrates to the same catalog.
     migrate_all(&test.db).await;
     assert_same(
-        &Catalog::read(&test.db).await,
+        &snapshot(&test.db).await,
         &migrated,
         "after reset",
         "first migrate",
@@ -49,7 +50,7 @@ async fn drop_all_leaves_nothing_the_project_owns() {
 async fn fresh_clears_every_owned_schema_before_migrating() {
     let test = TestDb::new("cli_fresh_clears_owned_schemas").await;
     migrate_all(&test.db).await;
-    let migrated = Catalog::read(&test.db).await;
+    let migrated = snapshot(&test.db).await;
     // Something a deploy left in an owned schema that no migration knows about.
     test.db
         .execute_unprepared(
@@ -64,7 +65,7 @@ async fn fresh_clears_every_owned_schema_before_migrating() {
         .await
         .expect("fresh");
     assert_same(
-        &Catalog::read(&test.db).await,
+        &snapshot(&test.db).await,
         &migrated,
         "after fresh",
         "first migrate",

@@ -1,6 +1,6 @@
 //! The seeder is idempotent, seeds what the profiles promise, and refuses unmigrated databases.
 
-use smoke_tests::{Catalog, TestDb};
+use smoke_tests::{TestDb, snapshot};
 
 use crate::{all_rows, count, migrate_all};
 
@@ -84,7 +84,7 @@ async fn prod_profile_without_an_email_is_refused() {
 #[tokio::test]
 async fn seeding_an_unmigrated_database_says_to_run_migrate() {
     let test = TestDb::new("seeding_unmigrated_database").await;
-    let before = Catalog::read(&test.db).await;
+    let before = snapshot(&test.db).await;
     let err = seed::run(&test.db, &seed::Profile::Dev)
         .await
         .unwrap_err()
@@ -92,7 +92,7 @@ async fn seeding_an_unmigrated_database_says_to_run_migrate() {
     assert!(err.contains("run `cargo xtask migrate`"), "{err}");
     assert_eq!(
         before,
-        Catalog::read(&test.db).await,
+        snapshot(&test.db).await,
         "a failed seed changed the database"
     );
 }

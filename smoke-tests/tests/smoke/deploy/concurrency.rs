@@ -1,6 +1,7 @@
 //! Migrators started together take turns: each migration is applied exactly once.
 
-use smoke_tests::{Catalog, TestDb, assert_same, migrator};
+use dbcheck::catalog::assert_same;
+use smoke_tests::{TestDb, migrator, snapshot};
 
 use crate::applied_versions;
 
@@ -40,8 +41,8 @@ async fn eight_migrators_at_once_apply_each_migration_once() {
         migrator::last_stderr_line(&output)
     );
     assert_same(
-        &Catalog::read(&test.db).await,
-        &Catalog::read(&single.db).await,
+        &snapshot(&test.db).await,
+        &snapshot(&single.db).await,
         "eight migrators",
         "one migrator",
     );

@@ -162,9 +162,9 @@ async fn a_backup_is_a_pg_dump_taken_before_anything_is_applied() {
     migration::up_through_phase(&phase1_only.db, Some(1))
         .await
         .expect("phase 1");
-    smoke_tests::assert_same(
-        &smoke_tests::Catalog::read(&restored.db).await,
-        &smoke_tests::Catalog::read(&phase1_only.db).await,
+    dbcheck::catalog::assert_same(
+        &smoke_tests::snapshot(&restored.db).await,
+        &smoke_tests::snapshot(&phase1_only.db).await,
         "restored backup",
         "phase 1",
     );

@@ -2,7 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use smoke_tests::{Catalog, TestDb, assert_same, migrator};
+use dbcheck::catalog::assert_same;
+use smoke_tests::{TestDb, migrator, snapshot};
 
 use super::{catalog_at_each_step, rows_if_present};
 use crate::count;
@@ -57,7 +58,7 @@ async fn a_migrator_killed_anywhere_leaves_only_whole_migrations() {
             partial_runs += 1;
         }
         assert_same(
-            &Catalog::read(&test.db).await,
+            &snapshot(&test.db).await,
             &steps[applied],
             &format!("round {round}: killed after {delay:?} with {applied} applied"),
             &format!("exactly {applied} whole migration(s)"),
@@ -70,7 +71,7 @@ async fn a_migrator_killed_anywhere_leaves_only_whole_migrations() {
             migrator::last_stderr_line(&output)
         );
         assert_same(
-            &Catalog::read(&test.db).await,
+            &snapshot(&test.db).await,
             &steps[total],
             &format!("round {round}: completed after the kill"),
             "a run never killed",

@@ -14,14 +14,14 @@ mod timeouts;
 use migration::deploy::{Settings, Up};
 use migration::{MigrationName, MigrationTrait, SchemaManager};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
-use smoke_tests::Catalog;
+use smoke_tests::snapshot;
 
 use crate::all_rows;
 
 /// Everything a user could see changing: the catalog, the data, and the migration records.
 #[derive(Debug, PartialEq)]
 pub struct Snapshot {
-    catalog: Catalog,
+    catalog: dbcheck::catalog::Snapshot,
     rows: Vec<String>,
     versions: Vec<String>,
     checksums: Vec<String>,
@@ -30,7 +30,7 @@ pub struct Snapshot {
 impl Snapshot {
     pub async fn read(db: &DatabaseConnection) -> Snapshot {
         Snapshot {
-            catalog: Catalog::read(db).await,
+            catalog: snapshot(db).await,
             rows: all_rows(db).await,
             versions: rows_if_present(db, "seaql_migrations", "version").await,
             checksums: rows_if_present(
@@ -64,11 +64,11 @@ pub async fn rows_if_present(
 }
 
 /// The catalog after 0, 1, ..., all migrations, built one migration at a time on `db`.
-pub async fn catalog_at_each_step(db: &DatabaseConnection) -> Vec<Catalog> {
+pub async fn catalog_at_each_step(db: &DatabaseConnection) -> Vec<dbcheck::catalog::Snapshot> {
     let deployer = migration::deployer(Settings::default())
         .await
         .expect("deployer");
-    let mut steps = vec![Catalog::read(db).await];
+    let mut steps = vec![snapshot(db).await];
     loop {
         let up = Up {
             steps: Some(1),
@@ -77,7 +77,7 @@ pub async fn catalog_at_each_step(db: &DatabaseConnection) -> Vec<Catalog> {
         if deployer.up(db, &up).await.expect("up one").is_empty() {
             return steps;
         }
-        steps.push(Catalog::read(db).await);
+        steps.push(snapshot(db).await);
     }
 }
 

@@ -1,11 +1,15 @@
 //! Checks, without a database, that the entities match the Phase-1 reference DDL:
 //! column names, SQL types and nullability, foreign keys, relations and enum labels.
+//!
+//! It lives in dbcheck so that the entities are read the way drift reads them: the same list
+//! of entities, the same column-type mapping (`dbcheck::entities`), no second mapper here.
 
+use dbcheck::entities::{ExpectedTable, expected, normalise_db_type};
+use dbcheck::erd::action;
 use entity::prelude::*;
 use entity::*;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::StringLen;
-use sea_orm::{ActiveEnum, DbBackend, Iterable, RelationType, Schema};
+use sea_orm::{ActiveEnum, Iterable, RelationType};
 
 /// `table|column:type:nullable …`, as `information_schema.columns` reports the
 /// tables created by `schema/phase1-reference.sql` (columns in DDL order).
@@ -48,96 +52,86 @@ const REFERENCE_FOREIGN_KEYS: &[(&str, &str, &str, &str)] = &[
     ("audit_logs", "adminId", "users", "CASCADE"),
 ];
 
-/// The name `information_schema.columns` gives a column type.
-fn pg_type(ty: &ColumnType) -> String {
-    match ty {
-        ColumnType::Uuid => "uuid".into(),
-        ColumnType::String(StringLen::N(n)) => format!("character varying({n})"),
-        ColumnType::Text => "text".into(),
-        ColumnType::DateTime => "timestamp without time zone".into(),
-        ColumnType::Date => "date".into(),
-        ColumnType::JsonBinary => "jsonb".into(),
-        ColumnType::Decimal(Some((p, s))) => format!("numeric({p},{s})"),
-        ColumnType::Integer => "integer".into(),
-        ColumnType::BigInteger => "bigint".into(),
-        ColumnType::Boolean => "boolean".into(),
-        ColumnType::Inet => "inet".into(),
-        ColumnType::Enum { name, .. } => name.to_string(),
-        other => panic!("column type not used by the reference DDL: {other:?}"),
-    }
+/// The Phase-1 tables as the entities describe them, by name.
+fn phase1() -> Vec<ExpectedTable> {
+    let mut tables: Vec<ExpectedTable> = expected().into_iter().filter(|t| t.phase == 1).collect();
+    tables.sort_by(|a, b| a.name.cmp(&b.name));
+    tables
 }
 
-fn describe<E: EntityTrait>(entity: E) -> String {
-    let columns = E::Column::iter()
-        .map(|column| {
-            let def = column.def();
-            let nullable = if def.is_null() { "YES" } else { "NO" };
-            format!(
-                "{}:{}:{nullable}",
-                column.as_str(),
-                pg_type(def.get_column_type())
-            )
+/// `table|column:type:nullable …` of an entity, types in dbcheck's normal form.
+fn describe(table: &ExpectedTable) -> String {
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| {
+            let nullable = if c.nullable { "YES" } else { "NO" };
+            format!("{}:{}:{nullable}", c.name, c.sql_type)
         })
-        .collect::<Vec<_>>();
-    format!("{}|{}", entity.table_name(), columns.join(" "))
+        .collect();
+    format!("{}|{}", table.name, columns.join(" "))
 }
 
-fn create_table_sql<E: EntityTrait>(entity: E) -> String {
-    DbBackend::Postgres
-        .build(&Schema::new(DbBackend::Postgres).create_table_from_entity(entity))
-        .to_string()
-}
-
-macro_rules! for_each_entity {
-    ($f:ident) => {
-        vec![
-            $f(Accounts),
-            $f(Agents),
-            $f(Artifacts),
-            $f(AuditLogs),
-            $f(AuthSessions),
-            $f(ChatSessions),
-            $f(Conversations),
-            $f(Invitations),
-            $f(Messages),
-            $f(MonthlyUsage),
-            $f(UsageAlerts),
-            $f(UsageLogs),
-            $f(UserAgentPermissions),
-            $f(Users),
-            $f(VerificationTokens),
-        ]
-    };
+/// A line of [`REFERENCE_COLUMNS`] with its types in the same normal form as [`describe`]'s.
+/// Types hold spaces (`character varying(50)`), so a column ends at its `:YES` or `:NO`.
+fn normalise(line: &str) -> String {
+    let (table, rest) = line.split_once('|').expect("table|columns");
+    let mut columns = Vec::new();
+    let mut pending = String::new();
+    for word in rest.split(' ') {
+        pending = if pending.is_empty() {
+            word.to_owned()
+        } else {
+            format!("{pending} {word}")
+        };
+        if let Some((head, nullable)) = pending.rsplit_once(':')
+            && matches!(nullable, "YES" | "NO")
+        {
+            let (name, sql_type) = head.split_once(':').expect("column:type");
+            columns.push(format!("{name}:{}:{nullable}", normalise_db_type(sql_type)));
+            pending.clear();
+        }
+    }
+    assert!(pending.is_empty(), "unterminated column in {line}");
+    format!("{table}|{}", columns.join(" "))
 }
 
 #[test]
 fn columns_match_reference_ddl() {
-    let actual = for_each_entity!(describe);
-    let expected = REFERENCE_COLUMNS.lines().collect::<Vec<_>>();
+    let actual: Vec<String> = phase1().iter().map(describe).collect();
+    let expected: Vec<String> = REFERENCE_COLUMNS.lines().map(normalise).collect();
     assert_eq!(actual.len(), expected.len());
     for (actual, expected) in actual.iter().zip(expected) {
-        assert_eq!(actual, expected);
+        assert_eq!(*actual, expected);
     }
 }
 
 #[test]
 fn foreign_keys_match_reference_ddl() {
-    let tables = for_each_entity!(create_table_sql);
-    let mut found = 0;
-    for sql in &tables {
-        found += sql.matches("FOREIGN KEY").count();
-    }
+    let tables = phase1();
+    let found: usize = tables.iter().map(|t| t.foreign_keys.len()).sum();
     assert_eq!(found, REFERENCE_FOREIGN_KEYS.len(), "extra or missing FKs");
     for (table, column, parent, on_delete) in REFERENCE_FOREIGN_KEYS {
-        let sql = tables
+        let fk = tables
             .iter()
-            .find(|sql| sql.starts_with(&format!("CREATE TABLE \"{table}\" ")))
-            .expect("table");
-        let fk = format!(
-            "FOREIGN KEY (\"{column}\") REFERENCES \"{parent}\" (\"id\") \
-             ON DELETE {on_delete} ON UPDATE CASCADE"
+            .find(|t| t.name == *table)
+            .expect("table")
+            .foreign_keys
+            .iter()
+            .find(|f| f.columns == [*column])
+            .unwrap_or_else(|| panic!("{table}: no foreign key on {column}"));
+        let target = (
+            fk.ref_schema.as_str(),
+            fk.ref_table.as_str(),
+            &fk.ref_columns[..],
         );
-        assert!(sql.contains(&fk), "{table}: missing `{fk}` in {sql}");
+        assert_eq!(
+            target,
+            ("public", *parent, &["id".to_owned()][..]),
+            "{table}.{column}"
+        );
+        let actions = (action(&fk.on_delete), action(&fk.on_update));
+        assert_eq!(actions, (*on_delete, "CASCADE"), "{table}.{column}");
     }
 }
 
