@@ -8,6 +8,7 @@ use super::Rule;
 pub struct Allow {
     /// The migration's name (its file stem).
     pub migration: &'static str,
+    /// The rule, `Rule::Squawk(Squawk::BanDropColumn)` or one of ours.
     pub rule: Rule,
     /// Why it is safe, in one sentence; say it in a comment above the entry too.
     pub reason: &'static str,
