@@ -9,5 +9,6 @@ pub mod catalog;
 pub mod drift;
 pub mod entities;
 pub mod erd;
+#[cfg(feature = "lint")]
 pub mod lint;
 pub mod verify;
