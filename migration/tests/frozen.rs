@@ -60,7 +60,10 @@ async fn every_migration_renders_the_sql_it_was_frozen_with() {
         }
     }
     for name in recorded.keys() {
-        if !now.lines().any(|l| l.split_once(' ').is_some_and(|(n, _)| n == *name)) {
+        if !now
+            .lines()
+            .any(|l| l.split_once(' ').is_some_and(|(n, _)| n == *name))
+        {
             problems.push(format!(
                 "{name}: frozen but gone from the code; databases that applied it will be refused"
             ));
