@@ -9,15 +9,16 @@ use entity::sea_orm_active_enums::{
 use entity::{mcp_integrations, mcp_sync_logs, rag_chunks, rag_documents, rag_settings};
 use rust_decimal::Decimal;
 use sea_orm::prelude::PgVector;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::core::Core;
 use super::seeded_at;
 use crate::embedding::{embed, sha256_hex};
+use crate::insert::{id_after_insert, insert_if_absent};
 use crate::tokens::{TOKEN_ENCRYPTION_KEY_VAR, TokenCipher};
-use crate::{Summary, insert::insert_if_absent, seed_id};
+use crate::{Summary, seed_id};
 
 /// The tables this part writes; it runs only when all of them exist.
 pub const TABLES: &[&str] = &[
@@ -198,21 +199,15 @@ async fn document_id<C: ConnectionTrait>(
     user: Uuid,
     content_hash: &str,
 ) -> anyhow::Result<Uuid> {
-    rag_documents::Entity::find()
-        .filter(rag_documents::Column::UserId.eq(user))
-        .filter(rag_documents::Column::ContentHash.eq(content_hash))
-        .one(db)
-        .await?
-        .map(|d| d.id)
-        .context("the seeded rag document is missing")
+    let key = Condition::all()
+        .add(rag_documents::Column::UserId.eq(user))
+        .add(rag_documents::Column::ContentHash.eq(content_hash));
+    id_after_insert::<rag_documents::Entity, _>(db, key, "the seeded rag document").await
 }
 
 async fn integration_id<C: ConnectionTrait>(db: &C, user: Uuid) -> anyhow::Result<Uuid> {
-    mcp_integrations::Entity::find()
-        .filter(mcp_integrations::Column::UserId.eq(user))
-        .filter(mcp_integrations::Column::Provider.eq(IntegrationProvider::Github))
-        .one(db)
-        .await?
-        .map(|i| i.id)
-        .context("the seeded mcp integration is missing")
+    let key = Condition::all()
+        .add(mcp_integrations::Column::UserId.eq(user))
+        .add(mcp_integrations::Column::Provider.eq(IntegrationProvider::Github));
+    id_after_insert::<mcp_integrations::Entity, _>(db, key, "the seeded mcp integration").await
 }

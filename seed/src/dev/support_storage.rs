@@ -10,15 +10,13 @@ use entity::{
     artifact_tags, conversation_tags, file_access_logs, file_shares, storage_file_tags,
     storage_files, storage_folders, storage_quotas, support_messages, support_tickets, tags,
 };
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{core::Core, seeded_at};
-use crate::{Summary, insert::insert_if_absent, seed_id};
+use crate::insert::{id_after_insert, insert_if_absent};
+use crate::{Summary, seed_id};
 
 /// The tables this part writes, checked before anything is written.
 pub const TABLES: &[&str] = &[
@@ -323,46 +321,23 @@ async fn seed_tags<C: ConnectionTrait>(
     Ok(())
 }
 
-// Rows that were already there keep their ids, so children look their parents up by
-// natural key.
-
 async fn folder_id<C: ConnectionTrait>(db: &C, user: Uuid, path: &str) -> anyhow::Result<Uuid> {
-    let cond = Condition::all()
+    let key = Condition::all()
         .add(storage_folders::Column::UserId.eq(user))
         .add(storage_folders::Column::Path.eq(path));
-    find_id::<storage_folders::Entity, _>(db, storage_folders::Column::Id, cond)
-        .await?
-        .with_context(|| format!("folder {path} missing after insert"))
+    id_after_insert::<storage_folders::Entity, _>(db, key, &format!("folder {path}")).await
 }
 
 async fn file_id<C: ConnectionTrait>(db: &C, storage_key: &str) -> anyhow::Result<Uuid> {
-    let cond = Condition::all()
+    let key = Condition::all()
         .add(storage_files::Column::StorageProvider.eq(StorageProvider::Local))
         .add(storage_files::Column::StorageKey.eq(storage_key));
-    find_id::<storage_files::Entity, _>(db, storage_files::Column::Id, cond)
-        .await?
-        .with_context(|| format!("file {storage_key} missing after insert"))
+    id_after_insert::<storage_files::Entity, _>(db, key, &format!("file {storage_key}")).await
 }
 
 async fn tag_id<C: ConnectionTrait>(db: &C, user: Uuid, name: &str) -> anyhow::Result<Uuid> {
-    let cond = Condition::all()
+    let key = Condition::all()
         .add(tags::Column::UserId.eq(user))
         .add(tags::Column::Name.eq(name));
-    find_id::<tags::Entity, _>(db, tags::Column::Id, cond)
-        .await?
-        .with_context(|| format!("tag {name} missing after insert"))
-}
-
-async fn find_id<E: EntityTrait, C: ConnectionTrait>(
-    db: &C,
-    id: E::Column,
-    cond: Condition,
-) -> Result<Option<Uuid>, sea_orm::DbErr> {
-    E::find()
-        .filter(cond)
-        .select_only()
-        .column(id)
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await
+    id_after_insert::<tags::Entity, _>(db, key, &format!("tag {name}")).await
 }
