@@ -56,6 +56,16 @@ async fn seed_rag<C: ConnectionTrait>(
     core: &Core,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
+    seed_rag_settings(db, core, summary).await?;
+    let document = seed_rag_document(db, core, summary).await?;
+    seed_rag_chunks(db, document, summary).await
+}
+
+async fn seed_rag_settings<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let at = seeded_at();
     let settings = rag_settings::ActiveModel {
         id: Set(seed_id("rag_settings", "user1@example.com")),
@@ -71,7 +81,16 @@ async fn seed_rag<C: ConnectionTrait>(
     insert_if_absent(db, summary, settings, [rag_settings::Column::UserId])
         .await
         .context("insert rag settings")?;
+    Ok(())
+}
 
+/// The sample document, made of [`CHUNKS`]; returns its id.
+async fn seed_rag_document<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<Uuid> {
+    let at = seeded_at();
     let text = CHUNKS.join("\n\n");
     let content_hash = sha256_hex(&text);
     let document = rag_documents::ActiveModel {
@@ -106,8 +125,15 @@ async fn seed_rag<C: ConnectionTrait>(
     .await
     .context("insert rag document")?;
     // A row that was already there keeps its id, so the chunks look it up.
-    let document_id = document_id(db, core.user_one, &content_hash).await?;
+    document_id(db, core.user_one, &content_hash).await
+}
 
+/// The chunks of `document_id`, one per entry of [`CHUNKS`], with their embeddings.
+async fn seed_rag_chunks<C: ConnectionTrait>(
+    db: &C,
+    document_id: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     for (index, content) in CHUNKS.iter().enumerate() {
         let chunk = rag_chunks::ActiveModel {
             id: Set(seed_id("rag_chunks", &format!("{document_id}/{index}"))),
@@ -118,7 +144,7 @@ async fn seed_rag<C: ConnectionTrait>(
             token_count: Set(i32::try_from(content.split_whitespace().count())?),
             embedding: Set(PgVector::from(embed(content))),
             metadata: Set(None),
-            created_at: Set(at),
+            created_at: Set(seeded_at()),
         };
         insert_if_absent(
             db,

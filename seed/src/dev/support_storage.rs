@@ -101,6 +101,16 @@ async fn seed_support<C: ConnectionTrait>(
     core: &Core,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
+    let ticket = seed_ticket(db, core, summary).await?;
+    seed_ticket_messages(db, core, ticket, summary).await
+}
+
+/// User one's question about upload limits, assigned to the admin; returns its id.
+async fn seed_ticket<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<Uuid> {
     let at = seeded_at();
     let ticket = seed_id(
         "support_tickets",
@@ -127,8 +137,16 @@ async fn seed_support<C: ConnectionTrait>(
     insert_if_absent(db, summary, model, [support_tickets::Column::Id])
         .await
         .context("insert support ticket")?;
+    Ok(ticket)
+}
 
-    // The user's question, then the AI's answer (no author).
+/// The user's question, then the AI's answer (no author).
+async fn seed_ticket_messages<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    ticket: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let messages = [
         (
             Some(core.user_one),
@@ -150,7 +168,7 @@ async fn seed_support<C: ConnectionTrait>(
             is_internal: Set(false),
             content: Set(content.into()),
             attachments: Set(None),
-            created_at: Set(at + chrono::Duration::seconds(i64::try_from(index)?)),
+            created_at: Set(seeded_at() + chrono::Duration::seconds(i64::try_from(index)?)),
         };
         insert_if_absent(db, summary, model, [support_messages::Column::Id])
             .await
@@ -165,8 +183,20 @@ async fn seed_storage<C: ConnectionTrait>(
     core: &Core,
     summary: &mut Summary,
 ) -> anyhow::Result<Uuid> {
+    seed_folders(db, core.user_one, summary).await?;
+    let file = seed_files(db, core.user_one, summary).await?;
+    seed_share(db, core, file, summary).await?;
+    seed_access_log(db, core.user_one, file, summary).await?;
+    Ok(file)
+}
+
+/// `user`'s folders `/docs` and `/docs/react`.
+async fn seed_folders<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let at = seeded_at();
-    let user = core.user_one;
     let mut parent = None;
     for (path, name) in [("/docs", "docs"), ("/docs/react", "react")] {
         let model = storage_folders::ActiveModel {
@@ -187,7 +217,16 @@ async fn seed_storage<C: ConnectionTrait>(
             .context("insert storage folders")?;
         parent = Some(folder_id(db, user, path).await?);
     }
+    Ok(())
+}
 
+/// `user`'s [`FILES`]; returns the id of the one that is not deleted.
+async fn seed_files<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<Uuid> {
+    let at = seeded_at();
     let mut live_file = None;
     for (folder, name, mime, size, deleted) in FILES {
         let storage_key = format!("{user}{folder}/{name}");
@@ -219,24 +258,41 @@ async fn seed_storage<C: ConnectionTrait>(
             live_file = Some(file_id(db, &storage_key).await?);
         }
     }
-    let file = live_file.context("no live sample file")?;
+    live_file.context("no live sample file")
+}
 
+/// User one shares `file` with user two.
+async fn seed_share<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    file: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let share = file_shares::ActiveModel {
         id: Set(seed_id("file_shares", &format!("{file}/{}", core.user_two))),
         file_id: Set(file),
-        shared_by: Set(user),
+        shared_by: Set(core.user_one),
         shared_with: Set(Some(core.user_two)),
         share_type: Set(ShareType::User),
         token: Set(None),
         can_download: Set(true),
         expires_at: Set(None),
         access_count: Set(0),
-        created_at: Set(at),
+        created_at: Set(seeded_at()),
     };
     insert_if_absent(db, summary, share, [file_shares::Column::Id])
         .await
         .context("insert file share")?;
+    Ok(())
+}
 
+/// `user`'s upload of `file`.
+async fn seed_access_log<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    file: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let log = file_access_logs::ActiveModel {
         id: Set(seed_id("file_access_logs", &format!("{file}/upload"))),
         file_id: Set(file),
@@ -244,12 +300,12 @@ async fn seed_storage<C: ConnectionTrait>(
         action: Set(FileAction::Upload),
         ip_address: Set(Some("127.0.0.1".parse()?)),
         user_agent: Set(Some("seed".into())),
-        timestamp: Set(at),
+        timestamp: Set(seeded_at()),
     };
     insert_if_absent(db, summary, log, [file_access_logs::Column::Id])
         .await
         .context("insert file access log")?;
-    Ok(file)
+    Ok(())
 }
 
 /// Seeds user one's tags and attaches them to the artifact, the live file and the conversation.
@@ -280,10 +336,21 @@ async fn seed_tags<C: ConnectionTrait>(
         ids.push(tag_id(db, user, name).await?);
     }
     let (react, learning) = (ids[0], ids[1]);
+    tag_artifact_and_file(db, core.artifact, file, react, summary).await?;
+    tag_conversation(db, core.conversation, &[react, learning], summary).await
+}
 
+/// Tags the artifact and the live file with `tag`.
+async fn tag_artifact_and_file<C: ConnectionTrait>(
+    db: &C,
+    artifact: Uuid,
+    file: Uuid,
+    tag: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let model = artifact_tags::ActiveModel {
-        artifact_id: Set(core.artifact),
-        tag_id: Set(react),
+        artifact_id: Set(artifact),
+        tag_id: Set(tag),
     };
     let key = [
         artifact_tags::Column::ArtifactId,
@@ -295,7 +362,7 @@ async fn seed_tags<C: ConnectionTrait>(
 
     let model = storage_file_tags::ActiveModel {
         file_id: Set(file),
-        tag_id: Set(react),
+        tag_id: Set(tag),
     };
     let key = [
         storage_file_tags::Column::FileId,
@@ -304,10 +371,18 @@ async fn seed_tags<C: ConnectionTrait>(
     insert_if_absent(db, summary, model, key)
         .await
         .context("insert storage file tags")?;
+    Ok(())
+}
 
-    for tag in [react, learning] {
+async fn tag_conversation<C: ConnectionTrait>(
+    db: &C,
+    conversation: Uuid,
+    tag_ids: &[Uuid],
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    for &tag in tag_ids {
         let model = conversation_tags::ActiveModel {
-            conversation_id: Set(core.conversation),
+            conversation_id: Set(conversation),
             tag_id: Set(tag),
         };
         let key = [
