@@ -12,6 +12,22 @@ use super::{Bench, Figure, secs};
 pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
     bench.migrate(url)?;
     let (elapsed, peak_kb) = seed_child(bench, url)?;
+    let loaded = export(bench, url).await?;
+    let floor = copy_floor(bench, &loaded.files).await?;
+    Ok(figures(&loaded, elapsed, peak_kb, floor))
+}
+
+/// What the seeder loaded: its rows, written out table by table for the floor.
+struct Loaded {
+    rows: u64,
+    messages: i64,
+    usage_logs: i64,
+    /// One file per table of `seed::load::TABLES`, in its order, as the server sees it.
+    files: Vec<String>,
+}
+
+/// Counts the loaded rows and has the server write each table to a file.
+async fn export(bench: &Bench, url: &str) -> anyhow::Result<Loaded> {
     let db = devdb::connect(url).await?;
     let pool = db.get_postgres_connection_pool();
     let mut rows = 0u64;
@@ -39,49 +55,78 @@ pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
         .fetch_one(pool)
         .await?;
     db.close().await.ok();
+    Ok(Loaded {
+        rows,
+        messages,
+        usage_logs,
+        files,
+    })
+}
 
+/// The floor: the time of a server-side `COPY FROM` of every exported file into a fresh,
+/// migrated database. The files and that database are removed afterwards.
+async fn copy_floor(bench: &Bench, files: &[String]) -> anyhow::Result<Duration> {
     let floor_url = bench.fresh_database("bench_load_floor").await?;
     bench.migrate(&floor_url)?;
     let floor_db = devdb::connect(&floor_url).await?;
     let floor_pool = floor_db.get_postgres_connection_pool();
     let started = Instant::now();
-    for ((table, without_triggers), path) in seed::load::TABLES.iter().zip(&files) {
-        // The same work as the seeder: one transaction per table, user triggers off where the
-        // seeder switches them off.
-        let mut tx = floor_pool.begin().await?;
-        if *without_triggers {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "ALTER TABLE {table} DISABLE TRIGGER USER"
-            )))
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(sqlx::AssertSqlSafe(format!("COPY {table} FROM '{path}'")))
-            .execute(&mut *tx)
-            .await
-            .with_context(|| format!("COPY {table} from its file"))?;
-        if *without_triggers {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "ALTER TABLE {table} ENABLE TRIGGER USER"
-            )))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+    for ((table, without_triggers), path) in seed::load::TABLES.iter().zip(files) {
+        copy_from_file(floor_pool, table, *without_triggers, path).await?;
     }
     let floor = started.elapsed();
     floor_db.close().await.ok();
-    for path in &files {
+    for path in files {
         std::fs::remove_file(path).ok();
     }
-    let drop_floor = bench.fresh_database("bench_load_floor").await;
-    drop_floor?;
+    bench.fresh_database("bench_load_floor").await?;
+    Ok(floor)
+}
 
-    let rate = rows as f64 / elapsed.as_secs_f64();
-    let floor_rate = rows as f64 / floor.as_secs_f64();
+/// The same work as the seeder does for one table: one transaction, user triggers off where
+/// the seeder switches them off.
+async fn copy_from_file(
+    pool: &sqlx::PgPool,
+    table: &str,
+    without_triggers: bool,
+    path: &str,
+) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    if without_triggers {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE {table} DISABLE TRIGGER USER"
+        )))
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!("COPY {table} FROM '{path}'")))
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("COPY {table} from its file"))?;
+    if without_triggers {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE {table} ENABLE TRIGGER USER"
+        )))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The seeder's rate against the floor's, and its peak memory.
+fn figures(loaded: &Loaded, elapsed: Duration, peak_kb: u64, floor: Duration) -> Vec<Figure> {
+    let Loaded {
+        rows,
+        messages,
+        usage_logs,
+        ..
+    } = loaded;
+    let rate = *rows as f64 / elapsed.as_secs_f64();
+    let floor_rate = *rows as f64 / floor.as_secs_f64();
     let ratio = rate / floor_rate;
     let peak_mb = peak_kb as f64 / 1024.0;
-    Ok(vec![
+    vec![
         Figure::new(
             format!(
                 "seed: load profile, {rows} rows ({messages} messages, {usage_logs} usage logs)"
@@ -100,7 +145,7 @@ pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
             format!("{peak_mb:.0} MB"),
         )
         .target("< 200 MB", peak_mb < 200.0),
-    ])
+    ]
 }
 
 /// Runs `seed --profile load` and returns its wall time and peak resident memory in kB, read
