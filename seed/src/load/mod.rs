@@ -33,6 +33,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use self::copy::{Rows, Table, load};
 use self::data::Kind;
 
+pub use self::copy::set_user_triggers;
 pub use self::core::{LONG_CONVERSATION_MESSAGES, long_conversation_id, user_id};
 
 /// The default scale: users, about 200 messages and 200 usage logs each.

@@ -93,22 +93,14 @@ async fn copy_from_file(
 ) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     if without_triggers {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "ALTER TABLE {table} DISABLE TRIGGER USER"
-        )))
-        .execute(&mut *tx)
-        .await?;
+        seed::load::set_user_triggers(&mut tx, table, false).await?;
     }
     sqlx::query(sqlx::AssertSqlSafe(format!("COPY {table} FROM '{path}'")))
         .execute(&mut *tx)
         .await
         .with_context(|| format!("COPY {table} from its file"))?;
     if without_triggers {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "ALTER TABLE {table} ENABLE TRIGGER USER"
-        )))
-        .execute(&mut *tx)
-        .await?;
+        seed::load::set_user_triggers(&mut tx, table, true).await?;
     }
     tx.commit().await?;
     Ok(())
