@@ -48,8 +48,7 @@ async fn seed_account<C: ConnectionTrait>(
     ];
     insert_if_absent(db, summary, account, conflict)
         .await
-        .context("insert account")?;
-    Ok(())
+        .context("insert account")
 }
 
 /// User one's login session.
@@ -67,8 +66,7 @@ async fn seed_session<C: ConnectionTrait>(
     let conflict = [auth_sessions::Column::SessionToken];
     insert_if_absent(db, summary, session, conflict)
         .await
-        .context("insert session")?;
-    Ok(())
+        .context("insert session")
 }
 
 /// User two's pending e-mail verification.
@@ -84,8 +82,7 @@ async fn seed_verification<C: ConnectionTrait>(
     let conflict = [verification_tokens::Column::Token];
     insert_if_absent(db, summary, verification, conflict)
         .await
-        .context("insert verification")?;
-    Ok(())
+        .context("insert verification")
 }
 
 /// The admin's pending invitation of a new user.
@@ -109,8 +106,7 @@ async fn seed_invitation<C: ConnectionTrait>(
     let conflict = [invitations::Column::Token];
     insert_if_absent(db, summary, invitation, conflict)
         .await
-        .context("insert invitation")?;
-    Ok(())
+        .context("insert invitation")
 }
 
 /// The health advisor is private: user one reaches it through a grant.
@@ -132,6 +128,5 @@ async fn seed_grant<C: ConnectionTrait>(
     ];
     insert_if_absent(db, summary, grant, conflict)
         .await
-        .context("insert agent grant")?;
-    Ok(())
+        .context("insert agent grant")
 }

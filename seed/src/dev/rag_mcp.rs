@@ -80,8 +80,7 @@ async fn seed_rag_settings<C: ConnectionTrait>(
     };
     insert_if_absent(db, summary, settings, [rag_settings::Column::UserId])
         .await
-        .context("insert rag settings")?;
-    Ok(())
+        .context("insert rag settings")
 }
 
 /// The sample document, made of [`CHUNKS`]; returns its id.
@@ -216,8 +215,7 @@ async fn seed_mcp<C: ConnectionTrait>(
     };
     insert_if_absent(db, summary, log, [mcp_sync_logs::Column::Id])
         .await
-        .context("insert mcp sync log")?;
-    Ok(())
+        .context("insert mcp sync log")
 }
 
 async fn document_id<C: ConnectionTrait>(

@@ -282,8 +282,7 @@ async fn seed_share<C: ConnectionTrait>(
     };
     insert_if_absent(db, summary, share, [file_shares::Column::Id])
         .await
-        .context("insert file share")?;
-    Ok(())
+        .context("insert file share")
 }
 
 /// `user`'s upload of `file`.
@@ -304,8 +303,7 @@ async fn seed_access_log<C: ConnectionTrait>(
     };
     insert_if_absent(db, summary, log, [file_access_logs::Column::Id])
         .await
-        .context("insert file access log")?;
-    Ok(())
+        .context("insert file access log")
 }
 
 /// Seeds user one's tags and attaches them to the artifact, the live file and the conversation.
@@ -370,8 +368,7 @@ async fn tag_artifact_and_file<C: ConnectionTrait>(
     ];
     insert_if_absent(db, summary, model, key)
         .await
-        .context("insert storage file tags")?;
-    Ok(())
+        .context("insert storage file tags")
 }
 
 async fn tag_conversation<C: ConnectionTrait>(

@@ -63,8 +63,7 @@ async fn seed_usage_log<C: ConnectionTrait>(
     };
     insert_if_absent(db, summary, log, [usage_logs::Column::Id])
         .await
-        .context("insert usage log")?;
-    Ok(())
+        .context("insert usage log")
 }
 
 /// The rollup agrees with the logs of its month: one metered reply, two messages.
@@ -100,8 +99,7 @@ async fn seed_monthly_usage<C: ConnectionTrait>(
     ];
     insert_if_absent(db, summary, month, conflict)
         .await
-        .context("insert monthly usage")?;
-    Ok(())
+        .context("insert monthly usage")
 }
 
 async fn seed_alert<C: ConnectionTrait>(
@@ -120,8 +118,7 @@ async fn seed_alert<C: ConnectionTrait>(
     };
     insert_if_absent(db, summary, alert, [usage_alerts::Column::Id])
         .await
-        .context("insert usage alert")?;
-    Ok(())
+        .context("insert usage alert")
 }
 
 /// The super admin's grant of the health advisor to user one.
@@ -143,6 +140,5 @@ async fn seed_audit<C: ConnectionTrait>(
     };
     insert_if_absent(db, summary, audit, [audit_logs::Column::Id])
         .await
-        .context("insert audit log")?;
-    Ok(())
+        .context("insert audit log")
 }
