@@ -1,10 +1,9 @@
 //! Seed: the load profile through the `seed` binary (rows/s and peak memory), against a
 //! server-side `COPY ... FROM 'file'` of the very same rows into an identical, empty schema.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use sea_orm::sqlx;
 
 use super::{Bench, Figure, secs};
@@ -144,15 +143,15 @@ fn figures(loaded: &Loaded, elapsed: Duration, peak_kb: u64, floor: Duration) ->
 /// from `/proc/<pid>/status` while it runs (the high-water mark only grows).
 fn seed_child(bench: &Bench, url: &str) -> anyhow::Result<(Duration, u64)> {
     let started = Instant::now();
-    let mut child = Command::new(bench.binary("seed"))
-        .args(["--profile", "load", "--scale", &bench.scale.to_string()])
+    let scale = bench.scale.to_string();
+    let child = duct::cmd!(bench.binary("seed"), "--profile", "load", "--scale", &scale)
         .env("DATABASE_URL", url)
-        .stdin(Stdio::null())
-        .spawn()
+        .stdin_null()
+        .start()
         .context("start the seed binary")?;
-    let status_file = format!("/proc/{}/status", child.id());
+    let status_file = format!("/proc/{}/status", child.pids()[0]);
     let mut peak = 0u64;
-    let status = loop {
+    loop {
         if let Some(kb) = std::fs::read_to_string(&status_file)
             .ok()
             .as_deref()
@@ -160,16 +159,17 @@ fn seed_child(bench: &Bench, url: &str) -> anyhow::Result<(Duration, u64)> {
         {
             peak = peak.max(kb);
         }
-        if let Some(status) = child.try_wait()? {
-            break status;
+        // An exit status other than success is an error.
+        if child
+            .try_wait()
+            .context("the seed binary failed")?
+            .is_some()
+        {
+            break;
         }
         std::thread::sleep(Duration::from_millis(20));
-    };
-    let elapsed = started.elapsed();
-    if !status.success() {
-        bail!("the seed binary failed ({status})");
     }
-    Ok((elapsed, peak))
+    Ok((started.elapsed(), peak))
 }
 
 fn vm_hwm(status: &str) -> Option<u64> {
