@@ -3,6 +3,7 @@
 //! These helpers are part of the frozen schema history: changing one changes what every
 //! migration that uses it would create, so add new helpers instead of editing old ones.
 
+use sea_orm_migration::prelude::extension::postgres::Type;
 use sea_orm_migration::{prelude::*, schema::*};
 
 /// Writes an identifier as the bare string PostgreSQL stores, for building constraint names.
@@ -137,6 +138,57 @@ pub(crate) async fn drop_updated_at_triggers(
         let sql =
             format!(r#"DROP TRIGGER IF EXISTS "{table}_set_updated_at" ON "{schema}"."{table}""#);
         manager.get_connection().execute_unprepared(&sql).await?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL enum types: each one's name and its labels in declaration order (the order is
+/// part of the type: it defines how values compare).
+pub(crate) type EnumTypes = [(&'static str, &'static [&'static str])];
+
+/// `"<schema>"."<name>"`, or `"<name>"` unqualified when `schema` is `None`.
+fn enum_type_ref(schema: Option<&str>, name: &str) -> TypeRef {
+    TypeRef(
+        schema.map(|schema| SchemaName(None, Alias::new(schema).into_iden())),
+        Alias::new(name).into_iden(),
+    )
+}
+
+/// Creates each of `enums` in order, inside `schema` (`None`: unqualified, where the
+/// migrating connection's `search_path` puts it).
+pub(crate) async fn create_enum_types(
+    manager: &SchemaManager<'_>,
+    schema: Option<&str>,
+    enums: &EnumTypes,
+) -> Result<(), DbErr> {
+    for (name, labels) in enums {
+        manager
+            .create_type(
+                Type::create()
+                    .as_enum(enum_type_ref(schema, name))
+                    .values(labels.iter().copied())
+                    .to_owned(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Drops what [`create_enum_types`] created, in reverse order, `IF EXISTS`.
+pub(crate) async fn drop_enum_types(
+    manager: &SchemaManager<'_>,
+    schema: Option<&str>,
+    enums: &EnumTypes,
+) -> Result<(), DbErr> {
+    for (name, _) in enums.iter().rev() {
+        manager
+            .drop_type(
+                Type::drop()
+                    .name(enum_type_ref(schema, name))
+                    .if_exists()
+                    .to_owned(),
+            )
+            .await?;
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Phase 1: the `vector` extension and the four enum types of the core tables.
 
-use sea_orm_migration::prelude::extension::postgres::{Extension, Type};
+use sea_orm_migration::prelude::extension::postgres::Extension;
 use sea_orm_migration::prelude::*;
+
+use crate::schema_helpers::{EnumTypes, create_enum_types, drop_enum_types};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -21,34 +23,19 @@ impl MigrationTrait for Migration {
             .execute_unprepared(&create_vector)
             .await?;
 
-        for (name, labels) in ENUMS {
-            manager
-                .create_type(
-                    Type::create()
-                        .as_enum(*name)
-                        .values(labels.iter().copied())
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        create_enum_types(manager, None, ENUMS).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // The extension is deliberately not dropped: it may be shared with objects outside
         // these migrations, and creating it again needs superuser rights on managed databases.
-        for (name, _) in ENUMS.iter().rev() {
-            manager
-                .drop_type(Type::drop().name(*name).if_exists().to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_enum_types(manager, None, ENUMS).await
     }
 }
 
 /// The seed's enum types, with their labels in declaration order (the order is part of the
 /// type: it defines how values compare).
-const ENUMS: &[(&str, &[&str])] = &[
+const ENUMS: &EnumTypes = &[
     (
         "UserRole",
         &[

@@ -1,7 +1,8 @@
 //! Phase 2: the eight enum types of the support, storage and sharing tables.
 
-use sea_orm_migration::prelude::extension::postgres::Type;
 use sea_orm_migration::prelude::*;
+
+use crate::schema_helpers::{EnumTypes, create_enum_types, drop_enum_types};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -9,32 +10,17 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (name, labels) in ENUMS {
-            manager
-                .create_type(
-                    Type::create()
-                        .as_enum(*name)
-                        .values(labels.iter().copied())
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        create_enum_types(manager, None, ENUMS).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (name, _) in ENUMS.iter().rev() {
-            manager
-                .drop_type(Type::drop().name(*name).if_exists().to_owned())
-                .await?;
-        }
-        Ok(())
+        drop_enum_types(manager, None, ENUMS).await
     }
 }
 
 /// The seed's Phase-2 enum types, with their labels in declaration order (the order is part
 /// of the type: it defines how values compare).
-const ENUMS: &[(&str, &[&str])] = &[
+const ENUMS: &EnumTypes = &[
     (
         "TicketCategory",
         &[

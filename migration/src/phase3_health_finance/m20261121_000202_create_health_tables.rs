@@ -1,11 +1,11 @@
 //! Phase 3: the five enum types and seven tables of schema `health`, each owned by a user.
 
-use sea_orm_migration::prelude::extension::postgres::Type;
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::schema_helpers::{
-    add_updated_at_triggers, drop_updated_at_triggers, fk_in, index_in, pg_enum_in, pkey,
-    timestamp3, timestamp3_now, unique_index_in, uuid_id,
+    EnumTypes, add_updated_at_triggers, create_enum_types, drop_enum_types,
+    drop_updated_at_triggers, fk_in, index_in, pg_enum_in, pkey, timestamp3, timestamp3_now,
+    unique_index_in, uuid_id,
 };
 
 #[derive(DeriveMigrationName)]
@@ -25,7 +25,7 @@ fn users() -> (Alias, Users) {
 
 /// The enum types of schema `health`, labels in declaration order (the order defines how
 /// values compare).
-const ENUMS: &[(&str, &[&str])] = &[
+const ENUMS: &EnumTypes = &[
     ("ConditionStatus", &["ACTIVE", "MANAGED", "RESOLVED"]),
     ("MedicationLogStatus", &["TAKEN", "SKIPPED", "MISSED"]),
     (
@@ -63,16 +63,7 @@ const UPDATED_AT_TABLES: &[(&str, &str)] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (name, labels) in ENUMS {
-            manager
-                .create_type(
-                    Type::create()
-                        .as_enum((Alias::new(HEALTH), Alias::new(*name)))
-                        .values(labels.iter().copied())
-                        .to_owned(),
-                )
-                .await?;
-        }
+        create_enum_types(manager, Some(HEALTH), ENUMS).await?;
 
         manager
             .create_table(
@@ -383,16 +374,7 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(health(table)).if_exists().to_owned())
                 .await?;
         }
-        for (name, _) in ENUMS.iter().rev() {
-            manager
-                .drop_type(
-                    Type::drop()
-                        .name((Alias::new(HEALTH), Alias::new(*name)))
-                        .if_exists()
-                        .to_owned(),
-                )
-                .await?;
-        }
+        drop_enum_types(manager, Some(HEALTH), ENUMS).await?;
         Ok(())
     }
 }

@@ -1,11 +1,11 @@
 //! Phase 3: the six enum types and eight tables of schema `finance`, each owned by a user.
 
-use sea_orm_migration::prelude::extension::postgres::Type;
 use sea_orm_migration::{prelude::*, schema::*};
 
 use crate::schema_helpers::{
-    add_updated_at_triggers, drop_updated_at_triggers, fk_in, index_in, pg_enum_in, pkey,
-    timestamp3, timestamp3_now, unique_index_in, uuid_id,
+    EnumTypes, add_updated_at_triggers, create_enum_types, drop_enum_types,
+    drop_updated_at_triggers, fk_in, index_in, pg_enum_in, pkey, timestamp3, timestamp3_now,
+    unique_index_in, uuid_id,
 };
 
 #[derive(DeriveMigrationName)]
@@ -39,7 +39,7 @@ fn currency<T: IntoIden>(col: T) -> ColumnDef {
 }
 
 /// The enum types of schema `finance`, labels in declaration order.
-const ENUMS: &[(&str, &[&str])] = &[
+const ENUMS: &EnumTypes = &[
     (
         "AccountType",
         &[
@@ -106,16 +106,7 @@ const UPDATED_AT_TABLES: &[(&str, &str)] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for (name, labels) in ENUMS {
-            manager
-                .create_type(
-                    Type::create()
-                        .as_enum((Alias::new(FINANCE), Alias::new(*name)))
-                        .values(labels.iter().copied())
-                        .to_owned(),
-                )
-                .await?;
-        }
+        create_enum_types(manager, Some(FINANCE), ENUMS).await?;
         // Parents before children: recurring_payments before the transactions that point at
         // it, transactions before the debt payments that point at them.
         for table in tables() {
@@ -144,16 +135,7 @@ impl MigrationTrait for Migration {
                 .drop_table(Table::drop().table(finance(table)).if_exists().to_owned())
                 .await?;
         }
-        for (name, _) in ENUMS.iter().rev() {
-            manager
-                .drop_type(
-                    Type::drop()
-                        .name((Alias::new(FINANCE), Alias::new(*name)))
-                        .if_exists()
-                        .to_owned(),
-                )
-                .await?;
-        }
+        drop_enum_types(manager, Some(FINANCE), ENUMS).await?;
         Ok(())
     }
 }

@@ -4,14 +4,13 @@
 use anyhow::Context;
 use entity::sea_orm_active_enums::{SubscriptionTier, UserRole};
 use entity::{agents, artifacts, chat_sessions, conversations, messages, users};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PrimaryKeyTrait};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::seeded_at;
-use crate::{Summary, insert::insert_if_absent, seed_id};
+use crate::insert::{id_after_insert, insert_if_absent};
+use crate::{Summary, seed_id};
 
 /// The tables this part writes, checked before anything is written.
 pub const TABLES: &[&str] = &[
@@ -44,7 +43,7 @@ struct SeedUser {
     tier: SubscriptionTier,
 }
 
-const USERS: &[SeedUser] = &[
+const USERS: [SeedUser; 4] = [
     SeedUser {
         email: "cjhirashi@gmail.com",
         name: "Carlos Hirashi",
@@ -139,9 +138,29 @@ export function Example() {
 }"#;
 
 pub async fn seed<C: ConnectionTrait>(db: &C, summary: &mut Summary) -> anyhow::Result<Core> {
-    let at = seeded_at();
+    let [super_admin, admin, user_one, user_two] = seed_users(db, summary).await?;
+    let (coding_assistant, health_advisor) = seed_agents(db, super_admin, summary).await?;
+    let conversation = seed_conversation(db, user_one, coding_assistant, summary).await?;
+    let artifact = seed_artifact(db, user_one, coding_assistant, conversation, summary).await?;
+    Ok(Core {
+        super_admin,
+        admin,
+        user_one,
+        user_two,
+        coding_assistant,
+        health_advisor,
+        conversation,
+        artifact,
+    })
+}
 
-    for user in USERS {
+/// Inserts [`USERS`] and returns their ids, in the same order.
+async fn seed_users<C: ConnectionTrait>(
+    db: &C,
+    summary: &mut Summary,
+) -> anyhow::Result<[Uuid; 4]> {
+    let at = seeded_at();
+    for user in &USERS {
         let model = users::ActiveModel {
             id: Set(seed_id("users", user.email)),
             email: Set(user.email.into()),
@@ -160,12 +179,18 @@ pub async fn seed<C: ConnectionTrait>(db: &C, summary: &mut Summary) -> anyhow::
             .await
             .context("insert users")?;
     }
-    // Rows that were already there keep their ids, so children look their parents up.
-    let super_admin = user_id(db, USERS[0].email).await?;
-    let admin = user_id(db, USERS[1].email).await?;
-    let user_one = user_id(db, USERS[2].email).await?;
-    let user_two = user_id(db, USERS[3].email).await?;
+    let emails = USERS.map(|user| user.email);
+    ids_by::<users::Entity, _, 4>(db, users::Column::Email, emails, "user").await
+}
 
+/// Inserts [`AGENTS`], created by `super_admin`; returns the ids of the coding assistant and
+/// the health advisor.
+async fn seed_agents<C: ConnectionTrait>(
+    db: &C,
+    super_admin: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<(Uuid, Uuid)> {
+    let at = seeded_at();
     for agent in AGENTS {
         let model = agents::ActiveModel {
             id: Set(seed_id("agents", agent.slug)),
@@ -188,9 +213,21 @@ pub async fn seed<C: ConnectionTrait>(db: &C, summary: &mut Summary) -> anyhow::
             .await
             .context("insert agents")?;
     }
-    let coding_assistant = agent_id(db, "coding-assistant").await?;
-    let health_advisor = agent_id(db, "health-advisor").await?;
+    let slugs = ["coding-assistant", "health-advisor"];
+    let [coding_assistant, health_advisor] =
+        ids_by::<agents::Entity, _, 2>(db, agents::Column::Slug, slugs, "agent").await?;
+    Ok((coding_assistant, health_advisor))
+}
 
+/// User one's chat session with the coding assistant, its conversation and the two
+/// [`MESSAGES`]; returns the conversation's id.
+async fn seed_conversation<C: ConnectionTrait>(
+    db: &C,
+    user_one: Uuid,
+    coding_assistant: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<Uuid> {
+    let at = seeded_at();
     let chat_session = seed_id("chat_sessions", "user1@example.com/react-hooks");
     let session = chat_sessions::ActiveModel {
         id: Set(chat_session),
@@ -220,7 +257,15 @@ pub async fn seed<C: ConnectionTrait>(db: &C, summary: &mut Summary) -> anyhow::
     insert_if_absent(db, summary, model, [conversations::Column::Id])
         .await
         .context("insert conversation")?;
+    seed_messages(db, conversation, summary).await?;
+    Ok(conversation)
+}
 
+async fn seed_messages<C: ConnectionTrait>(
+    db: &C,
+    conversation: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     for (index, (role, content, tokens_input, tokens_output)) in MESSAGES.iter().enumerate() {
         let model = messages::ActiveModel {
             id: Set(seed_id("messages", &format!("{conversation}/{index}"))),
@@ -230,13 +275,24 @@ pub async fn seed<C: ConnectionTrait>(db: &C, summary: &mut Summary) -> anyhow::
             tokens_input: Set(*tokens_input),
             tokens_output: Set(*tokens_output),
             metadata: Set(None),
-            timestamp: Set(at + chrono::Duration::seconds(i64::try_from(index)?)),
+            timestamp: Set(seeded_at() + chrono::Duration::seconds(i64::try_from(index)?)),
         };
         insert_if_absent(db, summary, model, [messages::Column::Id])
             .await
             .context("insert messages")?;
     }
+    Ok(())
+}
 
+/// The coding assistant's code artifact for user one, from the conversation; returns its id.
+async fn seed_artifact<C: ConnectionTrait>(
+    db: &C,
+    user_one: Uuid,
+    coding_assistant: Uuid,
+    conversation: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<Uuid> {
+    let at = seeded_at();
     let artifact = seed_id("artifacts", "user1@example.com/useEffect-example");
     let model = artifacts::ActiveModel {
         id: Set(artifact),
@@ -257,37 +313,26 @@ pub async fn seed<C: ConnectionTrait>(db: &C, summary: &mut Summary) -> anyhow::
     insert_if_absent(db, summary, model, [artifacts::Column::Id])
         .await
         .context("insert artifact")?;
-
-    Ok(Core {
-        super_admin,
-        admin,
-        user_one,
-        user_two,
-        coding_assistant,
-        health_advisor,
-        conversation,
-        artifact,
-    })
+    Ok(artifact)
 }
 
-async fn user_id<C: ConnectionTrait>(db: &C, email: &str) -> anyhow::Result<Uuid> {
-    users::Entity::find()
-        .filter(users::Column::Email.eq(email))
-        .select_only()
-        .column(users::Column::Id)
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await?
-        .with_context(|| format!("user {email} missing after insert"))
-}
-
-async fn agent_id<C: ConnectionTrait>(db: &C, slug: &str) -> anyhow::Result<Uuid> {
-    agents::Entity::find()
-        .filter(agents::Column::Slug.eq(slug))
-        .select_only()
-        .column(agents::Column::Id)
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await?
-        .with_context(|| format!("agent {slug} missing after insert"))
+/// The ids of the rows of `E` whose natural key `key` holds each of `values`, in order;
+/// `kind` names the rows in errors.
+async fn ids_by<E, C, const N: usize>(
+    db: &C,
+    key: E::Column,
+    values: [&str; N],
+    kind: &str,
+) -> anyhow::Result<[Uuid; N]>
+where
+    E: EntityTrait,
+    E::PrimaryKey: PrimaryKeyTrait<ValueType = Uuid>,
+    C: ConnectionTrait,
+{
+    let mut ids = [Uuid::nil(); N];
+    for (id, value) in ids.iter_mut().zip(values) {
+        let what = format!("{kind} {value}");
+        *id = id_after_insert::<E, _>(db, key.eq(value), &what).await?;
+    }
+    Ok(ids)
 }

@@ -16,6 +16,19 @@ pub async fn seed<C: ConnectionTrait>(
     core: &Core,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
+    seed_account(db, core, summary).await?;
+    seed_session(db, core, summary).await?;
+    seed_verification(db, summary).await?;
+    seed_invitation(db, core, summary).await?;
+    seed_grant(db, core, summary).await
+}
+
+/// User one's Google account.
+async fn seed_account<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let at = seeded_at();
     let account = accounts::ActiveModel {
         id: Set(seed_id("accounts", "google/user1")),
@@ -35,29 +48,50 @@ pub async fn seed<C: ConnectionTrait>(
     ];
     insert_if_absent(db, summary, account, conflict)
         .await
-        .context("insert account")?;
+        .context("insert account")
+}
 
+/// User one's login session.
+async fn seed_session<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let session = auth_sessions::ActiveModel {
         id: Set(seed_id("auth_sessions", "user1")),
         session_token: Set("dev-session-user1".into()),
         user_id: Set(core.user_one),
-        expires: Set(at + Duration::days(30)),
+        expires: Set(seeded_at() + Duration::days(30)),
     };
     let conflict = [auth_sessions::Column::SessionToken];
     insert_if_absent(db, summary, session, conflict)
         .await
-        .context("insert session")?;
+        .context("insert session")
+}
 
+/// User two's pending e-mail verification.
+async fn seed_verification<C: ConnectionTrait>(
+    db: &C,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let verification = verification_tokens::ActiveModel {
         identifier: Set("user2@example.com".into()),
         token: Set("dev-verification-user2".into()),
-        expires: Set(at + Duration::days(1)),
+        expires: Set(seeded_at() + Duration::days(1)),
     };
     let conflict = [verification_tokens::Column::Token];
     insert_if_absent(db, summary, verification, conflict)
         .await
-        .context("insert verification")?;
+        .context("insert verification")
+}
 
+/// The admin's pending invitation of a new user.
+async fn seed_invitation<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    let at = seeded_at();
     let invitation = invitations::ActiveModel {
         id: Set(seed_id("invitations", "invitee@example.com")),
         email: Set("invitee@example.com".into()),
@@ -72,15 +106,21 @@ pub async fn seed<C: ConnectionTrait>(
     let conflict = [invitations::Column::Token];
     insert_if_absent(db, summary, invitation, conflict)
         .await
-        .context("insert invitation")?;
+        .context("insert invitation")
+}
 
-    // The health advisor is private: user one reaches it through a grant.
+/// The health advisor is private: user one reaches it through a grant.
+async fn seed_grant<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let grant = user_agent_permissions::ActiveModel {
         id: Set(seed_id("user_agent_permissions", "user1/health-advisor")),
         user_id: Set(core.user_one),
         agent_id: Set(core.health_advisor),
         granted_by: Set(Some("admin@cjhirashi.com".into())),
-        granted_at: Set(at),
+        granted_at: Set(seeded_at()),
     };
     let conflict = [
         user_agent_permissions::Column::UserId,
@@ -88,6 +128,5 @@ pub async fn seed<C: ConnectionTrait>(
     ];
     insert_if_absent(db, summary, grant, conflict)
         .await
-        .context("insert agent grant")?;
-    Ok(())
+        .context("insert agent grant")
 }

@@ -9,15 +9,16 @@ use entity::sea_orm_active_enums::{
 use entity::{mcp_integrations, mcp_sync_logs, rag_chunks, rag_documents, rag_settings};
 use rust_decimal::Decimal;
 use sea_orm::prelude::PgVector;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::core::Core;
 use super::seeded_at;
 use crate::embedding::{embed, sha256_hex};
+use crate::insert::{id_after_insert, insert_if_absent};
 use crate::tokens::{TOKEN_ENCRYPTION_KEY_VAR, TokenCipher};
-use crate::{Summary, insert::insert_if_absent, seed_id};
+use crate::{Summary, seed_id};
 
 /// The tables this part writes; it runs only when all of them exist.
 pub const TABLES: &[&str] = &[
@@ -55,6 +56,16 @@ async fn seed_rag<C: ConnectionTrait>(
     core: &Core,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
+    seed_rag_settings(db, core, summary).await?;
+    let document = seed_rag_document(db, core, summary).await?;
+    seed_rag_chunks(db, document, summary).await
+}
+
+async fn seed_rag_settings<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let at = seeded_at();
     let settings = rag_settings::ActiveModel {
         id: Set(seed_id("rag_settings", "user1@example.com")),
@@ -69,8 +80,16 @@ async fn seed_rag<C: ConnectionTrait>(
     };
     insert_if_absent(db, summary, settings, [rag_settings::Column::UserId])
         .await
-        .context("insert rag settings")?;
+        .context("insert rag settings")
+}
 
+/// The sample document, made of [`CHUNKS`]; returns its id.
+async fn seed_rag_document<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<Uuid> {
+    let at = seeded_at();
     let text = CHUNKS.join("\n\n");
     let content_hash = sha256_hex(&text);
     let document = rag_documents::ActiveModel {
@@ -105,8 +124,15 @@ async fn seed_rag<C: ConnectionTrait>(
     .await
     .context("insert rag document")?;
     // A row that was already there keeps its id, so the chunks look it up.
-    let document_id = document_id(db, core.user_one, &content_hash).await?;
+    document_id(db, core.user_one, &content_hash).await
+}
 
+/// The chunks of `document_id`, one per entry of [`CHUNKS`], with their embeddings.
+async fn seed_rag_chunks<C: ConnectionTrait>(
+    db: &C,
+    document_id: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     for (index, content) in CHUNKS.iter().enumerate() {
         let chunk = rag_chunks::ActiveModel {
             id: Set(seed_id("rag_chunks", &format!("{document_id}/{index}"))),
@@ -117,7 +143,7 @@ async fn seed_rag<C: ConnectionTrait>(
             token_count: Set(i32::try_from(content.split_whitespace().count())?),
             embedding: Set(PgVector::from(embed(content))),
             metadata: Set(None),
-            created_at: Set(at),
+            created_at: Set(seeded_at()),
         };
         insert_if_absent(
             db,
@@ -189,8 +215,7 @@ async fn seed_mcp<C: ConnectionTrait>(
     };
     insert_if_absent(db, summary, log, [mcp_sync_logs::Column::Id])
         .await
-        .context("insert mcp sync log")?;
-    Ok(())
+        .context("insert mcp sync log")
 }
 
 async fn document_id<C: ConnectionTrait>(
@@ -198,21 +223,15 @@ async fn document_id<C: ConnectionTrait>(
     user: Uuid,
     content_hash: &str,
 ) -> anyhow::Result<Uuid> {
-    rag_documents::Entity::find()
-        .filter(rag_documents::Column::UserId.eq(user))
-        .filter(rag_documents::Column::ContentHash.eq(content_hash))
-        .one(db)
-        .await?
-        .map(|d| d.id)
-        .context("the seeded rag document is missing")
+    let key = Condition::all()
+        .add(rag_documents::Column::UserId.eq(user))
+        .add(rag_documents::Column::ContentHash.eq(content_hash));
+    id_after_insert::<rag_documents::Entity, _>(db, key, "the seeded rag document").await
 }
 
 async fn integration_id<C: ConnectionTrait>(db: &C, user: Uuid) -> anyhow::Result<Uuid> {
-    mcp_integrations::Entity::find()
-        .filter(mcp_integrations::Column::UserId.eq(user))
-        .filter(mcp_integrations::Column::Provider.eq(IntegrationProvider::Github))
-        .one(db)
-        .await?
-        .map(|i| i.id)
-        .context("the seeded mcp integration is missing")
+    let key = Condition::all()
+        .add(mcp_integrations::Column::UserId.eq(user))
+        .add(mcp_integrations::Column::Provider.eq(IntegrationProvider::Github));
+    id_after_insert::<mcp_integrations::Entity, _>(db, key, "the seeded mcp integration").await
 }

@@ -10,15 +10,13 @@ use entity::{
     artifact_tags, conversation_tags, file_access_logs, file_shares, storage_file_tags,
     storage_files, storage_folders, storage_quotas, support_messages, support_tickets, tags,
 };
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::{core::Core, seeded_at};
-use crate::{Summary, insert::insert_if_absent, seed_id};
+use crate::insert::{id_after_insert, insert_if_absent};
+use crate::{Summary, seed_id};
 
 /// The tables this part writes, checked before anything is written.
 pub const TABLES: &[&str] = &[
@@ -103,6 +101,16 @@ async fn seed_support<C: ConnectionTrait>(
     core: &Core,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
+    let ticket = seed_ticket(db, core, summary).await?;
+    seed_ticket_messages(db, core, ticket, summary).await
+}
+
+/// User one's question about upload limits, assigned to the admin; returns its id.
+async fn seed_ticket<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<Uuid> {
     let at = seeded_at();
     let ticket = seed_id(
         "support_tickets",
@@ -129,8 +137,16 @@ async fn seed_support<C: ConnectionTrait>(
     insert_if_absent(db, summary, model, [support_tickets::Column::Id])
         .await
         .context("insert support ticket")?;
+    Ok(ticket)
+}
 
-    // The user's question, then the AI's answer (no author).
+/// The user's question, then the AI's answer (no author).
+async fn seed_ticket_messages<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    ticket: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let messages = [
         (
             Some(core.user_one),
@@ -152,7 +168,7 @@ async fn seed_support<C: ConnectionTrait>(
             is_internal: Set(false),
             content: Set(content.into()),
             attachments: Set(None),
-            created_at: Set(at + chrono::Duration::seconds(i64::try_from(index)?)),
+            created_at: Set(seeded_at() + chrono::Duration::seconds(i64::try_from(index)?)),
         };
         insert_if_absent(db, summary, model, [support_messages::Column::Id])
             .await
@@ -167,8 +183,20 @@ async fn seed_storage<C: ConnectionTrait>(
     core: &Core,
     summary: &mut Summary,
 ) -> anyhow::Result<Uuid> {
+    seed_folders(db, core.user_one, summary).await?;
+    let file = seed_files(db, core.user_one, summary).await?;
+    seed_share(db, core, file, summary).await?;
+    seed_access_log(db, core.user_one, file, summary).await?;
+    Ok(file)
+}
+
+/// `user`'s folders `/docs` and `/docs/react`.
+async fn seed_folders<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let at = seeded_at();
-    let user = core.user_one;
     let mut parent = None;
     for (path, name) in [("/docs", "docs"), ("/docs/react", "react")] {
         let model = storage_folders::ActiveModel {
@@ -189,7 +217,16 @@ async fn seed_storage<C: ConnectionTrait>(
             .context("insert storage folders")?;
         parent = Some(folder_id(db, user, path).await?);
     }
+    Ok(())
+}
 
+/// `user`'s [`FILES`]; returns the id of the one that is not deleted.
+async fn seed_files<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<Uuid> {
+    let at = seeded_at();
     let mut live_file = None;
     for (folder, name, mime, size, deleted) in FILES {
         let storage_key = format!("{user}{folder}/{name}");
@@ -221,24 +258,40 @@ async fn seed_storage<C: ConnectionTrait>(
             live_file = Some(file_id(db, &storage_key).await?);
         }
     }
-    let file = live_file.context("no live sample file")?;
+    live_file.context("no live sample file")
+}
 
+/// User one shares `file` with user two.
+async fn seed_share<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    file: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let share = file_shares::ActiveModel {
         id: Set(seed_id("file_shares", &format!("{file}/{}", core.user_two))),
         file_id: Set(file),
-        shared_by: Set(user),
+        shared_by: Set(core.user_one),
         shared_with: Set(Some(core.user_two)),
         share_type: Set(ShareType::User),
         token: Set(None),
         can_download: Set(true),
         expires_at: Set(None),
         access_count: Set(0),
-        created_at: Set(at),
+        created_at: Set(seeded_at()),
     };
     insert_if_absent(db, summary, share, [file_shares::Column::Id])
         .await
-        .context("insert file share")?;
+        .context("insert file share")
+}
 
+/// `user`'s upload of `file`.
+async fn seed_access_log<C: ConnectionTrait>(
+    db: &C,
+    user: Uuid,
+    file: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let log = file_access_logs::ActiveModel {
         id: Set(seed_id("file_access_logs", &format!("{file}/upload"))),
         file_id: Set(file),
@@ -246,12 +299,11 @@ async fn seed_storage<C: ConnectionTrait>(
         action: Set(FileAction::Upload),
         ip_address: Set(Some("127.0.0.1".parse()?)),
         user_agent: Set(Some("seed".into())),
-        timestamp: Set(at),
+        timestamp: Set(seeded_at()),
     };
     insert_if_absent(db, summary, log, [file_access_logs::Column::Id])
         .await
-        .context("insert file access log")?;
-    Ok(file)
+        .context("insert file access log")
 }
 
 /// Seeds user one's tags and attaches them to the artifact, the live file and the conversation.
@@ -282,10 +334,21 @@ async fn seed_tags<C: ConnectionTrait>(
         ids.push(tag_id(db, user, name).await?);
     }
     let (react, learning) = (ids[0], ids[1]);
+    tag_artifact_and_file(db, core.artifact, file, react, summary).await?;
+    tag_conversation(db, core.conversation, &[react, learning], summary).await
+}
 
+/// Tags the artifact and the live file with `tag`.
+async fn tag_artifact_and_file<C: ConnectionTrait>(
+    db: &C,
+    artifact: Uuid,
+    file: Uuid,
+    tag: Uuid,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let model = artifact_tags::ActiveModel {
-        artifact_id: Set(core.artifact),
-        tag_id: Set(react),
+        artifact_id: Set(artifact),
+        tag_id: Set(tag),
     };
     let key = [
         artifact_tags::Column::ArtifactId,
@@ -297,7 +360,7 @@ async fn seed_tags<C: ConnectionTrait>(
 
     let model = storage_file_tags::ActiveModel {
         file_id: Set(file),
-        tag_id: Set(react),
+        tag_id: Set(tag),
     };
     let key = [
         storage_file_tags::Column::FileId,
@@ -305,11 +368,18 @@ async fn seed_tags<C: ConnectionTrait>(
     ];
     insert_if_absent(db, summary, model, key)
         .await
-        .context("insert storage file tags")?;
+        .context("insert storage file tags")
+}
 
-    for tag in [react, learning] {
+async fn tag_conversation<C: ConnectionTrait>(
+    db: &C,
+    conversation: Uuid,
+    tag_ids: &[Uuid],
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    for &tag in tag_ids {
         let model = conversation_tags::ActiveModel {
-            conversation_id: Set(core.conversation),
+            conversation_id: Set(conversation),
             tag_id: Set(tag),
         };
         let key = [
@@ -323,46 +393,23 @@ async fn seed_tags<C: ConnectionTrait>(
     Ok(())
 }
 
-// Rows that were already there keep their ids, so children look their parents up by
-// natural key.
-
 async fn folder_id<C: ConnectionTrait>(db: &C, user: Uuid, path: &str) -> anyhow::Result<Uuid> {
-    let cond = Condition::all()
+    let key = Condition::all()
         .add(storage_folders::Column::UserId.eq(user))
         .add(storage_folders::Column::Path.eq(path));
-    find_id::<storage_folders::Entity, _>(db, storage_folders::Column::Id, cond)
-        .await?
-        .with_context(|| format!("folder {path} missing after insert"))
+    id_after_insert::<storage_folders::Entity, _>(db, key, &format!("folder {path}")).await
 }
 
 async fn file_id<C: ConnectionTrait>(db: &C, storage_key: &str) -> anyhow::Result<Uuid> {
-    let cond = Condition::all()
+    let key = Condition::all()
         .add(storage_files::Column::StorageProvider.eq(StorageProvider::Local))
         .add(storage_files::Column::StorageKey.eq(storage_key));
-    find_id::<storage_files::Entity, _>(db, storage_files::Column::Id, cond)
-        .await?
-        .with_context(|| format!("file {storage_key} missing after insert"))
+    id_after_insert::<storage_files::Entity, _>(db, key, &format!("file {storage_key}")).await
 }
 
 async fn tag_id<C: ConnectionTrait>(db: &C, user: Uuid, name: &str) -> anyhow::Result<Uuid> {
-    let cond = Condition::all()
+    let key = Condition::all()
         .add(tags::Column::UserId.eq(user))
         .add(tags::Column::Name.eq(name));
-    find_id::<tags::Entity, _>(db, tags::Column::Id, cond)
-        .await?
-        .with_context(|| format!("tag {name} missing after insert"))
-}
-
-async fn find_id<E: EntityTrait, C: ConnectionTrait>(
-    db: &C,
-    id: E::Column,
-    cond: Condition,
-) -> Result<Option<Uuid>, sea_orm::DbErr> {
-    E::find()
-        .filter(cond)
-        .select_only()
-        .column(id)
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await
+    id_after_insert::<tags::Entity, _>(db, key, &format!("tag {name}")).await
 }

@@ -17,14 +17,30 @@ use crate::{Summary, insert::insert_if_absent, seed_id};
 const TOKENS_INPUT: i32 = 8;
 const TOKENS_OUTPUT: i32 = 50;
 
+/// The sample reply's input and output cost: 0.10 and 0.40 USD per million tokens, rounded
+/// to the column's 6 decimals.
+fn costs() -> (Decimal, Decimal) {
+    (Decimal::new(1, 6), Decimal::new(20, 6))
+}
+
 pub async fn seed<C: ConnectionTrait>(
     db: &C,
     core: &Core,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
-    let at = seeded_at();
-    // Costs at 0.10 and 0.40 USD per million tokens, rounded to the column's 6 decimals.
-    let (cost_input, cost_output) = (Decimal::new(1, 6), Decimal::new(20, 6));
+    seed_usage_log(db, core, summary).await?;
+    seed_monthly_usage(db, core, summary).await?;
+    seed_alert(db, core, summary).await?;
+    seed_audit(db, core, summary).await
+}
+
+/// The metering of the sample conversation's reply.
+async fn seed_usage_log<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    let (cost_input, cost_output) = costs();
     let log = usage_logs::ActiveModel {
         id: Set(seed_id("usage_logs", &format!("{}/1", core.conversation))),
         user_id: Set(core.user_one),
@@ -43,13 +59,21 @@ pub async fn seed<C: ConnectionTrait>(
         duration: Set(Some(840)),
         success: Set(true),
         error_message: Set(None),
-        timestamp: Set(at),
+        timestamp: Set(seeded_at()),
     };
     insert_if_absent(db, summary, log, [usage_logs::Column::Id])
         .await
-        .context("insert usage log")?;
+        .context("insert usage log")
+}
 
-    // The rollup agrees with the logs of its month: one metered reply, two messages.
+/// The rollup agrees with the logs of its month: one metered reply, two messages.
+async fn seed_monthly_usage<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    let at = seeded_at();
+    let (cost_input, cost_output) = costs();
     let month = monthly_usage::ActiveModel {
         id: Set(seed_id("monthly_usage", "user1/2025-10")),
         user_id: Set(core.user_one),
@@ -75,8 +99,14 @@ pub async fn seed<C: ConnectionTrait>(
     ];
     insert_if_absent(db, summary, month, conflict)
         .await
-        .context("insert monthly usage")?;
+        .context("insert monthly usage")
+}
 
+async fn seed_alert<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let alert = usage_alerts::ActiveModel {
         id: Set(seed_id("usage_alerts", "user1/approaching")),
         user_id: Set(core.user_one),
@@ -84,12 +114,19 @@ pub async fn seed<C: ConnectionTrait>(
         threshold: Set(80),
         triggered: Set(false),
         resolved_at: Set(None),
-        created_at: Set(at),
+        created_at: Set(seeded_at()),
     };
     insert_if_absent(db, summary, alert, [usage_alerts::Column::Id])
         .await
-        .context("insert usage alert")?;
+        .context("insert usage alert")
+}
 
+/// The super admin's grant of the health advisor to user one.
+async fn seed_audit<C: ConnectionTrait>(
+    db: &C,
+    core: &Core,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
     let audit = audit_logs::ActiveModel {
         id: Set(seed_id("audit_logs", "seed/grant-health-advisor")),
         admin_id: Set(core.super_admin),
@@ -99,10 +136,9 @@ pub async fn seed<C: ConnectionTrait>(
         ip_address: Set(Some(
             "127.0.0.1/32".parse::<IpNetwork>().context("parse ip")?,
         )),
-        timestamp: Set(at),
+        timestamp: Set(seeded_at()),
     };
     insert_if_absent(db, summary, audit, [audit_logs::Column::Id])
         .await
-        .context("insert audit log")?;
-    Ok(())
+        .context("insert audit log")
 }

@@ -9,7 +9,7 @@ use std::io::Write;
 use anyhow::Context;
 use chrono::NaiveDateTime;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use sea_orm::sqlx::{Acquire, PgPool};
+use sea_orm::sqlx::{Acquire, PgConnection, PgPool};
 use uuid::Uuid;
 
 /// How many bytes of encoded rows are sent to the server at a time.
@@ -109,34 +109,71 @@ pub async fn load(
     pool: &PgPool,
     bars: &MultiProgress,
     table: &Table<'_>,
-    mut generate: impl FnMut(u64, &mut Rows),
+    generate: impl FnMut(u64, &mut Rows),
 ) -> anyhow::Result<u64> {
-    let label = table.name.to_string();
-    let (schema, name) = table.name.split_once('.').unwrap_or(("public", table.name));
-    let qualified = format!("{}.{}", quote(schema), quote(name));
+    let label = table.name;
+    let bar = progress_bar(bars, table);
+    let mut conn = pool.acquire().await.context("acquire a connection")?;
+    let mut tx = conn.begin().await.context("begin")?;
+    if table.without_triggers {
+        // Inside the transaction: if the load fails, the triggers come back with the rollback.
+        set_user_triggers(&mut tx, table.name, false).await?;
+    }
+    let rows = copy_rows(&mut tx, table, &bar, generate).await?;
+    if table.without_triggers {
+        set_user_triggers(&mut tx, table.name, true).await?;
+    }
+    tx.commit()
+        .await
+        .with_context(|| format!("commit {label}"))?;
+    bar.set_position(table.units);
+    bar.finish_with_message(format!("{rows} rows"));
+    Ok(rows)
+}
+
+fn progress_bar(bars: &MultiProgress, table: &Table<'_>) -> ProgressBar {
     let bar = bars.add(ProgressBar::new(table.units));
     bar.set_style(
         ProgressStyle::with_template("{prefix:>28} {bar:30} {pos}/{len} units {msg}")
             .expect("valid template"),
     );
-    bar.set_prefix(label.clone());
-    let mut conn = pool.acquire().await.context("acquire a connection")?;
-    let mut tx = conn.begin().await.context("begin")?;
-    if table.without_triggers {
-        // Inside the transaction: if the load fails, the triggers come back with the rollback.
-        sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(format!(
-            "ALTER TABLE {qualified} DISABLE TRIGGER USER"
-        )))
-        .execute(&mut *tx)
-        .await
-        .with_context(|| format!("disable triggers of {label}"))?;
-    }
+    bar.set_prefix(table.name.to_string());
+    bar
+}
+
+/// Switches the user triggers of `table` (schema-qualified, e.g. `public.messages`) on or off.
+pub async fn set_user_triggers(
+    conn: &mut PgConnection,
+    table: &str,
+    on: bool,
+) -> anyhow::Result<()> {
+    let switch = if on { "ENABLE" } else { "DISABLE" };
+    sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(format!(
+        "ALTER TABLE {} {switch} TRIGGER USER",
+        qualified(table)
+    )))
+    .execute(&mut *conn)
+    .await
+    .with_context(|| format!("{} triggers of {table}", switch.to_lowercase()))?;
+    Ok(())
+}
+
+/// Streams the rows `generate` writes into `table` through one `COPY`, a chunk at a time, and
+/// returns how many there were.
+async fn copy_rows(
+    conn: &mut PgConnection,
+    table: &Table<'_>,
+    bar: &ProgressBar,
+    mut generate: impl FnMut(u64, &mut Rows),
+) -> anyhow::Result<u64> {
+    let label = table.name;
     let columns: Vec<String> = table.columns.iter().map(|c| quote(c)).collect();
     let statement = format!(
-        "COPY {qualified} ({}) FROM STDIN (FORMAT text)",
+        "COPY {} ({}) FROM STDIN (FORMAT text)",
+        qualified(table.name),
         columns.join(", ")
     );
-    let mut copy = tx
+    let mut copy = conn
         .copy_in_raw(&statement)
         .await
         .with_context(|| format!("start COPY into {label}"))?;
@@ -161,20 +198,13 @@ pub async fn load(
     copy.finish()
         .await
         .with_context(|| format!("COPY into {label}"))?;
-    if table.without_triggers {
-        sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(format!(
-            "ALTER TABLE {qualified} ENABLE TRIGGER USER"
-        )))
-        .execute(&mut *tx)
-        .await
-        .with_context(|| format!("enable triggers of {label}"))?;
-    }
-    tx.commit()
-        .await
-        .with_context(|| format!("commit {label}"))?;
-    bar.set_position(table.units);
-    bar.finish_with_message(format!("{} rows", rows.rows));
     Ok(rows.rows)
+}
+
+/// `"schema"."table"` for `schema.table`; a name without a schema is in `public`.
+fn qualified(table: &str) -> String {
+    let (schema, name) = table.split_once('.').unwrap_or(("public", table));
+    format!("{}.{}", quote(schema), quote(name))
 }
 
 /// Quotes an identifier, doubling embedded quotes.

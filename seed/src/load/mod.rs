@@ -33,6 +33,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use self::copy::{Rows, Table, load};
 use self::data::Kind;
 
+pub use self::copy::set_user_triggers;
 pub use self::core::{LONG_CONVERSATION_MESSAGES, long_conversation_id, user_id};
 
 /// The default scale: users, about 200 messages and 200 usage logs each.
@@ -102,23 +103,17 @@ pub async fn run(db: &DatabaseConnection, scale: u64, progress: bool) -> anyhow:
     if scale == 0 {
         bail!("--scale must be at least 1");
     }
-    crate::ensure_migrated(db, crate::dev::TABLES).await?;
-    if let Some(loaded) = completed_scale(db).await? {
+    if let Some(loaded) = previous_load(db).await? {
         return Ok(Report {
             already_loaded: Some(loaded),
             ..Report::default()
         });
     }
-    if crate::tables_exist(db, &["users"]).await? && user_present(db).await? {
-        bail!(
-            "a previous load was interrupted (load users exist but not the completion marker): \
-             run `cargo xtask reset` and load again"
-        );
-    }
-    let phase2 = crate::tables_exist(db, support_storage::TABLES).await?;
-    let phase3 = crate::tables_exist(db, health_finance::TABLES).await?;
-    let phase4 = crate::tables_exist(db, rag::TABLES).await?;
-
+    let phases = Phases {
+        support_storage: crate::tables_exist(db, support_storage::TABLES).await?,
+        health_finance: crate::tables_exist(db, health_finance::TABLES).await?,
+        rag: crate::tables_exist(db, rag::TABLES).await?,
+    };
     let bars = MultiProgress::with_draw_target(if progress {
         ProgressDrawTarget::stderr()
     } else {
@@ -126,62 +121,119 @@ pub async fn run(db: &DatabaseConnection, scale: u64, progress: bool) -> anyhow:
     });
     let pool = db.get_postgres_connection_pool();
     let started = Instant::now();
-    let per_user = |t: Table<'static>| Table { units: scale, ..t };
-
-    let mut tables = Vec::new();
-    // Users and agents first: everything else points at them.
-    tables.push(step(pool, &bars, &per_user(core::USERS), core::user).await?);
-    let agents = |a: u64, rows: &mut Rows| core::agent(a, scale, rows);
-    tables.push(step(pool, &bars, &core::AGENT_TABLE, agents).await?);
-
-    // Two lanes on two connections: conversations and messages, and everything else.
-    let conversations = async {
-        Ok::<_, anyhow::Error>(vec![
-            step(pool, &bars, &per_user(core::SESSIONS), core::sessions).await?,
-            step(
-                pool,
-                &bars,
-                &per_user(core::CONVERSATIONS),
-                core::conversation_rows,
-            )
-            .await?,
-            step(pool, &bars, &per_user(core::MESSAGES), core::message_rows).await?,
-        ])
-    };
-    let others = async {
-        let mut done = vec![
-            step(pool, &bars, &per_user(usage::LOGS), usage::log_rows).await?,
-            step(pool, &bars, &per_user(usage::MONTHLY), usage::monthly_rows).await?,
-        ];
-        if phase2 {
-            use support_storage as s;
-            done.push(step(pool, &bars, &per_user(s::TICKETS), s::ticket_rows).await?);
-            done.push(step(pool, &bars, &per_user(s::QUOTAS), s::quota_rows).await?);
-            done.push(step(pool, &bars, &per_user(s::FILES), s::file_rows).await?);
-        }
-        if phase3 {
-            use health_finance as h;
-            let m = per_user(h::MEASUREMENT_TABLE);
-            done.push(step(pool, &bars, &m, h::measurement_rows).await?);
-            done.push(step(pool, &bars, &per_user(h::ACCOUNTS), h::account_rows).await?);
-            let t = per_user(h::TRANSACTIONS);
-            done.push(step(pool, &bars, &t, h::transaction_rows).await?);
-        }
-        if phase4 {
-            done.push(step(pool, &bars, &per_user(rag::DOCUMENTS), rag::document_rows).await?);
-            done.push(step(pool, &bars, &per_user(rag::CHUNK_TABLE), rag::chunk_rows).await?);
-        }
-        Ok::<_, anyhow::Error>(done)
-    };
-    let (a, b) = tokio::try_join!(conversations, others)?;
-    tables.extend(a);
-    tables.extend(b);
+    let tables = load_all(pool, &bars, scale, phases).await?;
     mark_complete(pool, scale).await?;
     Ok(Report {
         tables,
         elapsed: started.elapsed(),
         already_loaded: None,
     })
+}
+
+/// The scale of a completed earlier load, if the database holds one. Fails when the database
+/// is not migrated, or holds rows of an interrupted load.
+async fn previous_load(db: &DatabaseConnection) -> anyhow::Result<Option<u64>> {
+    crate::ensure_migrated(db, crate::dev::TABLES).await?;
+    if let Some(loaded) = completed_scale(db).await? {
+        return Ok(Some(loaded));
+    }
+    if crate::tables_exist(db, &["users"]).await? && user_present(db).await? {
+        bail!(
+            "a previous load was interrupted (load users exist but not the completion marker): \
+             run `cargo xtask reset` and load again"
+        );
+    }
+    Ok(None)
+}
+
+/// Which later phases' tables exist, and so are loaded.
+#[derive(Clone, Copy)]
+struct Phases {
+    support_storage: bool,
+    health_finance: bool,
+    rag: bool,
+}
+
+/// `table`, generated once per user.
+fn per_user(table: Table<'static>, scale: u64) -> Table<'static> {
+    Table {
+        units: scale,
+        ..table
+    }
+}
+
+/// Loads every table, users and agents first (everything else points at them), then two
+/// lanes on two connections: conversations and messages, and everything else.
+async fn load_all(
+    pool: &PgPool,
+    bars: &MultiProgress,
+    scale: u64,
+    phases: Phases,
+) -> anyhow::Result<Vec<(String, u64)>> {
+    let mut tables = Vec::new();
+    tables.push(step(pool, bars, &per_user(core::USERS, scale), core::user).await?);
+    let agents = |a: u64, rows: &mut Rows| core::agent(a, scale, rows);
+    tables.push(step(pool, bars, &core::AGENT_TABLE, agents).await?);
+    let (a, b) = tokio::try_join!(
+        conversation_lane(pool, bars, scale),
+        other_lane(pool, bars, scale, phases)
+    )?;
+    tables.extend(a);
+    tables.extend(b);
+    Ok(tables)
+}
+
+/// Chat sessions, conversations and their messages.
+async fn conversation_lane(
+    pool: &PgPool,
+    bars: &MultiProgress,
+    scale: u64,
+) -> anyhow::Result<Vec<(String, u64)>> {
+    let per_user = |t: Table<'static>| per_user(t, scale);
+    Ok(vec![
+        step(pool, bars, &per_user(core::SESSIONS), core::sessions).await?,
+        step(
+            pool,
+            bars,
+            &per_user(core::CONVERSATIONS),
+            core::conversation_rows,
+        )
+        .await?,
+        step(pool, bars, &per_user(core::MESSAGES), core::message_rows).await?,
+    ])
+}
+
+/// Usage, then each later phase whose tables exist.
+async fn other_lane(
+    pool: &PgPool,
+    bars: &MultiProgress,
+    scale: u64,
+    phases: Phases,
+) -> anyhow::Result<Vec<(String, u64)>> {
+    let per_user = |t: Table<'static>| per_user(t, scale);
+    let mut done = vec![
+        step(pool, bars, &per_user(usage::LOGS), usage::log_rows).await?,
+        step(pool, bars, &per_user(usage::MONTHLY), usage::monthly_rows).await?,
+    ];
+    if phases.support_storage {
+        use support_storage as s;
+        done.push(step(pool, bars, &per_user(s::TICKETS), s::ticket_rows).await?);
+        done.push(step(pool, bars, &per_user(s::QUOTAS), s::quota_rows).await?);
+        done.push(step(pool, bars, &per_user(s::FILES), s::file_rows).await?);
+    }
+    if phases.health_finance {
+        use health_finance as h;
+        let m = per_user(h::MEASUREMENT_TABLE);
+        done.push(step(pool, bars, &m, h::measurement_rows).await?);
+        done.push(step(pool, bars, &per_user(h::ACCOUNTS), h::account_rows).await?);
+        let t = per_user(h::TRANSACTIONS);
+        done.push(step(pool, bars, &t, h::transaction_rows).await?);
+    }
+    if phases.rag {
+        done.push(step(pool, bars, &per_user(rag::DOCUMENTS), rag::document_rows).await?);
+        done.push(step(pool, bars, &per_user(rag::CHUNK_TABLE), rag::chunk_rows).await?);
+    }
+    Ok(done)
 }
 
 async fn step(

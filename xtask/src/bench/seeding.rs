@@ -1,10 +1,9 @@
 //! Seed: the load profile through the `seed` binary (rows/s and peak memory), against a
 //! server-side `COPY ... FROM 'file'` of the very same rows into an identical, empty schema.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use sea_orm::sqlx;
 
 use super::{Bench, Figure, secs};
@@ -12,6 +11,22 @@ use super::{Bench, Figure, secs};
 pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
     bench.migrate(url)?;
     let (elapsed, peak_kb) = seed_child(bench, url)?;
+    let loaded = export(bench, url).await?;
+    let floor = copy_floor(bench, &loaded.files).await?;
+    Ok(figures(&loaded, elapsed, peak_kb, floor))
+}
+
+/// What the seeder loaded: its rows, written out table by table for the floor.
+struct Loaded {
+    rows: u64,
+    messages: i64,
+    usage_logs: i64,
+    /// One file per table of `seed::load::TABLES`, in its order, as the server sees it.
+    files: Vec<String>,
+}
+
+/// Counts the loaded rows and has the server write each table to a file.
+async fn export(bench: &Bench, url: &str) -> anyhow::Result<Loaded> {
     let db = dbconn::connect(url).await?;
     let pool = db.get_postgres_connection_pool();
     let mut rows = 0u64;
@@ -39,49 +54,70 @@ pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
         .fetch_one(pool)
         .await?;
     db.close().await.ok();
+    Ok(Loaded {
+        rows,
+        messages,
+        usage_logs,
+        files,
+    })
+}
 
+/// The floor: the time of a server-side `COPY FROM` of every exported file into a fresh,
+/// migrated database. The files and that database are removed afterwards.
+async fn copy_floor(bench: &Bench, files: &[String]) -> anyhow::Result<Duration> {
     let floor_url = bench.fresh_database("bench_load_floor").await?;
     bench.migrate(&floor_url)?;
     let floor_db = dbconn::connect(&floor_url).await?;
     let floor_pool = floor_db.get_postgres_connection_pool();
     let started = Instant::now();
-    for ((table, without_triggers), path) in seed::load::TABLES.iter().zip(&files) {
-        // The same work as the seeder: one transaction per table, user triggers off where the
-        // seeder switches them off.
-        let mut tx = floor_pool.begin().await?;
-        if *without_triggers {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "ALTER TABLE {table} DISABLE TRIGGER USER"
-            )))
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query(sqlx::AssertSqlSafe(format!("COPY {table} FROM '{path}'")))
-            .execute(&mut *tx)
-            .await
-            .with_context(|| format!("COPY {table} from its file"))?;
-        if *without_triggers {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "ALTER TABLE {table} ENABLE TRIGGER USER"
-            )))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+    for ((table, without_triggers), path) in seed::load::TABLES.iter().zip(files) {
+        copy_from_file(floor_pool, table, *without_triggers, path).await?;
     }
     let floor = started.elapsed();
     floor_db.close().await.ok();
-    for path in &files {
+    for path in files {
         std::fs::remove_file(path).ok();
     }
-    let drop_floor = bench.fresh_database("bench_load_floor").await;
-    drop_floor?;
+    bench.fresh_database("bench_load_floor").await?;
+    Ok(floor)
+}
 
-    let rate = rows as f64 / elapsed.as_secs_f64();
-    let floor_rate = rows as f64 / floor.as_secs_f64();
+/// The same work as the seeder does for one table: one transaction, user triggers off where
+/// the seeder switches them off.
+async fn copy_from_file(
+    pool: &sqlx::PgPool,
+    table: &str,
+    without_triggers: bool,
+    path: &str,
+) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    if without_triggers {
+        seed::load::set_user_triggers(&mut tx, table, false).await?;
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!("COPY {table} FROM '{path}'")))
+        .execute(&mut *tx)
+        .await
+        .with_context(|| format!("COPY {table} from its file"))?;
+    if without_triggers {
+        seed::load::set_user_triggers(&mut tx, table, true).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The seeder's rate against the floor's, and its peak memory.
+fn figures(loaded: &Loaded, elapsed: Duration, peak_kb: u64, floor: Duration) -> Vec<Figure> {
+    let Loaded {
+        rows,
+        messages,
+        usage_logs,
+        ..
+    } = loaded;
+    let rate = *rows as f64 / elapsed.as_secs_f64();
+    let floor_rate = *rows as f64 / floor.as_secs_f64();
     let ratio = rate / floor_rate;
     let peak_mb = peak_kb as f64 / 1024.0;
-    Ok(vec![
+    vec![
         Figure::new(
             format!(
                 "seed: load profile, {rows} rows ({messages} messages, {usage_logs} usage logs)"
@@ -100,22 +136,22 @@ pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
             format!("{peak_mb:.0} MB"),
         )
         .target("< 200 MB", peak_mb < 200.0),
-    ])
+    ]
 }
 
 /// Runs `seed --profile load` and returns its wall time and peak resident memory in kB, read
 /// from `/proc/<pid>/status` while it runs (the high-water mark only grows).
 fn seed_child(bench: &Bench, url: &str) -> anyhow::Result<(Duration, u64)> {
     let started = Instant::now();
-    let mut child = Command::new(bench.binary("seed"))
-        .args(["--profile", "load", "--scale", &bench.scale.to_string()])
+    let scale = bench.scale.to_string();
+    let child = duct::cmd!(bench.binary("seed"), "--profile", "load", "--scale", &scale)
         .env("DATABASE_URL", url)
-        .stdin(Stdio::null())
-        .spawn()
+        .stdin_null()
+        .start()
         .context("start the seed binary")?;
-    let status_file = format!("/proc/{}/status", child.id());
+    let status_file = format!("/proc/{}/status", child.pids()[0]);
     let mut peak = 0u64;
-    let status = loop {
+    loop {
         if let Some(kb) = std::fs::read_to_string(&status_file)
             .ok()
             .as_deref()
@@ -123,16 +159,17 @@ fn seed_child(bench: &Bench, url: &str) -> anyhow::Result<(Duration, u64)> {
         {
             peak = peak.max(kb);
         }
-        if let Some(status) = child.try_wait()? {
-            break status;
+        // An exit status other than success is an error.
+        if child
+            .try_wait()
+            .context("the seed binary failed")?
+            .is_some()
+        {
+            break;
         }
         std::thread::sleep(Duration::from_millis(20));
-    };
-    let elapsed = started.elapsed();
-    if !status.success() {
-        bail!("the seed binary failed ({status})");
     }
-    Ok((elapsed, peak))
+    Ok((started.elapsed(), peak))
 }
 
 fn vm_hwm(status: &str) -> Option<u64> {
