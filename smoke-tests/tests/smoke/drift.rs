@@ -1,7 +1,7 @@
 //! Drift: a migrated database agrees with the entities, and each kind of difference made by
 //! hand is reported in one line.
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, TransactionTrait};
 use smoke_tests::TestDb;
 
 use crate::migrate_all;
@@ -99,4 +99,67 @@ async fn drift_reports_an_enum_label_added_and_a_foreign_key_dropped() {
         found[1],
         "messages: foreign key (conversationId) -> conversations missing in database"
     );
+}
+
+/// Each change that no entity can describe, made by hand after migrating, and the one line
+/// drift must print for it.
+const BEHAVIOUR_CHANGES: &[(&str, &str)] = &[
+    (
+        r#"DROP TRIGGER "users_set_updated_at" ON public.users"#,
+        "trigger public.users.users_set_updated_at: defined by the migrations, missing in database",
+    ),
+    (
+        r#"ALTER TABLE public.users DISABLE TRIGGER "users_set_updated_at""#,
+        "trigger public.users.users_set_updated_at: database has `",
+    ),
+    (
+        "CREATE OR REPLACE FUNCTION public.set_updated_at() RETURNS trigger LANGUAGE plpgsql \
+         AS $$ BEGIN RETURN NEW; END $$",
+        "function public.set_updated_at(): database has `md5 ",
+    ),
+    (
+        "DROP POLICY medications_owner ON health.medications",
+        "policy health.medications.medications_owner: defined by the migrations, missing in database",
+    ),
+    (
+        "ALTER POLICY medications_owner ON health.medications WITH CHECK (true)",
+        "policy health.medications.medications_owner: database has `",
+    ),
+    (
+        r#"ALTER TABLE storage_quotas DROP CONSTRAINT "storage_quotas_usedStorage_check""#,
+        "check public.storage_quotas.storage_quotas_usedStorage_check: defined by the migrations, missing in database",
+    ),
+    (
+        "ALTER TABLE users ALTER COLUMN language SET DEFAULT 'en'",
+        "default public.users.language: database has `'en'::character varying`",
+    ),
+    (
+        "REVOKE DELETE ON health.medications FROM app_user",
+        "grant health.medications app_user: database has `",
+    ),
+];
+
+#[tokio::test]
+async fn drift_reports_each_trigger_function_policy_check_default_and_grant_changed_by_hand() {
+    let test = TestDb::new("drift_reports_behaviour_changed_by_hand").await;
+    migrate_all(&test.db).await;
+    for (sql, expected) in BEHAVIOUR_CHANGES {
+        // Each change is made in a transaction that drift reads through, then rolled back, so
+        // the next starts from the migrated schema again.
+        let txn = test.db.begin().await.expect("begin");
+        txn.execute_unprepared(sql).await.expect(sql);
+        let found: Vec<String> = dbcheck::drift::check(&txn)
+            .await
+            .expect("drift check")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        txn.rollback().await.expect("undo");
+        assert_eq!(found.len(), 1, "`{sql}` gave {found:?}");
+        assert!(
+            found[0].starts_with(expected),
+            "`{sql}` gave {:?}, expected a line starting {expected:?}",
+            found[0]
+        );
+    }
 }

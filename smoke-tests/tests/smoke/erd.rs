@@ -1,12 +1,13 @@
-//! The committed `docs/schema.md` and verify's manifest are what a migrated database gives.
+//! The committed `docs/schema.md` and the verify and drift manifests are what a migrated
+//! database gives.
 
 use smoke_tests::TestDb;
 
 use crate::migrate_all;
 
 #[tokio::test]
-async fn the_committed_erd_and_verify_manifest_are_current() {
-    let test = TestDb::new("the_committed_erd_and_verify_manifest_are_current").await;
+async fn the_committed_erd_and_manifests_are_current() {
+    let test = TestDb::new("the_committed_erd_and_manifests_are_current").await;
     migrate_all(&test.db).await;
     let catalog = dbcheck::catalog::Catalog::load(&test.db)
         .await
@@ -20,5 +21,9 @@ async fn the_committed_erd_and_verify_manifest_are_current() {
     assert!(
         dbcheck::verify::EXPECTED == dbcheck::verify::manifest(&catalog),
         "dbcheck/src/verify/expected.txt is stale: run `cargo xtask erd`"
+    );
+    assert!(
+        dbcheck::drift::behaviour::EXPECTED == dbcheck::drift::behaviour::manifest(&catalog),
+        "dbcheck/src/drift/expected.txt is stale: run `cargo xtask erd`"
     );
 }

@@ -1,6 +1,10 @@
-//! Drift: the schema the entities describe against the live database, one finding per
-//! difference (tables, columns, types, nullability, keys, indexes on foreign keys, foreign
-//! keys, enum labels). It only reads the catalog.
+//! Drift: the live database against what the code says it should be, one finding per
+//! difference. The entities give tables, columns, types, nullability, keys, indexes on foreign
+//! keys, foreign keys and enum labels (here); the migrations' manifest gives triggers,
+//! functions, CHECK constraints, defaults, row-level security, policies and grants
+//! ([`behaviour`]). It only reads the catalog.
+
+pub mod behaviour;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -46,20 +50,23 @@ pub async fn report(db: &impl ConnectionTrait, origin: &str) -> anyhow::Result<(
         println!("{finding}");
     }
     if findings.is_empty() {
-        eprintln!("drift: entities and {origin} agree");
+        eprintln!("drift: the entities, the migrations and {origin} agree");
         Ok(())
     } else {
         anyhow::bail!(
-            "{} difference(s) between the entities and {origin}: fix the entity or add a migration",
+            "{} difference(s) between the code and {origin}: fix the entity, or add a migration              that puts the object back",
             findings.len()
         )
     }
 }
 
-/// Compares every entity with the database behind `db`; an empty list means no drift.
+/// Compares every entity, and every object of the migrations' manifest, with the database
+/// behind `db`; an empty list means no drift.
 pub async fn check(db: &impl ConnectionTrait) -> anyhow::Result<Vec<Finding>> {
     let catalog = Catalog::load(db).await?;
-    Ok(compare(&entities::expected(), &catalog))
+    let mut findings = compare(&entities::expected(), &catalog);
+    findings.extend(behaviour::compare(behaviour::EXPECTED, &catalog));
+    Ok(findings)
 }
 
 /// The findings of `expected` against `catalog`, sorted, allowed ones left out.
