@@ -9,8 +9,11 @@ use devdb::databases::Scratch;
 
 use crate::flags::ErdArgs;
 
+/// Renders one generated file from the catalog of a freshly migrated database.
+type Render = fn(&dbcheck::catalog::Catalog) -> String;
+
 /// The generated files, relative to the workspace root, with what renders each.
-const GENERATED: &[(&str, fn(&dbcheck::catalog::Catalog) -> String)] = &[
+const GENERATED: &[(&str, Render)] = &[
     ("docs/schema.md", dbcheck::erd::render_catalog),
     ("dbcheck/src/verify/expected.txt", dbcheck::verify::manifest),
     (
