@@ -87,7 +87,7 @@ pub const TABLES: &[(&str, bool)] = &[
     ("public.usage_logs", false),
     ("public.monthly_usage", false),
     ("public.support_tickets", false),
-    ("public.storage_quotas", false),
+    ("public.storage_quotas", true),
     ("public.storage_files", true),
     ("health.health_measurements", false),
     ("finance.financial_accounts", false),
