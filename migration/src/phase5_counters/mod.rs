@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261130_000401_replace_conversation_counter_triggers;
 mod m20261130_000402_replace_storage_quota_triggers;
+mod m20261130_000403_create_chunk_count_triggers;
 
 /// The phase's migrations in the order they must run (each replaces or adds the counters of
 /// one parent table; they are independent of each other).
@@ -12,6 +13,7 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261130_000401_replace_conversation_counter_triggers::Migration),
         Box::new(m20261130_000402_replace_storage_quota_triggers::Migration),
+        Box::new(m20261130_000403_create_chunk_count_triggers::Migration),
     ]
 }
 
