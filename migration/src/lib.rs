@@ -13,6 +13,7 @@ mod phase3_health_finance;
 mod phase4_rag_mcp;
 mod phase5_counters;
 pub mod render;
+pub mod repair;
 mod schema_helpers;
 
 /// One feature area's migrations, applied in order.
