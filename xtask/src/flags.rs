@@ -67,7 +67,7 @@ pub struct MigrateArgs {
     #[command(subcommand)]
     pub action: Option<migration::cli::Command>,
     /// Apply migrations only through this phase (1 core, 2 support/storage, 3 health/finance,
-    /// 4 RAG/MCP).
+    /// 4 RAG/MCP, 5 counters).
     #[arg(long)]
     pub phase: Option<u8>,
     /// Flags of the default command, `up`.
