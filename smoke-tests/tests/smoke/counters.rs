@@ -184,37 +184,13 @@ fn message_step(
     messages: &[String],
     (session, agent): (&str, &str),
 ) -> (&'static str, String) {
-    let kind = if messages.is_empty() {
-        0
-    } else {
-        rng.below(10)
-    };
-    let m = if messages.is_empty() {
-        ""
-    } else {
-        rng.pick(messages)
-    };
+    if messages.is_empty() {
+        return ("insert", new_messages(rng, conversations));
+    }
+    let m = rng.pick(messages);
     let (c, d) = (rng.pick(conversations), rng.pick(conversations));
-    match kind {
-        0 => {
-            let rows: Vec<String> = (0..1 + rng.below(4))
-                .map(|_| {
-                    let (id, c) = (rng.uuid(), rng.pick(conversations));
-                    format!(
-                        "('{id}', '{c}', 'user', 'm', {}, {})",
-                        rng.tokens(),
-                        rng.tokens()
-                    )
-                })
-                .collect();
-            (
-                "insert",
-                format!(
-                    r#"INSERT INTO messages (id, "conversationId", role, content, "tokensInput", "tokensOutput") VALUES {}"#,
-                    rows.join(", ")
-                ),
-            )
-        }
+    match rng.below(10) {
+        0 => ("insert", new_messages(rng, conversations)),
         1 => (
             "edit tokens",
             format!(
@@ -252,15 +228,45 @@ fn message_step(
             "edit content",
             format!("UPDATE messages SET content = content || '!' WHERE id = '{m}'"),
         ),
-        7 => ("new conversation", new_conversation(rng, session, agent)),
-        8 => (
+        _ => conversation_step(rng, conversations, c, (session, agent)),
+    }
+}
+
+/// One to four messages in random conversations, tokens sometimes NULL.
+fn new_messages(rng: &mut Rng, conversations: &[String]) -> String {
+    let rows: Vec<String> = (0..1 + rng.below(4))
+        .map(|_| {
+            let (id, c) = (rng.uuid(), rng.pick(conversations));
+            format!(
+                "('{id}', '{c}', 'user', 'm', {}, {})",
+                rng.tokens(),
+                rng.tokens()
+            )
+        })
+        .collect();
+    format!(
+        r#"INSERT INTO messages (id, "conversationId", role, content, "tokensInput", "tokensOutput") VALUES {}"#,
+        rows.join(", ")
+    )
+}
+
+/// One random change of conversation `c` itself, or of its messages as a group.
+fn conversation_step(
+    rng: &mut Rng,
+    conversations: &[String],
+    c: &str,
+    (session, agent): (&str, &str),
+) -> (&'static str, String) {
+    match rng.below(4) {
+        0 => ("new conversation", new_conversation(rng, session, agent)),
+        1 => (
             "change conversation key",
             format!(
                 "UPDATE conversations SET id = '{}' WHERE id = '{c}'",
                 rng.uuid()
             ),
         ),
-        _ if conversations.len() > 3 => (
+        2 if conversations.len() > 3 => (
             "delete conversation",
             format!("DELETE FROM conversations WHERE id = '{c}'"),
         ),
@@ -481,37 +487,18 @@ fn chunk_step(
     chunks: &[String],
     user: &str,
 ) -> (&'static str, String) {
-    let kind = if chunks.is_empty() { 0 } else { rng.below(8) };
-    let k = if chunks.is_empty() {
-        ""
-    } else {
-        rng.pick(chunks)
-    };
+    if chunks.is_empty() {
+        return ("insert", new_chunks(rng, documents));
+    }
+    let k = rng.pick(chunks);
     let (d, e) = (rng.pick(documents), rng.pick(documents));
-    let index = rng.next() % 1_000_000_000;
-    match kind {
-        0 => {
-            let rows: Vec<String> = (0..1 + rng.below(4))
-                .map(|i| {
-                    let (id, d) = (rng.uuid(), rng.pick(documents));
-                    format!(
-                        "('{id}', '{d}', {}, 'c', 1, array_fill(0.5::real, ARRAY[1536])::vector)",
-                        index + i as u64
-                    )
-                })
-                .collect();
-            (
-                "insert",
-                format!(
-                    r#"INSERT INTO rag_chunks (id, "documentId", "chunkIndex", content, "tokenCount", embedding) VALUES {}"#,
-                    rows.join(", ")
-                ),
-            )
-        }
+    match rng.below(8) {
+        0 => ("insert", new_chunks(rng, documents)),
         1 => (
             "move",
             format!(
-                r#"UPDATE rag_chunks SET "documentId" = '{e}', "chunkIndex" = {index} WHERE id = '{k}'"#
+                r#"UPDATE rag_chunks SET "documentId" = '{e}', "chunkIndex" = {} WHERE id = '{k}'"#,
+                rng.next() % 1_000_000_000
             ),
         ),
         2 => (
@@ -532,7 +519,6 @@ fn chunk_step(
             "edit content",
             format!("UPDATE rag_chunks SET content = content || '!' WHERE id = '{k}'"),
         ),
-        5 => ("new document", new_document(rng, user)),
         6 => (
             "change document key",
             format!(
@@ -540,10 +526,28 @@ fn chunk_step(
                 rng.uuid()
             ),
         ),
-        _ if documents.len() > 2 => (
+        7 if documents.len() > 2 => (
             "delete document",
             format!("DELETE FROM rag_documents WHERE id = '{d}'"),
         ),
         _ => ("new document", new_document(rng, user)),
     }
+}
+
+/// One to four chunks in random documents.
+fn new_chunks(rng: &mut Rng, documents: &[String]) -> String {
+    let index = rng.next() % 1_000_000_000;
+    let rows: Vec<String> = (0..1 + rng.below(4))
+        .map(|i| {
+            let (id, d) = (rng.uuid(), rng.pick(documents));
+            format!(
+                "('{id}', '{d}', {}, 'c', 1, array_fill(0.5::real, ARRAY[1536])::vector)",
+                index + i as u64
+            )
+        })
+        .collect();
+    format!(
+        r#"INSERT INTO rag_chunks (id, "documentId", "chunkIndex", content, "tokenCount", embedding) VALUES {}"#,
+        rows.join(", ")
+    )
 }

@@ -96,7 +96,7 @@ async fn setup(db: &DatabaseConnection) -> Pairs {
 /// Writer `w`'s rounds: even writers move towards the second owner and conversation, odd ones
 /// towards the first; every fourth round swaps one of each both ways in a single statement.
 async fn write(db: &DatabaseConnection, pairs: &Pairs, w: usize) -> Tally {
-    let (from, to) = if w % 2 == 0 { (0, 1) } else { (1, 0) };
+    let (from, to) = if w.is_multiple_of(2) { (0, 1) } else { (1, 0) };
     let (src, dst) = (&pairs.users[from], &pairs.users[to]);
     let (a, b) = (&pairs.conversations[from], &pairs.conversations[to]);
     let [u, v] = &pairs.users;
@@ -114,7 +114,7 @@ async fn write(db: &DatabaseConnection, pairs: &Pairs, w: usize) -> Tally {
                    WHERE id = (SELECT id FROM messages WHERE "conversationId" = '{a}' ORDER BY id OFFSET {k} LIMIT 1)"#
             ),
         ];
-        if round % 4 == 0 {
+        if round.is_multiple_of(4) {
             statements.push(format!(
                 r#"UPDATE storage_files SET "userId" = CASE WHEN "userId" = '{u}' THEN '{v}'::uuid ELSE '{u}'::uuid END
                    WHERE id IN ((SELECT id FROM storage_files WHERE "userId" = '{u}' ORDER BY id DESC LIMIT 1)
