@@ -13,7 +13,7 @@ use dbcheck::counters::{self, COUNTERS, Counter, Mismatch};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait};
 
 /// The flags of `verify`.
-#[derive(Args, Clone, Debug, Default)]
+#[derive(Args, Clone, Debug)]
 pub struct VerifyArgs {
     /// Also recount every derived counter from its source rows, in short read-only batches,
     /// and print each mismatch (table, key, stored, actual).
