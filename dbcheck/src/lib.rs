@@ -1,11 +1,13 @@
-//! Read-only checks of the platform database: entity drift, post-deploy verification,
-//! migration lint and the generated ER diagram.
+//! Read-only checks of the platform database: entity drift, post-deploy verification (with
+//! the recount of derived counters), migration lint and the generated ER diagram.
 //!
-//! Every function that takes a connection only reads the catalog (or runs `EXPLAIN` inside a
-//! read-only transaction that is rolled back); none writes to the database. Callers print the
+//! Every function that takes a connection only reads the catalog (or runs `EXPLAIN`, or
+//! recounts counters, inside a read-only transaction that is rolled back); none writes to the
+//! database. Callers print the
 //! findings they get back, one per line.
 
 pub mod catalog;
+pub mod counters;
 pub mod drift;
 pub mod entities;
 pub mod erd;

@@ -11,7 +11,9 @@ mod phase1_core;
 mod phase2_support_storage;
 mod phase3_health_finance;
 mod phase4_rag_mcp;
+mod phase5_counters;
 pub mod render;
+pub mod repair;
 mod schema_helpers;
 
 /// One feature area's migrations, applied in order.
@@ -42,6 +44,7 @@ pub const PHASES: &[Phase] = &[
     Phase::new(1, phase2_support_storage::migrations),
     Phase::new(2, phase3_health_finance::migrations),
     Phase::new(3, phase4_rag_mcp::migrations),
+    Phase::new(4, phase5_counters::migrations),
 ];
 
 /// Runs the migrations of every phase in [`PHASES`], in order.

@@ -2,12 +2,14 @@
 //!
 //! `up`, `down`, `status`, `fresh`, `refresh`, `reset` and `resolve` go through
 //! [`migration::deploy::Deployer`] (lock, checksums, timeouts); `drift` and `verify` are the
-//! read-only checks of `dbcheck`, for after a deploy; SeaORM's file commands (`generate`,
-//! `init`) go to `sea_orm_migration::cli::run_cli` unchanged.
+//! read-only checks of `dbcheck`, for after a deploy; `repair` sets derived counters back to
+//! their recount; SeaORM's file commands (`generate`, `init`) go to
+//! `sea_orm_migration::cli::run_cli` unchanged.
 
 use clap::{Parser, Subcommand};
 use migration::cli::{Command, UpArgs};
 use migration::deploy::Settings;
+use migration::repair::{RepairArgs, VerifyArgs};
 
 #[derive(Parser)]
 #[command(
@@ -32,8 +34,12 @@ enum BinCommand {
     /// Compare the entities with the database, read-only; exit 1 on any difference.
     Drift,
     /// The post-deploy check, read-only: tables, indexes, keys, orphans, pgvector, RLS, and an
-    /// index path for every critical query; exit 1 naming each failed check.
-    Verify,
+    /// index path for every critical query; exit 1 naming each failed check. `--deep` also
+    /// recounts every derived counter in short read-only batches.
+    Verify(VerifyArgs),
+    /// Set derived counters that differ from their recount back to it, in short batches; a
+    /// dry run unless `--apply` (allowed on production: it destroys nothing).
+    Repair(RepairArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -78,6 +84,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             migration::cli::execute(&db, &url, cli.settings, command, None).await
         }
         BinCommand::Drift => dbcheck::drift::report(&db, &origin).await,
-        BinCommand::Verify => dbcheck::verify::report(&db, &origin).await,
+        BinCommand::Verify(args) => migration::repair::verify(&db, &origin, &args).await,
+        BinCommand::Repair(args) => migration::repair::report(&db, &origin, &args).await,
     }
 }

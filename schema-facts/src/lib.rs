@@ -49,6 +49,11 @@ pub const PHASES: &[Phase] = &[
         name: "rag_mcp",
         title: "RAG and MCP integrations",
     },
+    Phase {
+        number: 5,
+        name: "counters",
+        title: "exact derived counters",
+    },
 ];
 
 /// The names as a SQL list of string literals, `'a', 'b'`, for `IN (...)` conditions. The

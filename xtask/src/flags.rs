@@ -28,8 +28,12 @@ pub enum Command {
     /// Read-only.
     Drift,
     /// Post-deploy check of the database (read-only, safe on production): tables, keys,
-    /// indexes, orphans, pgvector, row-level security, index use of the critical queries.
-    Verify,
+    /// indexes, orphans, pgvector, row-level security, index use of the critical queries;
+    /// `--deep` also recounts every derived counter.
+    Verify(migration::repair::VerifyArgs),
+    /// Set derived counters that differ from their recount back to it, in short batches; a
+    /// dry run unless `--apply`.
+    Repair(migration::repair::RepairArgs),
     /// Lint the SQL every migration emits against the rules of squawk and strong_migrations.
     Lint,
     /// Write docs/schema.md (Mermaid ER diagrams and a table reference) from a migrated
@@ -63,7 +67,7 @@ pub struct MigrateArgs {
     #[command(subcommand)]
     pub action: Option<migration::cli::Command>,
     /// Apply migrations only through this phase (1 core, 2 support/storage, 3 health/finance,
-    /// 4 RAG/MCP).
+    /// 4 RAG/MCP, 5 counters).
     #[arg(long)]
     pub phase: Option<u8>,
     /// Flags of the default command, `up`.

@@ -9,6 +9,7 @@ mod flags;
 mod image;
 mod lint;
 mod migrate;
+mod repair;
 mod reset;
 mod seed;
 mod shell;
@@ -44,7 +45,8 @@ fn run() -> anyhow::Result<()> {
             Command::Reset(args) => reset::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,
             Command::Drift => drift::run().await,
-            Command::Verify => verify::run().await,
+            Command::Verify(args) => verify::run(args).await,
+            Command::Repair(args) => repair::run(args).await,
             Command::Lint => lint::run().await,
             Command::Erd(args) => erd::run(args).await,
             Command::Ci => ci::run().await,

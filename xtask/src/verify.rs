@@ -1,7 +1,10 @@
-//! `cargo xtask verify`: the post-deploy check, read-only, one line per failed check.
+//! `cargo xtask verify [--deep]`: the post-deploy check, read-only, one line per failed check
+//! or (with `--deep`) per counter that differs from its recount.
 
-pub async fn run() -> anyhow::Result<()> {
+use migration::repair::VerifyArgs;
+
+pub async fn run(args: VerifyArgs) -> anyhow::Result<()> {
     let target = devdb::dev_target().await?;
     let db = dbconn::connect(&target.url).await?;
-    dbcheck::verify::report(&db, &target.origin).await
+    migration::repair::verify(&db, &target.origin, &args).await
 }

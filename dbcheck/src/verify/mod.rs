@@ -76,6 +76,15 @@ pub async fn report(db: &DatabaseConnection, origin: &str) -> anyhow::Result<()>
     Ok(())
 }
 
+/// [`report`], then the recount of every derived counter ([`crate::counters::report`]) in
+/// batches of `batch` parent rows: `verify --deep`. Both run even when the first fails, so one
+/// run lists every problem.
+pub async fn report_deep(db: &DatabaseConnection, origin: &str, batch: u64) -> anyhow::Result<()> {
+    let structure = report(db, origin).await;
+    let counters = crate::counters::report(db, origin, batch).await;
+    structure.and(counters)
+}
+
 /// Runs every check; an empty list means the database passed.
 pub async fn check(db: &DatabaseConnection) -> anyhow::Result<Vec<Failure>> {
     let catalog = Catalog::load(db).await?;

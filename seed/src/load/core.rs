@@ -1,8 +1,8 @@
 //! Phase 1 core: users, agents, chat sessions, conversations and their messages.
 //!
 //! A conversation's `messageCount` and `tokenCount` are computed here from the same random
-//! streams the messages are drawn from, because the counter trigger is off while messages
-//! are copied (see `load/mod.rs`).
+//! streams the messages are drawn from, because the counter triggers are off while
+//! conversations and messages are copied (see `load/mod.rs`).
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -216,7 +216,7 @@ pub const CONVERSATIONS: Table<'static> = Table {
         "createdAt",
         "updatedAt",
     ],
-    without_triggers: false,
+    without_triggers: true,
     units: 0,
 };
 

@@ -6,10 +6,12 @@
 //! memory stays flat whatever N, and two tables that must agree (conversations and messages,
 //! usage logs and monthly usage, files and quotas) derive the same facts independently.
 //!
-//! Counters: the conversation counter trigger (messages) and the storage quota trigger
-//! (storage files) are switched off for their table's load, inside its transaction, and the
-//! loader writes the exact values they would have kept. `updatedAt` triggers fire on UPDATE
-//! only, so COPY does not meet them.
+//! Counters: the counter triggers are switched off for the load of the tables on both ends
+//! (conversations and messages, quotas and files), inside each table's transaction, and the
+//! loader writes the exact values they would have kept: with them on, a new conversation or
+//! quota row would start from its recount, zero, before its messages or files exist. RAG
+//! documents and chunks keep theirs, and the chunk trigger counts each COPY once per
+//! statement. `updatedAt` triggers fire on UPDATE only, so COPY does not meet them.
 //!
 //! Idempotence: a completed load ends with a marker row in `audit_logs`; a second run finds
 //! it and writes nothing. A load that was interrupted leaves rows without the marker, and the
@@ -81,12 +83,12 @@ pub const TABLES: &[(&str, bool)] = &[
     ("public.users", false),
     ("public.agents", false),
     ("public.chat_sessions", false),
-    ("public.conversations", false),
+    ("public.conversations", true),
     ("public.messages", true),
     ("public.usage_logs", false),
     ("public.monthly_usage", false),
     ("public.support_tickets", false),
-    ("public.storage_quotas", false),
+    ("public.storage_quotas", true),
     ("public.storage_files", true),
     ("health.health_measurements", false),
     ("finance.financial_accounts", false),

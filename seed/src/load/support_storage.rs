@@ -1,7 +1,7 @@
 //! Phase 2: support tickets, and storage files with the quotas that count them.
 //!
-//! The quota trigger is off while files are copied; each quota row is written with the exact
-//! size and number of its user's files, drawn from the same stream as the files.
+//! The quota triggers are off while quotas and files are copied; each quota row is written
+//! with the exact size and number of its user's files, drawn from the same stream as the files.
 
 use rand::Rng;
 
@@ -101,7 +101,7 @@ pub const QUOTAS: Table<'static> = Table {
         "createdAt",
         "updatedAt",
     ],
-    without_triggers: false,
+    without_triggers: true,
     units: 0,
 };
 

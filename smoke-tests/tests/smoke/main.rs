@@ -1,6 +1,7 @@
 //! The smoke suite: every test gets its own database on the server `cargo xtask smoke` chose.
 
 mod catalog;
+mod counters;
 mod deploy;
 mod drift;
 mod entities;

@@ -509,7 +509,7 @@ async fn storage_quota_usage_equals_a_recount_after_file_changes() {
            UPDATE storage_files SET "deletedAt" = NULL, size = 1 WHERE name = 'gone';
            -- Hard-delete a live file and a soft-deleted one.
            DELETE FROM storage_files WHERE name IN ('f6', 'f5');
-           -- Renaming touches neither size nor "deletedAt", so the trigger does not fire.
+           -- Renaming touches neither size, "deletedAt" nor the owner: no quota changes.
            UPDATE storage_files SET name = 'renamed' WHERE name = 'f7';"#,
     )
     .await

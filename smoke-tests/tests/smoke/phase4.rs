@@ -132,7 +132,10 @@ fn is_phase4(line: &str) -> bool {
 #[tokio::test]
 async fn phase4_catalog_has_every_table_enum_index_fk_and_trigger() {
     let test = TestDb::new("phase4_catalog").await;
-    migrate_all(&test.db).await;
+    // Through phase 4: phase 5 adds the chunk count's triggers to these tables.
+    migration::up_through_phase(&test.db, Some(4))
+        .await
+        .expect("migrate --phase 4");
     let catalog = snapshot(&test.db).await;
     let ours: BTreeSet<&str> = catalog
         .lines

@@ -1,0 +1,139 @@
+//! Sixteen writers move files between two owners and messages between two conversations, in
+//! opposite directions at once: no deadlock, no error, and every counter equals its recount.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use smoke_tests::TestDb;
+
+use super::{CONVERSATIONS_OFF, QUOTAS_OFF, Rng, exec};
+use crate::{count, migrate_all};
+
+const WRITERS: usize = 16;
+const ROUNDS: usize = 40;
+const FILES_EACH: usize = 20;
+
+/// The two owners and the two conversations the writers move things between.
+#[derive(Clone)]
+struct Pairs {
+    users: [String; 2],
+    conversations: [String; 2],
+}
+
+/// What one writer did.
+#[derive(Default, Debug)]
+struct Tally {
+    statements: usize,
+    deadlocks: usize,
+    errors: Vec<String>,
+}
+
+#[tokio::test]
+async fn opposite_moves_by_sixteen_writers_never_deadlock_and_stay_exact() {
+    let test = TestDb::new("counters_concurrent_moves").await;
+    migrate_all(&test.db).await;
+    let pairs = setup(&test.db).await;
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let db = test.connect().await;
+        let pairs = pairs.clone();
+        writers.push(tokio::spawn(async move { write(&db, &pairs, w).await }));
+    }
+    let mut total = Tally::default();
+    for writer in writers {
+        let tally = writer.await.expect("writer");
+        total.statements += tally.statements;
+        total.deadlocks += tally.deadlocks;
+        total.errors.extend(tally.errors);
+    }
+    let db = &test.db;
+    let mismatches = count(db, QUOTAS_OFF).await + count(db, CONVERSATIONS_OFF).await;
+    eprintln!(
+        "{WRITERS} writers, {} statements: deadlocks={}, other errors={}, mismatches={mismatches}",
+        total.statements,
+        total.deadlocks,
+        total.errors.len()
+    );
+    assert_eq!(total.deadlocks, 0, "{total:?}");
+    assert_eq!(total.errors, Vec::<String>::new());
+    assert_eq!(mismatches, 0);
+    let recount = dbcheck::counters::check(db, 1_000).await.expect("recount");
+    assert_eq!(recount.mismatches, Vec::new());
+    // Files only moved: the two quotas still hold all of them between them.
+    let files = r#"SELECT sum("fileCount")::bigint FROM storage_quotas"#;
+    assert_eq!(count(db, files).await, 2 * FILES_EACH as i64);
+}
+
+async fn setup(db: &DatabaseConnection) -> Pairs {
+    let mut rng = Rng::new(16);
+    let users = [rng.uuid(), rng.uuid()];
+    let conversations = [rng.uuid(), rng.uuid()];
+    let (u, v) = (&users[0], &users[1]);
+    let (a, b) = (&conversations[0], &conversations[1]);
+    let session = rng.uuid();
+    exec(db, &format!(
+        r#"INSERT INTO users (id, email) VALUES ('{u}', 'u@example.com'), ('{v}', 'v@example.com');
+           INSERT INTO storage_quotas ("userId", "maxStorage", "maxFileSize", "maxFiles", "subscriptionTier")
+             VALUES ('{u}', 1000000000, 1000000, 1000, 'FREE'), ('{v}', 1000000000, 1000000, 1000, 'FREE');
+           INSERT INTO storage_files ("userId", name, "mimeType", size, "storageKey")
+             SELECT CASE WHEN n % 2 = 0 THEN '{u}'::uuid ELSE '{v}'::uuid END, 'f', 'text/plain', n * 10, 'k' || n
+               FROM generate_series(1, {files}) n;
+           INSERT INTO agents (id, "createdBy", name, slug, category, model, "endpointUrl")
+             VALUES ('{u}', '{u}', 'Agent', 'agent', 'test', 'm', 'https://agent.example');
+           INSERT INTO chat_sessions (id, "userId", "lastActivity") VALUES ('{session}', '{u}', now());
+           INSERT INTO conversations (id, "chatSessionId", "agentId", title)
+             VALUES ('{a}', '{session}', '{u}', 'a'), ('{b}', '{session}', '{u}', 'b');
+           INSERT INTO messages ("conversationId", role, content, "tokensInput", "tokensOutput")
+             SELECT CASE WHEN n % 2 = 0 THEN '{a}'::uuid ELSE '{b}'::uuid END, 'user', 'm', n, n
+               FROM generate_series(1, {files}) n;"#,
+        files = 2 * FILES_EACH
+    ))
+    .await;
+    Pairs {
+        users,
+        conversations,
+    }
+}
+
+/// Writer `w`'s rounds: even writers move towards the second owner and conversation, odd ones
+/// towards the first; every fourth round swaps one of each both ways in a single statement.
+async fn write(db: &DatabaseConnection, pairs: &Pairs, w: usize) -> Tally {
+    let (from, to) = if w.is_multiple_of(2) { (0, 1) } else { (1, 0) };
+    let (src, dst) = (&pairs.users[from], &pairs.users[to]);
+    let (a, b) = (&pairs.conversations[from], &pairs.conversations[to]);
+    let [u, v] = &pairs.users;
+    let [c, d] = &pairs.conversations;
+    let mut tally = Tally::default();
+    for round in 0..ROUNDS {
+        let k = (w * 7 + round) % 5;
+        let mut statements = vec![
+            format!(
+                r#"UPDATE storage_files SET "userId" = '{dst}', size = size + 1 WHERE id =
+                   (SELECT id FROM storage_files WHERE "userId" = '{src}' ORDER BY id OFFSET {k} LIMIT 1)"#
+            ),
+            format!(
+                r#"UPDATE messages SET "conversationId" = '{b}', "tokensInput" = coalesce("tokensInput", 0) + 1
+                   WHERE id = (SELECT id FROM messages WHERE "conversationId" = '{a}' ORDER BY id OFFSET {k} LIMIT 1)"#
+            ),
+        ];
+        if round.is_multiple_of(4) {
+            statements.push(format!(
+                r#"UPDATE storage_files SET "userId" = CASE WHEN "userId" = '{u}' THEN '{v}'::uuid ELSE '{u}'::uuid END
+                   WHERE id IN ((SELECT id FROM storage_files WHERE "userId" = '{u}' ORDER BY id DESC LIMIT 1)
+                          UNION ALL (SELECT id FROM storage_files WHERE "userId" = '{v}' ORDER BY id DESC LIMIT 1))"#
+            ));
+            statements.push(format!(
+                r#"UPDATE messages SET "conversationId" = CASE WHEN "conversationId" = '{c}' THEN '{d}'::uuid ELSE '{c}'::uuid END
+                   WHERE id IN ((SELECT id FROM messages WHERE "conversationId" = '{c}' ORDER BY id DESC LIMIT 1)
+                          UNION ALL (SELECT id FROM messages WHERE "conversationId" = '{d}' ORDER BY id DESC LIMIT 1))"#
+            ));
+        }
+        for sql in statements {
+            tally.statements += 1;
+            match db.execute_unprepared(&sql).await {
+                Ok(_) => {}
+                Err(err) if err.to_string().contains("deadlock detected") => tally.deadlocks += 1,
+                Err(err) => tally.errors.push(format!("{err}: {sql}")),
+            }
+        }
+    }
+    tally
+}
