@@ -17,7 +17,6 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
 use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::{self, PgConnection};
 
@@ -86,7 +85,7 @@ impl Liveness {
     {
         match tokio::time::timeout(self.bound, work).await {
             Ok(result) => result.map_err(Into::into),
-            Err(_) => bail!("{}", self.lost(what)),
+            Err(_) => Err(self.lost(what).into()),
         }
     }
 
@@ -115,24 +114,43 @@ impl Liveness {
             match tokio::time::timeout(left, ping).await {
                 Ok(Ok(_)) => answered = Instant::now(),
                 Ok(Err(err)) => {
-                    return anyhow::anyhow!(
+                    return Lost(format!(
                         "lost the database server: the heartbeat failed ({err}); the server \
                          rolls back what was in progress, so run the command again"
-                    );
+                    ))
+                    .into();
                 }
-                Err(_) => return anyhow::anyhow!("{}", self.lost("the heartbeat")),
+                Err(_) => return self.lost("the heartbeat").into(),
             }
         }
     }
 
-    fn lost(&self, what: &str) -> String {
-        format!(
+    fn lost(&self, what: &str) -> Lost {
+        Lost(format!(
             "lost the database server: no answer to {what} for {}s (--hang-timeout); the \
              server ends this client's sessions and rolls back what was in progress within \
              the same time, so run the command again",
             self.bound.as_secs()
-        )
+        ))
     }
+}
+
+/// The server stopped answering, or the connection carrying the heartbeat broke: closing
+/// anything gracefully would wait on it again.
+#[derive(Debug)]
+pub struct Lost(String);
+
+impl std::fmt::Display for Lost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Lost {}
+
+/// Whether `err`, or any error it wraps, is [`Lost`].
+pub fn is_lost(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| cause.is::<Lost>())
 }
 
 #[cfg(test)]
@@ -182,5 +200,6 @@ mod tests {
                 .starts_with("lost the database server: no answer to the lock query for 1s"),
             "{err}"
         );
+        assert!(is_lost(&err.context("take the lock")));
     }
 }

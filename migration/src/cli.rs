@@ -35,7 +35,7 @@ pub enum Command {
 #[derive(Args, Clone, Debug, Default)]
 pub struct UpArgs {
     /// Apply at most this many pending migrations.
-    #[arg(short = 'n', long = "num")]
+    #[arg(short = 'n', long = "num", value_name = "N", value_parser = dbconn::cli::whole::<usize>)]
     pub num: Option<usize>,
     /// Print the SQL each pending migration would run, and change nothing.
     #[arg(long)]
@@ -57,6 +57,8 @@ pub struct DownArgs {
         long = "num",
         alias = "steps",
         default_value_t = 1,
+        value_name = "N",
+        value_parser = dbconn::cli::whole::<usize>,
         conflicts_with = "all"
     )]
     pub num: usize,
@@ -114,11 +116,14 @@ pub async fn execute(
     through: Option<String>,
 ) -> anyhow::Result<()> {
     guard(&command, url)?;
+    let liveness = settings.liveness();
     let deployer = crate::deployer(settings).await?.with_url(url);
     let shown = redact(url);
     match command {
         Command::Up(args) => {
-            dbconn::require_pgvector(db, url).await?;
+            liveness
+                .deadline("the pgvector check", dbconn::require_pgvector(db, url))
+                .await?;
             let up = Up {
                 through,
                 steps: args.num,

@@ -8,7 +8,8 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
     let target = devdb::dev_target().await?;
     let mut command = args.action.unwrap_or(Command::Up(args.up));
     migration::cli::guard(&command, &target.url)?;
-    let db = dbconn::connect_waiting(&target.url, args.settings.wait).await?;
+    let liveness = args.settings.liveness();
+    let db = dbconn::connect_live(&target.url, args.settings.wait, &liveness).await?;
     if let Command::Up(UpArgs {
         backup: Some(_),
         pg_dump: pg_dump @ None,

@@ -25,7 +25,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use sea_orm::sqlx::postgres::PgPoolOptions;
+use dbconn::Liveness;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::{DatabaseConnection, DbErr};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -113,7 +114,12 @@ impl Deployer {
 
     /// Every migration of the code and of the database, with its state. Read-only.
     pub async fn status(&self, db: &DatabaseConnection) -> anyhow::Result<Status> {
-        let applied = ledger::read(db).await.context("read applied migrations")?;
+        let applied = self
+            .settings
+            .liveness()
+            .deadline("reading the applied migrations", ledger::read(db))
+            .await
+            .context("read applied migrations")?;
         Ok(Status::new(
             self.known
                 .iter()
@@ -134,9 +140,8 @@ impl Deployer {
             }
             return Ok(pending.iter().map(|k| k.migration.name().into()).collect());
         }
-        let run = self.start(db).await?;
-        let session = &run.session;
-        let result = self.up_locked(session, up).await;
+        let mut run = self.start(db).await?;
+        let result = run.lock.hold(self.up_locked(&run.session, up)).await;
         run.finish(result).await
     }
 
@@ -147,9 +152,8 @@ impl Deployer {
         db: &DatabaseConnection,
         steps: Option<usize>,
     ) -> anyhow::Result<Vec<String>> {
-        let run = self.start(db).await?;
-        let session = &run.session;
-        let result = self.down_locked(session, steps).await;
+        let mut run = self.start(db).await?;
+        let result = run.lock.hold(self.down_locked(&run.session, steps)).await;
         run.finish(result).await
     }
 
@@ -159,42 +163,42 @@ impl Deployer {
         let Some(drop_all) = self.drop_all else {
             bail!("this deployer cannot run fresh: it was not told what the project owns");
         };
-        let run = self.start(db).await?;
+        let mut run = self.start(db).await?;
         let session = &run.session;
-        let result = async {
+        let work = async {
             drop_all(session)
                 .await
                 .context("drop the project's objects")?;
             self.up_locked(session, &Up::default()).await
-        }
-        .await;
+        };
+        let result = run.lock.hold(work).await;
         run.finish(result).await
     }
 
     /// Rolls back every migration, then drops the bookkeeping tables, as SeaORM's `reset`.
     pub async fn reset(&self, db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
-        let run = self.start(db).await?;
+        let mut run = self.start(db).await?;
         let session = &run.session;
-        let result = async {
+        let work = async {
             let undone = self.down_locked(session, None).await?;
             ledger::uninstall(session)
                 .await
                 .context("drop the migration tables")?;
             Ok(undone)
-        }
-        .await;
+        };
+        let result = run.lock.hold(work).await;
         run.finish(result).await
     }
 
     /// Rolls back every migration, then applies every migration.
     pub async fn refresh(&self, db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
-        let run = self.start(db).await?;
+        let mut run = self.start(db).await?;
         let session = &run.session;
-        let result = async {
+        let work = async {
             self.down_locked(session, None).await?;
             self.up_locked(session, &Up::default()).await
-        }
-        .await;
+        };
+        let result = run.lock.hold(work).await;
         run.finish(result).await
     }
 
@@ -204,9 +208,11 @@ impl Deployer {
         db: &DatabaseConnection,
         resolution: &Resolution,
     ) -> anyhow::Result<String> {
-        let run = self.start(db).await?;
-        let session = &run.session;
-        let result = self.resolve_locked(session, resolution).await;
+        let mut run = self.start(db).await?;
+        let result = run
+            .lock
+            .hold(self.resolve_locked(&run.session, resolution))
+            .await;
         run.finish(result).await
     }
 
@@ -226,7 +232,8 @@ impl Deployer {
                 .url
                 .as_deref()
                 .context("a backup needs the database URL")?;
-            let file = backup.dump(url)?;
+            // Awaited, not blocking: the lock's heartbeat must go on while pg_dump runs.
+            let file = backup.dump(url, self.settings.liveness()).await?;
             tracing::info!("backed up to {}", file.display());
         }
         ledger::install(session)
@@ -375,31 +382,46 @@ impl Deployer {
         println!();
     }
 
-    /// Opens the migration session, then waits for the migration lock.
+    /// Takes the migration lock, then opens the migration session, both on connections of
+    /// their own to the server of `db`, bounded by the run's liveness.
     async fn start(&self, db: &DatabaseConnection) -> anyhow::Result<Run> {
-        let session = self.session(db).await?;
-        let lock = MigrationLock::acquire(
-            db.get_postgres_connection_pool(),
-            self.settings.lock_timeout,
-        )
-        .await?;
-        Ok(Run { session, lock })
+        let liveness = self.settings.liveness();
+        let server = db.get_postgres_connection_pool().connect_options();
+        let lock = MigrationLock::acquire(&server, self.settings.lock_timeout, liveness).await?;
+        match self.session(&server).await {
+            Ok(session) => Ok(Run {
+                session,
+                lock,
+                liveness,
+            }),
+            Err(err) => {
+                lock.release().await.ok();
+                Err(err)
+            }
+        }
     }
 
     /// A connection of its own for the migrations, with the deploy's timeouts set for its
-    /// whole session, so statements outside a transaction get them too.
-    async fn session(&self, db: &DatabaseConnection) -> anyhow::Result<DatabaseConnection> {
-        let pool = db.get_postgres_connection_pool();
-        let options = (*pool.connect_options())
-            .clone()
-            .application_name("agents-db migrator")
+    /// whole session, so statements outside a transaction get them too. The server ends it
+    /// when its migrator falls silent mid-transaction, rolling back and releasing its locks.
+    async fn session(&self, server: &PgConnectOptions) -> anyhow::Result<DatabaseConnection> {
+        let liveness = self.settings.liveness();
+        let options = liveness
+            .apply(server.clone())
+            .application_name(lock::APPLICATION)
             .options([
                 ("lock_timeout", millis(self.settings.ddl_lock_timeout)),
                 ("statement_timeout", millis(self.settings.statement_timeout)),
             ]);
+        // One connection, tested before each use: the server may end it while it idles (a
+        // long backup), and the pool then opens a new one with the same settings.
         let pool = PgPoolOptions::new()
             .max_connections(1)
             .min_connections(0)
+            .acquire_timeout(liveness.bound())
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .test_before_acquire(true)
             .connect_with(options)
             .await
             .context("open the migration session")?;
@@ -413,12 +435,23 @@ impl Deployer {
 struct Run {
     session: DatabaseConnection,
     lock: MigrationLock,
+    liveness: Liveness,
 }
 
 impl Run {
-    /// Closes the session and releases the lock whatever happened, then returns the result.
+    /// Closes the session and releases the lock, then returns the result. After a lost
+    /// server it closes nothing: that would wait on the silent server, which ends both
+    /// sessions by itself within the bound.
     async fn finish<T>(self, result: anyhow::Result<T>) -> anyhow::Result<T> {
-        self.session.close().await.ok();
+        if result.as_ref().err().is_some_and(dbconn::liveness::is_lost) {
+            return result;
+        }
+        let closed = self
+            .liveness
+            .deadline("closing the migration session", async {
+                self.session.close().await
+            });
+        closed.await.ok();
         let released = self.lock.release().await;
         let value = result?;
         released?;
