@@ -53,6 +53,7 @@ async fn prod_profile_seeds_only_the_super_admin() {
     migrate_all(&test.db).await;
     let profile = seed::Profile::Prod {
         super_admin_email: "Root@Example.com".into(),
+        add_super_admin: false,
     };
     let summary = seed::run(&test.db, &profile).await.expect("seed prod");
     assert_eq!(summary.inserted, 1);
@@ -75,6 +76,7 @@ async fn prod_profile_without_an_email_is_refused() {
     migrate_all(&test.db).await;
     let profile = seed::Profile::Prod {
         super_admin_email: "  ".into(),
+        add_super_admin: false,
     };
     let err = format!("{:#}", seed::run(&test.db, &profile).await.unwrap_err());
     assert!(err.contains("SEED_SUPER_ADMIN_EMAIL is not set"), "{err}");
