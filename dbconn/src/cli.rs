@@ -89,7 +89,7 @@ fn one_line(err: &clap::Error, command: &Command, args: &[OsString]) -> String {
         None => None,
     };
     let invalid = text(ContextKind::InvalidArg).unwrap_or_default();
-    let arg = find_arg(command, &invalid);
+    let arg = find_arg(command, args, &invalid);
     match err.kind() {
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
             let value = text(ContextKind::InvalidValue).unwrap_or_default();
@@ -127,7 +127,7 @@ fn one_line(err: &clap::Error, command: &Command, args: &[OsString]) -> String {
                 known.join(", ")
             )
         }
-        ErrorKind::MissingRequiredArgument => missing(command, &invalid),
+        ErrorKind::MissingRequiredArgument => missing(command, args, &invalid),
         ErrorKind::ArgumentConflict => {
             let prior = text(ContextKind::PriorArg).unwrap_or_default();
             format!(
@@ -172,10 +172,10 @@ fn bad_value(arg: &Arg, value: &str, reason: &str, args: &[OsString]) -> String 
 }
 
 /// The missing arguments, with the variable each may come from and an example.
-fn missing(command: &Command, invalid: &str) -> String {
+fn missing(command: &Command, args: &[OsString], invalid: &str) -> String {
     let parts: Vec<String> = invalid
         .split(", ")
-        .map(|shown_arg| match find_arg(command, shown_arg) {
+        .map(|shown_arg| match find_arg(command, args, shown_arg) {
             Some(arg) => {
                 let flag = flag_of(shown_arg);
                 let env = arg
@@ -214,9 +214,9 @@ fn example(arg: &Arg) -> Option<String> {
     Some(example.to_string())
 }
 
-/// The argument clap shows as `--flag <VALUE>`, `-f` or `<VALUE>`, in `command` or any of
-/// its subcommands.
-fn find_arg<'a>(command: &'a Command, shown_arg: &str) -> Option<&'a Arg> {
+/// The argument clap shows as `--flag <VALUE>`, `-f` or `<VALUE>`: in the subcommand `args`
+/// name (`--num` of `down`, not of `up`), else in the commands above it, else anywhere.
+fn find_arg<'a>(command: &'a Command, args: &[OsString], shown_arg: &str) -> Option<&'a Arg> {
     let token = shown_arg.split([' ', '=']).next().unwrap_or_default();
     let matches = |arg: &&Arg| {
         if let Some(long) = token.strip_prefix("--") {
@@ -229,11 +229,24 @@ fn find_arg<'a>(command: &'a Command, shown_arg: &str) -> Option<&'a Arg> {
                 .is_some_and(|names| names.iter().any(|n| n.as_str() == name))
         }
     };
-    command.get_arguments().find(matches).or_else(|| {
-        command
-            .get_subcommands()
-            .find_map(|c| find_arg(c, shown_arg))
-    })
+    let mut path = vec![command];
+    for arg in args.iter().skip(1) {
+        let current = path[path.len() - 1];
+        if let Some(sub) = current.find_subcommand(arg) {
+            path.push(sub);
+        }
+    }
+    path.iter()
+        .rev()
+        .find_map(|c| c.get_arguments().find(matches))
+        .or_else(|| anywhere(command, &matches))
+}
+
+fn anywhere<'a>(command: &'a Command, matches: &impl Fn(&&Arg) -> bool) -> Option<&'a Arg> {
+    command
+        .get_arguments()
+        .find(matches)
+        .or_else(|| command.get_subcommands().find_map(|c| anywhere(c, matches)))
 }
 
 /// `--flag` of clap's `--flag <VALUE>`.
@@ -241,11 +254,9 @@ fn flag_of(shown_arg: &str) -> String {
     shown_arg.split(' ').next().unwrap_or(shown_arg).to_string()
 }
 
+/// The command's own name (`cargo xtask`, not the `xtask` of its file).
 fn name(command: &Command) -> String {
-    command
-        .get_bin_name()
-        .unwrap_or_else(|| command.get_name())
-        .to_string()
+    command.get_name().to_string()
 }
 
 /// A value as typed, with control characters escaped so the line stays one line.
