@@ -124,24 +124,7 @@ pub async fn execute(
             liveness
                 .deadline("the pgvector check", dbconn::require_pgvector(db, url))
                 .await?;
-            let up = Up {
-                through,
-                steps: args.num,
-                dry_run: args.dry_run,
-                backup: args.backup.map(|dir| Backup {
-                    dir,
-                    pg_dump: args.pg_dump.unwrap_or_else(|| PathBuf::from("pg_dump")),
-                }),
-            };
-            let names = deployer.up(db, &up).await?;
-            if up.dry_run {
-                eprintln!(
-                    "migrate: dry run, {} migration(s) would be applied to {shown}; nothing changed",
-                    names.len()
-                );
-            } else {
-                report("applied", &names, &shown);
-            }
+            up(&deployer, db, args, through, &shown).await?;
         }
         Command::Down(args) => {
             let steps = if args.all { None } else { Some(args.num) };
@@ -172,6 +155,34 @@ pub async fn execute(
             let said = deployer.resolve(db, &resolution).await?;
             eprintln!("migrate: {said}");
         }
+    }
+    Ok(())
+}
+
+async fn up(
+    deployer: &Deployer,
+    db: &DatabaseConnection,
+    args: UpArgs,
+    through: Option<String>,
+    shown: &str,
+) -> anyhow::Result<()> {
+    let up = Up {
+        through,
+        steps: args.num,
+        dry_run: args.dry_run,
+        backup: args.backup.map(|dir| Backup {
+            dir,
+            pg_dump: args.pg_dump.unwrap_or_else(|| PathBuf::from("pg_dump")),
+        }),
+    };
+    let names = deployer.up(db, &up).await?;
+    if up.dry_run {
+        eprintln!(
+            "migrate: dry run, {} migration(s) would be applied to {shown}; nothing changed",
+            names.len()
+        );
+    } else {
+        report("applied", &names, shown);
     }
     Ok(())
 }
