@@ -1,4 +1,5 @@
-//! Shared pieces of the smoke tests: a throwaway database per test, and catalog snapshots.
+//! Shared pieces of the smoke tests: a throwaway database per test, catalog snapshots, the
+//! shipped binaries, and a fault-injecting proxy.
 //!
 //! The tests live in `tests/`; they run against the server named by `SMOKE_SERVER_URL`,
 //! which `cargo xtask smoke` starts (embedded, container, or the server of `DATABASE_URL`).
@@ -6,6 +7,7 @@
 pub mod catalog;
 pub mod harness;
 pub mod migrator;
+pub mod proxy;
 
 pub use catalog::{Catalog, assert_same};
 pub use harness::TestDb;

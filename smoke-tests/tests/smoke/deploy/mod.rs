@@ -1,11 +1,12 @@
-//! Safe deploys, proven by injecting the faults: racing migrators, kills, failures, edits,
-//! locked tables and bad input.
+//! Safe deploys, proven by injecting the faults: racing migrators, kills, a hung or reset
+//! network, failures, edits, locked tables and bad input.
 
 mod atomicity;
 mod checksums;
 mod concurrency;
 mod dry_run;
 mod errors;
+mod hang;
 mod kill;
 mod outside_transaction;
 mod post_deploy;
