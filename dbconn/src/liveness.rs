@@ -15,10 +15,25 @@
 //! acknowledges but that forwards nothing.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
+
+use anyhow::Context;
 
 use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::{self, PgConnection};
+
+/// One heartbeat on a connection: `Ok` while the server answers and all is well.
+pub type Probe<'c> = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send + 'c>>;
+
+/// `probe`, typed as a heartbeat for [`Liveness::watch_with`]: a closure's signature is only
+/// general over the connection's lifetime when a bound like this one fixes it.
+pub fn probe<P>(probe: P) -> P
+where
+    P: for<'c> FnMut(&'c mut PgConnection) -> Probe<'c>,
+{
+    probe
+}
 
 /// TCP keepalive probes sent before the server gives up on a silent peer.
 const KEEPALIVE_PROBES: u64 = 3;
@@ -98,25 +113,50 @@ impl Liveness {
         conn: &mut PgConnection,
         work: impl Future<Output = anyhow::Result<T>>,
     ) -> anyhow::Result<T> {
+        self.watch_with(conn, work, |conn| {
+            Box::pin(async move {
+                sqlx::query("SELECT 1")
+                    .execute(conn)
+                    .await
+                    .context("the heartbeat failed")?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// [`Liveness::watch`] with `probe` as the heartbeat: a probe that fails says why the
+    /// server counts as lost (a session of the run that the server ended, say).
+    pub async fn watch_with<T, P>(
+        &self,
+        conn: &mut PgConnection,
+        work: impl Future<Output = anyhow::Result<T>>,
+        probe: P,
+    ) -> anyhow::Result<T>
+    where
+        P: for<'c> FnMut(&'c mut PgConnection) -> Probe<'c>,
+    {
         tokio::select! {
             result = work => result,
-            lost = self.heartbeat(conn) => Err(lost),
+            lost = self.heartbeat(conn, probe) => Err(lost),
         }
     }
 
-    /// Pings `conn` until a ping fails or goes unanswered for the bound; returns why.
-    async fn heartbeat(&self, conn: &mut PgConnection) -> anyhow::Error {
+    /// Probes `conn` until a probe fails or goes unanswered for the bound; returns why.
+    async fn heartbeat<P>(&self, conn: &mut PgConnection, mut probe: P) -> anyhow::Error
+    where
+        P: for<'c> FnMut(&'c mut PgConnection) -> Probe<'c>,
+    {
         let mut answered = Instant::now();
         loop {
             tokio::time::sleep(self.heartbeat_interval()).await;
             let left = self.bound.saturating_sub(answered.elapsed());
-            let ping = sqlx::query("SELECT 1").execute(&mut *conn);
-            match tokio::time::timeout(left, ping).await {
-                Ok(Ok(_)) => answered = Instant::now(),
+            match tokio::time::timeout(left, probe(&mut *conn)).await {
+                Ok(Ok(())) => answered = Instant::now(),
                 Ok(Err(err)) => {
                     return Lost(format!(
-                        "lost the database server: the heartbeat failed ({err}); the server \
-                         rolls back what was in progress, so run the command again"
+                        "lost the database server: {err:#}; the server rolls back what was in \
+                         progress, so run the command again"
                     ))
                     .into();
                 }

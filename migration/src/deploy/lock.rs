@@ -6,12 +6,17 @@
 //! heartbeat: with `idle_session_timeout` on it, a migrator that vanished without closing its
 //! socket (a hung NAT) loses the lock within its bound instead of holding it forever.
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use dbconn::Liveness;
+use dbconn::liveness;
 use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::{self, Connection, PgConnection};
+
+use super::session::{Session, Watched};
 
 /// The lock's two keys: "agnt" and 1, for the migrations of the agents platform.
 const CLASS: i32 = 0x6167_6e74;
@@ -81,15 +86,22 @@ impl MigrationLock {
         }
     }
 
-    /// Runs `work` while the lock's connection answers its heartbeat; gives up, dropping
-    /// `work`, when the server has been silent for the bound. The server, for its part, ends
-    /// this connection (and the lock) once it has heard nothing for the same bound.
+    /// Runs `work` while the lock's connection answers its heartbeat and the server still
+    /// has `session`; gives up, dropping `work`, when the server has been silent for the
+    /// bound or has ended the session. The server, for its part, ends this connection (and
+    /// the lock) once it has heard nothing for the same bound.
     pub async fn hold<T>(
         &mut self,
+        session: &Session,
         work: impl Future<Output = anyhow::Result<T>>,
     ) -> anyhow::Result<T> {
+        let watched = session.watched();
         let liveness = self.liveness;
-        liveness.watch(&mut self.conn, work).await
+        let probe = liveness::probe(move |conn| {
+            let pid = watched.load(Ordering::SeqCst);
+            Box::pin(session_alive(conn, pid, Arc::clone(&watched)))
+        });
+        liveness.watch_with(&mut self.conn, work, probe).await
     }
 
     /// Releases the lock and closes its connection.
@@ -108,6 +120,26 @@ impl MigrationLock {
             .ok();
         Ok(())
     }
+}
+
+/// The heartbeat: the server answers, and still has the session `pid` the migrator counts on
+/// (0: unwatched).
+async fn session_alive(conn: &mut PgConnection, pid: i32, watched: Watched) -> anyhow::Result<()> {
+    let alive: bool = sqlx::query_scalar(
+        "SELECT $1 = 0 OR EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)",
+    )
+    .bind(pid)
+    .fetch_one(conn)
+    .await
+    .context("the heartbeat failed")?;
+    // Unwatched meanwhile (a pause), the session may have been replaced.
+    if !alive && watched.load(Ordering::SeqCst) == pid {
+        bail!(
+            "the server ended the migration session (pid {pid}) while this migrator waited on \
+             it, so their connection was lost"
+        );
+    }
+    Ok(())
 }
 
 /// The session holding the lock, as pg_stat_activity describes it.

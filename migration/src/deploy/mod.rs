@@ -17,16 +17,15 @@ mod apply;
 pub mod backup;
 mod ledger;
 mod lock;
+mod session;
 mod settings;
 pub mod status;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
-use dbconn::Liveness;
-use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
 use sea_orm::{DatabaseConnection, DbErr};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -36,6 +35,7 @@ pub use self::settings::Settings;
 pub use self::status::{State, Status};
 
 use self::lock::MigrationLock;
+use self::session::Session;
 use crate::render;
 
 /// What `up` should apply, and how.
@@ -141,7 +141,10 @@ impl Deployer {
             return Ok(pending.iter().map(|k| k.migration.name().into()).collect());
         }
         let mut run = self.start(db).await?;
-        let result = run.lock.hold(self.up_locked(&run.session, up)).await;
+        let result = run
+            .lock
+            .hold(&run.session, self.up_locked(&run.session, up))
+            .await;
         run.finish(result).await
     }
 
@@ -153,7 +156,10 @@ impl Deployer {
         steps: Option<usize>,
     ) -> anyhow::Result<Vec<String>> {
         let mut run = self.start(db).await?;
-        let result = run.lock.hold(self.down_locked(&run.session, steps)).await;
+        let result = run
+            .lock
+            .hold(&run.session, self.down_locked(&run.session, steps))
+            .await;
         run.finish(result).await
     }
 
@@ -171,7 +177,7 @@ impl Deployer {
                 .context("drop the project's objects")?;
             self.up_locked(session, &Up::default()).await
         };
-        let result = run.lock.hold(work).await;
+        let result = run.lock.hold(&run.session, work).await;
         run.finish(result).await
     }
 
@@ -181,12 +187,12 @@ impl Deployer {
         let session = &run.session;
         let work = async {
             let undone = self.down_locked(session, None).await?;
-            ledger::uninstall(session)
+            ledger::uninstall(session.db())
                 .await
                 .context("drop the migration tables")?;
             Ok(undone)
         };
-        let result = run.lock.hold(work).await;
+        let result = run.lock.hold(&run.session, work).await;
         run.finish(result).await
     }
 
@@ -198,7 +204,7 @@ impl Deployer {
             self.down_locked(session, None).await?;
             self.up_locked(session, &Up::default()).await
         };
-        let result = run.lock.hold(work).await;
+        let result = run.lock.hold(&run.session, work).await;
         run.finish(result).await
     }
 
@@ -211,16 +217,12 @@ impl Deployer {
         let mut run = self.start(db).await?;
         let result = run
             .lock
-            .hold(self.resolve_locked(&run.session, resolution))
+            .hold(&run.session, self.resolve_locked(&run.session, resolution))
             .await;
         run.finish(result).await
     }
 
-    async fn up_locked(
-        &self,
-        session: &DatabaseConnection,
-        up: &Up,
-    ) -> anyhow::Result<Vec<String>> {
+    async fn up_locked(&self, session: &Session, up: &Up) -> anyhow::Result<Vec<String>> {
         let status = self.status(session).await?;
         status.refuse_if_inconsistent()?;
         let pending = self.select(&status, up)?;
@@ -233,10 +235,11 @@ impl Deployer {
                 .as_deref()
                 .context("a backup needs the database URL")?;
             // Awaited, not blocking: the lock's heartbeat must go on while pg_dump runs.
-            let file = backup.dump(url, self.settings.liveness()).await?;
+            let dump = backup.dump(url, self.settings.liveness());
+            let file = session.idle(dump).await??;
             tracing::info!("backed up to {}", file.display());
         }
-        ledger::install(session)
+        ledger::install(session.db())
             .await
             .context("create the migration tables")?;
         self.record_unrecorded(session, &status).await?;
@@ -251,7 +254,7 @@ impl Deployer {
 
     async fn down_locked(
         &self,
-        session: &DatabaseConnection,
+        session: &Session,
         steps: Option<usize>,
     ) -> anyhow::Result<Vec<String>> {
         let status = self.status(session).await?;
@@ -388,54 +391,20 @@ impl Deployer {
         let liveness = self.settings.liveness();
         let server = db.get_postgres_connection_pool().connect_options();
         let lock = MigrationLock::acquire(&server, self.settings.lock_timeout, liveness).await?;
-        match self.session(&server).await {
-            Ok(session) => Ok(Run {
-                session,
-                lock,
-                liveness,
-            }),
+        match Session::open(&server, &self.settings).await {
+            Ok(session) => Ok(Run { session, lock }),
             Err(err) => {
                 lock.release().await.ok();
                 Err(err)
             }
         }
     }
-
-    /// A connection of its own for the migrations, with the deploy's timeouts set for its
-    /// whole session, so statements outside a transaction get them too. The server ends it
-    /// when its migrator falls silent mid-transaction, rolling back and releasing its locks.
-    async fn session(&self, server: &PgConnectOptions) -> anyhow::Result<DatabaseConnection> {
-        let liveness = self.settings.liveness();
-        let options = liveness
-            .apply(server.clone())
-            .application_name(lock::APPLICATION)
-            .options([
-                ("lock_timeout", millis(self.settings.ddl_lock_timeout)),
-                ("statement_timeout", millis(self.settings.statement_timeout)),
-            ]);
-        // One connection, tested before each use: the server may end it while it idles (a
-        // long backup), and the pool then opens a new one with the same settings.
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .min_connections(0)
-            .acquire_timeout(liveness.bound())
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .test_before_acquire(true)
-            .connect_with(options)
-            .await
-            .context("open the migration session")?;
-        Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
-            pool,
-        ))
-    }
 }
 
 /// One migrator run: the session its migrations use, and the lock that makes it the only one.
 struct Run {
-    session: DatabaseConnection,
+    session: Session,
     lock: MigrationLock,
-    liveness: Liveness,
 }
 
 impl Run {
@@ -446,19 +415,10 @@ impl Run {
         if result.as_ref().err().is_some_and(dbconn::liveness::is_lost) {
             return result;
         }
-        let closed = self
-            .liveness
-            .deadline("closing the migration session", async {
-                self.session.close().await
-            });
-        closed.await.ok();
+        self.session.close().await;
         let released = self.lock.release().await;
         let value = result?;
         released?;
         Ok(value)
     }
-}
-
-fn millis(d: Duration) -> String {
-    format!("{}ms", d.as_millis())
 }
