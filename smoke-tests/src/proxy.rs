@@ -1,4 +1,4 @@
-//! A loopback TCP proxy between a client and the server that injects network faults: it stops forwarding (a hung NAT) or resets every connection at a byte offset.
+//! A loopback TCP proxy between a client and the server that injects network faults: it stops forwarding (a hung NAT, or one lost flow) or resets every connection at a byte offset.
 //!
 //! Blackholed, it keeps both sockets of every connection open and reads nothing more, so the
 //! kernels still acknowledge what was sent before: neither TCP keepalives nor
@@ -32,6 +32,9 @@ pub enum Fault {
     /// read after: the extended protocol parses a statement in one message and executes it
     /// in the next, so the statement that holds the text has run either way.
     BlackholeAfter(Vec<u8>),
+    /// As [`Fault::BlackholeAfter`], but only the connection that carried the text stops:
+    /// a NAT that lost one flow, while the others go on.
+    HangConnectionAfter(Vec<u8>),
     /// Forward this many bytes (both directions counted together), then reset every
     /// connection, and every later one.
     ResetAt(u64),
@@ -58,7 +61,10 @@ struct Shared {
     fault: Fault,
     forwarded: AtomicU64,
     upstream_ports: Mutex<Vec<u16>>,
+    /// Set once the fault has happened, wherever.
     fire: watch::Sender<bool>,
+    /// One per connection: set when the fault hits that connection.
+    connections: Mutex<Vec<Arc<watch::Sender<bool>>>>,
 }
 
 impl Proxy {
@@ -80,6 +86,7 @@ impl Proxy {
             forwarded: AtomicU64::new(0),
             upstream_ports: Mutex::new(Vec::new()),
             fire,
+            connections: Mutex::new(Vec::new()),
         });
         let tasks = Arc::new(Mutex::new(JoinSet::new()));
         let accepting = accept(listener, Arc::clone(&shared), Arc::clone(&tasks));
@@ -140,7 +147,7 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, tasks: Arc<Mutex<Joi
             let _ = client.set_zero_linger();
             continue;
         }
-        if *shared.fire.borrow() {
+        if shared.fault.is_global() && *shared.fire.borrow() {
             match shared.fault {
                 // A dead network: the connection goes nowhere.
                 Fault::ResetAt(_) => {
@@ -163,51 +170,92 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, tasks: Arc<Mutex<Joi
         if let Ok(local) = server.local_addr() {
             lock(&shared.upstream_ports).push(local.port());
         }
+        let hit = Arc::new(watch::channel(false).0);
+        lock(&shared.connections).push(Arc::clone(&hit));
         let (client_read, client_write) = client.into_split();
         let (server_read, server_write) = server.into_split();
+        let up = Pump {
+            shared: Arc::clone(&shared),
+            hit: Arc::clone(&hit),
+            up: true,
+        };
+        let down = Pump {
+            shared: Arc::clone(&shared),
+            hit,
+            up: false,
+        };
         let mut set = lock(&tasks);
-        set.spawn(pump(client_read, server_write, Arc::clone(&shared), true));
-        set.spawn(pump(server_read, client_write, Arc::clone(&shared), false));
+        set.spawn(up.run(client_read, server_write));
+        set.spawn(down.run(server_read, client_write));
     }
 }
 
-/// Copies `from` to `to` until the fault fires, then holds both sockets open (blackhole) or
-/// resets them.
-async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, shared: Arc<Shared>, up: bool) {
-    let mut fired = shared.fire.subscribe();
-    let mut buf = vec![0u8; 16 * 1024];
-    // The end of the previous read, so a needle split across two reads is still seen, and
-    // whether the needle went by.
-    let mut seen = Seen::default();
-    loop {
-        let n = tokio::select! {
-            read = from.read(&mut buf) => match read {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            },
-            _ = fired.wait_for(|f| *f) => break,
-        };
-        if *fired.borrow() {
-            break;
+/// One direction of one connection.
+struct Pump {
+    shared: Arc<Shared>,
+    /// Set when the fault hits this connection.
+    hit: Arc<watch::Sender<bool>>,
+    /// Client to server.
+    up: bool,
+}
+
+impl Pump {
+    /// Copies `from` to `to` until the fault hits this connection, then holds both sockets
+    /// open (blackhole) or resets them.
+    async fn run(self, mut from: OwnedReadHalf, mut to: OwnedWriteHalf) {
+        let mut hit = self.hit.subscribe();
+        let mut buf = vec![0u8; 16 * 1024];
+        // The end of the previous read, so a needle split across two reads is still seen,
+        // and whether the needle went by.
+        let mut seen = Seen::default();
+        loop {
+            let n = tokio::select! {
+                read = from.read(&mut buf) => match read {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                },
+                _ = hit.wait_for(|f| *f) => break,
+            };
+            if *hit.borrow() {
+                break;
+            }
+            let chunk = &buf[..n];
+            let (send, fire) = self.shared.decide(chunk, &mut seen, self.up);
+            if to.write_all(&chunk[..send]).await.is_err() {
+                return;
+            }
+            if fire {
+                self.fire();
+                break;
+            }
         }
-        let chunk = &buf[..n];
-        let (send, fire) = shared.decide(chunk, &mut seen, up);
-        if to.write_all(&chunk[..send]).await.is_err() {
-            return;
-        }
-        if fire {
-            shared.fire.send_replace(true);
-            break;
-        }
-    }
-    match shared.fault {
-        Fault::ResetAt(_) => {
+        if let Fault::ResetAt(_) = self.shared.fault {
             // RST instead of FIN on both sockets, as a crashed middlebox sends.
             let _ = from.as_ref().set_zero_linger();
             let _ = to.as_ref().set_zero_linger();
+            return;
         }
         // Hold both sockets open, reading nothing, until the proxy is dropped.
-        _ => std::future::pending::<()>().await,
+        std::future::pending::<()>().await
+    }
+
+    /// The fault happens: on this connection, or on every one.
+    fn fire(&self) {
+        if self.shared.fault.is_global() {
+            for connection in lock(&self.shared.connections).iter() {
+                connection.send_replace(true);
+            }
+        } else {
+            self.hit.send_replace(true);
+        }
+        self.shared.fire.send_replace(true);
+    }
+}
+
+impl Fault {
+    /// Whether it strikes every connection, present and future, or only one.
+    fn is_global(&self) -> bool {
+        !matches!(self, Fault::HangConnectionAfter(_))
     }
 }
 
@@ -227,7 +275,7 @@ impl Shared {
                     .fetch_add(chunk.len() as u64, Ordering::SeqCst);
                 (chunk.len(), false)
             }
-            Fault::BlackholeAfter(needle) => {
+            Fault::BlackholeAfter(needle) | Fault::HangConnectionAfter(needle) => {
                 self.forwarded
                     .fetch_add(chunk.len() as u64, Ordering::SeqCst);
                 if !up {

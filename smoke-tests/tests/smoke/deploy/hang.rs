@@ -49,7 +49,11 @@ async fn a_migrator_behind_a_hung_proxy_exits_and_frees_the_server_within_its_bo
         .spawn()
         .expect("start the next migrator");
 
-    let (exited_after, released_after) = measure(&test.db, hung, fault, &ports).await;
+    let lost = format!(
+        "no answer to the heartbeat for {}s (--hang-timeout)",
+        BOUND.as_secs()
+    );
+    let (exited_after, released_after) = measure(&test.db, hung, fault, &ports, &lost).await;
     eprintln!(
         "hung proxy, --hang-timeout {}s: migrator exited after {exited_after:?}, \
          server released its sessions and locks after {released_after:?}",
@@ -76,6 +80,52 @@ async fn a_migrator_behind_a_hung_proxy_exits_and_frees_the_server_within_its_bo
         "a clean run",
     );
     assert!(application_can_write_users(&test.db).await);
+}
+
+#[tokio::test]
+async fn a_migrator_whose_session_alone_hangs_exits_within_its_bound() {
+    let reference = TestDb::new("hung_session_reference").await;
+    crate::migrate_all(&reference.db).await;
+    let clean = Catalog::read(&reference.db).await;
+    drop(reference);
+    let test = TestDb::new("hung_session").await;
+    through_identity_tables(&test.db).await;
+
+    // Only the migration session's connection stops; the lock's heartbeat still gets through.
+    let needle = br#"REFERENCES "users""#.to_vec();
+    let proxy = Proxy::start(&test.url, Fault::HangConnectionAfter(needle)).await;
+    let hung = bounded(migrator::command(&proxy.url(&test.url), &["up"]))
+        .spawn()
+        .expect("start the migrator");
+    assert!(
+        proxy.fired_within(Duration::from_secs(60)).await,
+        "the migrator never sent a foreign key to users"
+    );
+    let fault = Instant::now();
+    let ports = proxy.upstream_ports();
+    let lost = "the server ended the migration session (pid ";
+    let (exited_after, released_after) = measure(&test.db, hung, fault, &ports, lost).await;
+    eprintln!(
+        "one hung connection, --hang-timeout {}s: migrator exited after {exited_after:?}, \
+         server released its sessions and locks after {released_after:?}",
+        BOUND.as_secs()
+    );
+    assert!(
+        exited_after <= BOUND + SLACK,
+        "exited after {exited_after:?}"
+    );
+    assert!(
+        released_after <= BOUND + SLACK,
+        "released after {released_after:?}"
+    );
+    let next = migrator::run(&test.url, &["up"]).await;
+    assert!(next.status.success(), "{}", migrator::printed(&next));
+    assert_same(
+        &Catalog::read(&test.db).await,
+        &clean,
+        "after the hung session and the next run",
+        "a clean run",
+    );
 }
 
 #[tokio::test]
@@ -172,13 +222,15 @@ fn bounded(mut command: tokio::process::Command) -> tokio::process::Command {
     command
 }
 
-/// How long after `fault` the hung migrator exited (checking its error), and the server
-/// ended every session that came through the proxy (`ports`).
+/// How long after `fault` the hung migrator exited (with one error line saying it lost the
+/// server, and `why`), and the server ended every session that came through the proxy
+/// (`ports`).
 async fn measure(
     db: &DatabaseConnection,
     hung: tokio::process::Child,
     fault: Instant,
     ports: &[i32],
+    why: &str,
 ) -> (Duration, Duration) {
     let exited = async {
         let output = tokio::time::timeout(Duration::from_secs(60), hung.wait_with_output())
@@ -192,7 +244,7 @@ async fn measure(
         fault.elapsed()
     };
     let ((output, exited_after), released_after) = tokio::join!(exited, released);
-    assert_lost(&output);
+    assert_lost(&output, why);
     (exited_after, released_after)
 }
 
@@ -207,8 +259,8 @@ fn assert_waited_and_succeeded(next: &Output) {
     );
 }
 
-/// The hung migrator's one error line: it lost its server, and says to run again.
-fn assert_lost(output: &Output) {
+/// The hung migrator's one error line: it lost its server (`why`), and says to run again.
+fn assert_lost(output: &Output, why: &str) {
     assert_eq!(
         output.status.code(),
         Some(1),
@@ -218,8 +270,9 @@ fn assert_lost(output: &Output) {
     let line = migrator::last_stderr_line(output);
     assert!(
         line.starts_with("error: ")
-            && line.contains("lost the database server: no answer to ")
-            && line.contains(&format!("for {}s (--hang-timeout)", BOUND.as_secs())),
+            && line.contains("lost the database server: ")
+            && line.contains(why)
+            && line.ends_with("so run the command again"),
         "{line}"
     );
 }
