@@ -61,7 +61,10 @@ fn production_crates_have_no_dev_only_dependencies() {
 fn dbcheck_never_depends_on_migration() {
     // The migration binary links dbcheck; the reverse would be a cycle in spirit.
     let deps = dependencies("dbcheck");
-    assert!(deps.iter().any(|d| d == "entity"), "manifest not read: {deps:?}");
+    assert!(
+        deps.iter().any(|d| d == "entity"),
+        "manifest not read: {deps:?}"
+    );
     assert!(!deps.iter().any(|d| d == "migration"), "{deps:?}");
 }
 
