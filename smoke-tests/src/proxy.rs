@@ -60,7 +60,6 @@ struct Shared {
     upstream: SocketAddr,
     fault: Fault,
     forwarded: AtomicU64,
-    upstream_ports: Mutex<Vec<u16>>,
     /// Set once the fault has happened, wherever.
     fire: watch::Sender<bool>,
     /// One per connection: set when the fault hits that connection.
@@ -84,7 +83,6 @@ impl Proxy {
             upstream,
             fault,
             forwarded: AtomicU64::new(0),
-            upstream_ports: Mutex::new(Vec::new()),
             fire,
             connections: Mutex::new(Vec::new()),
         });
@@ -110,15 +108,6 @@ impl Proxy {
     /// Bytes forwarded so far, both directions together.
     pub fn forwarded(&self) -> u64 {
         self.shared.forwarded.load(Ordering::SeqCst)
-    }
-
-    /// The local ports of the proxy's connections to the server: pg_stat_activity's
-    /// `client_port` of every session opened through it.
-    pub fn upstream_ports(&self) -> Vec<i32> {
-        lock(&self.shared.upstream_ports)
-            .iter()
-            .map(|p| i32::from(*p))
-            .collect()
     }
 
     /// Whether the fault has happened.
@@ -167,9 +156,6 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, tasks: Arc<Mutex<Joi
             let _ = client.set_zero_linger();
             continue;
         };
-        if let Ok(local) = server.local_addr() {
-            lock(&shared.upstream_ports).push(local.port());
-        }
         let hit = Arc::new(watch::channel(false).0);
         lock(&shared.connections).push(Arc::clone(&hit));
         let (client_read, client_write) = client.into_split();

@@ -29,7 +29,7 @@ async fn a_migrator_behind_a_hung_proxy_exits_and_frees_the_server_within_its_bo
         Fault::BlackholeAfter(br#"REFERENCES "users""#.to_vec()),
     )
     .await;
-    let hung = bounded(migrator::command(&proxy.url(&test.url), &["up"]))
+    let hung = bounded(migrator::command(&faulty(&proxy, &test.url), &["up"]))
         .spawn()
         .expect("start the migrator");
     assert!(
@@ -37,9 +37,10 @@ async fn a_migrator_behind_a_hung_proxy_exits_and_frees_the_server_within_its_bo
         "the migrator never sent a foreign key to users"
     );
     let fault = Instant::now();
-    let ports = proxy.upstream_ports();
     // The issue's state: the migration session idle in its transaction, users locked.
-    wait_for(&test.db, &users_locked_by(&ports), Duration::from_secs(5)).await;
+    wait_for(&test.db, USERS_LOCKED, Duration::from_secs(5)).await;
+    // Its sessions, by pid: the next migrator's have the same application name.
+    let pids = crate::query_strings(&test.db, &format!("SELECT pid::text FROM {OURS}")).await;
     assert!(
         !application_can_write_users(&test.db).await,
         "the fault should block the application's writes to users"
@@ -53,7 +54,11 @@ async fn a_migrator_behind_a_hung_proxy_exits_and_frees_the_server_within_its_bo
         "no answer to the heartbeat for {}s (--hang-timeout)",
         BOUND.as_secs()
     );
-    let (exited_after, released_after) = measure(&test.db, hung, fault, &ports, &lost).await;
+    let gone = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE pid IN ({})",
+        pids.join(", ")
+    );
+    let (exited_after, released_after) = measure(&test.db, hung, fault, &gone, &lost).await;
     eprintln!(
         "hung proxy, --hang-timeout {}s: migrator exited after {exited_after:?}, \
          server released its sessions and locks after {released_after:?}",
@@ -94,7 +99,7 @@ async fn a_migrator_whose_session_alone_hangs_exits_within_its_bound() {
     // Only the migration session's connection stops; the lock's heartbeat still gets through.
     let needle = br#"REFERENCES "users""#.to_vec();
     let proxy = Proxy::start(&test.url, Fault::HangConnectionAfter(needle)).await;
-    let hung = bounded(migrator::command(&proxy.url(&test.url), &["up"]))
+    let hung = bounded(migrator::command(&faulty(&proxy, &test.url), &["up"]))
         .spawn()
         .expect("start the migrator");
     assert!(
@@ -102,9 +107,9 @@ async fn a_migrator_whose_session_alone_hangs_exits_within_its_bound() {
         "the migrator never sent a foreign key to users"
     );
     let fault = Instant::now();
-    let ports = proxy.upstream_ports();
     let lost = "the server ended the migration session (pid ";
-    let (exited_after, released_after) = measure(&test.db, hung, fault, &ports, lost).await;
+    let gone = format!("SELECT count(*) FROM {OURS}");
+    let (exited_after, released_after) = measure(&test.db, hung, fault, &gone, lost).await;
     eprintln!(
         "one hung connection, --hang-timeout {}s: migrator exited after {exited_after:?}, \
          server released its sessions and locks after {released_after:?}",
@@ -164,7 +169,7 @@ async fn a_connection_reset_at_any_byte_leaves_only_whole_migrations() {
 async fn reset_once(round: u64, offset: u64, steps: &[Catalog]) -> usize {
     let test = TestDb::new(&format!("reset_{round}")).await;
     let proxy = Proxy::start(&test.url, Fault::ResetAt(offset)).await;
-    let run = bounded(migrator::command(&proxy.url(&test.url), &["up"])).output();
+    let run = bounded(migrator::command(&faulty(&proxy, &test.url), &["up"])).output();
     let output = tokio::time::timeout(Duration::from_secs(60), run)
         .await
         .expect("a reset migrator must not hang")
@@ -174,8 +179,8 @@ async fn reset_once(round: u64, offset: u64, steps: &[Catalog]) -> usize {
         let errors = stderr.lines().filter(|l| l.starts_with("error: ")).count();
         assert_eq!(errors, 1, "round {round}: one error line: {stderr}");
     }
-    let ports = proxy.upstream_ports();
-    wait_for(&test.db, &nothing_of(&ports), Duration::from_secs(10)).await;
+    let gone = format!("SELECT count(*) FROM {OURS}");
+    wait_for(&test.db, &gone, Duration::from_secs(10)).await;
     let applied = rows_if_present(&test.db, "seaql_migrations", "version")
         .await
         .len();
@@ -223,13 +228,12 @@ fn bounded(mut command: tokio::process::Command) -> tokio::process::Command {
 }
 
 /// How long after `fault` the hung migrator exited (with one error line saying it lost the
-/// server, and `why`), and the server ended every session that came through the proxy
-/// (`ports`).
+/// server, and `why`), and the server ended every session of it (`gone` counts them).
 async fn measure(
     db: &DatabaseConnection,
     hung: tokio::process::Child,
     fault: Instant,
-    ports: &[i32],
+    gone: &str,
     why: &str,
 ) -> (Duration, Duration) {
     let exited = async {
@@ -240,7 +244,7 @@ async fn measure(
         (output, fault.elapsed())
     };
     let released = async {
-        wait_for(db, &nothing_of(ports), Duration::from_secs(60)).await;
+        wait_for(db, gone, Duration::from_secs(60)).await;
         fault.elapsed()
     };
     let ((output, exited_after), released_after) = tokio::join!(exited, released);
@@ -254,7 +258,10 @@ fn assert_waited_and_succeeded(next: &Output) {
     let waited = String::from_utf8_lossy(&next.stderr);
     assert!(
         waited.contains("another migrator holds the migration lock: pid ")
-            && waited.contains("application `agents-db migrator`, client 127.0.0.1:"),
+            // The client address is the proxy's, or a container's gateway.
+            && waited.contains("application `agents-db migrator`, client ")
+            && waited.contains(" for ")
+            && waited.contains("s (connected "),
         "the waiting migrator should name the holder: {waited}"
     );
 }
@@ -277,40 +284,25 @@ fn assert_lost(output: &Output, why: &str) {
     );
 }
 
-/// 0 once a session that came through the proxy (`ports`) sits idle in its transaction
-/// holding a lock on users.
-fn users_locked_by(ports: &[i32]) -> String {
-    format!(
-        "SELECT CASE WHEN count(*) > 0 THEN 0 ELSE 1 END::int8 \
-         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
-         WHERE l.granted AND l.relation = 'users'::regclass \
-           AND a.state = 'idle in transaction' AND a.client_port IN ({})",
-        list(ports)
-    )
+/// The application name of a migrator behind the proxy, for its main connection; its lock
+/// and migration sessions are `agents-db migrator`. Sessions are told apart by name and
+/// database, not by client port: a container's NAT shows other ports than the proxy's.
+const FAULTY: &str = "faulty-migrator";
+
+/// `url` through `proxy`, naming the faulty migrator's main connection.
+fn faulty(proxy: &Proxy, url: &str) -> String {
+    format!("{}?application_name={FAULTY}", proxy.url(url))
 }
 
-/// The sessions of this database that came through the proxy, and the locks they hold:
-/// 0 once the server has ended every one of them.
-fn nothing_of(ports: &[i32]) -> String {
-    let ours = format!(
-        "datname = current_database() AND client_port IN ({})",
-        list(ports)
-    );
-    format!(
-        "SELECT (SELECT count(*) FROM pg_stat_activity WHERE {ours}) \
-              + (SELECT count(*) FROM pg_locks WHERE pid IN \
-                   (SELECT pid FROM pg_stat_activity WHERE {ours}))"
-    )
-}
+/// The sessions of migrators on the test's database.
+const OURS: &str = "pg_stat_activity WHERE datname = current_database() \
+     AND application_name IN ('agents-db migrator', 'faulty-migrator')";
 
-fn list(ports: &[i32]) -> String {
-    let ports: Vec<String> = ports.iter().map(i32::to_string).collect();
-    if ports.is_empty() {
-        "NULL".into()
-    } else {
-        ports.join(", ")
-    }
-}
+/// 0 once a migrator's session sits idle in its transaction holding a lock on users.
+const USERS_LOCKED: &str = "SELECT CASE WHEN count(*) > 0 THEN 0 ELSE 1 END::int8 \
+     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+     WHERE l.granted AND l.relation = 'users'::regclass AND a.state = 'idle in transaction' \
+       AND a.datname = current_database() AND a.application_name = 'agents-db migrator'";
 
 /// Polls `sql` (a count) until it is 0, for at most `limit`.
 async fn wait_for(db: &DatabaseConnection, sql: &str, limit: Duration) {
