@@ -8,7 +8,10 @@
 //!   the code lacks, before changing anything ([`status`]);
 //! - applies each migration and its bookkeeping rows in one transaction ([`ledger`]);
 //! - runs migrations on a session with `lock_timeout` and `statement_timeout`, and retries a
-//!   migration that timed out on a lock, with backoff ([`Settings`]).
+//!   migration that timed out on a lock, with backoff ([`Settings`]);
+//! - never outlives its server, nor lets the server keep a vanished migrator's locks: every
+//!   session carries the server-side limits of `--hang-timeout`, and the run races a
+//!   heartbeat on the lock's connection ([`lock`], [`session`]).
 //!
 //! It knows nothing of this project's schema: it takes any SeaORM migrator's migrations, and
 //! `fresh` drops what the caller's [`DropAll`] says the project owns.
@@ -25,7 +28,6 @@ use std::future::Future;
 use std::pin::Pin;
 
 use anyhow::{Context, bail};
-
 use sea_orm::{DatabaseConnection, DbErr};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
