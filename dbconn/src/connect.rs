@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
 
-use crate::url::{database_name, parse, redact};
+use crate::liveness::Liveness;
+use crate::url::{database_name, parse, password, redact};
 
 /// Connects to `url` once. Failures become one line that says what went wrong and how to
 /// fix it, with the password redacted.
@@ -17,7 +18,25 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
 /// start before its database does), until `wait` has passed. Errors that waiting cannot fix,
 /// such as a wrong password or a missing database, fail at once.
 pub async fn connect_waiting(url: &str, wait: Duration) -> anyhow::Result<DatabaseConnection> {
-    let parsed = parse(url)?;
+    connect_with(url, wait, None).await
+}
+
+/// [`connect_waiting`], with every session bounded by `liveness`: the server ends the
+/// sessions of a client that vanished, and drops a peer the network lost, within its bound.
+pub async fn connect_live(
+    url: &str,
+    wait: Duration,
+    liveness: &Liveness,
+) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, wait, Some(*liveness)).await
+}
+
+async fn connect_with(
+    url: &str,
+    wait: Duration,
+    liveness: Option<Liveness>,
+) -> anyhow::Result<DatabaseConnection> {
+    parse(url)?;
     let deadline = Instant::now() + wait;
     let mut backoff = Duration::from_millis(250);
     loop {
@@ -26,13 +45,11 @@ pub async fn connect_waiting(url: &str, wait: Duration) -> anyhow::Result<Databa
         let attempt = deadline
             .saturating_duration_since(Instant::now())
             .clamp(Duration::from_secs(2), Duration::from_secs(10));
-        let err = match Database::connect(options(url, attempt)).await {
+        let err = match Database::connect(options(url, attempt, liveness)).await {
             Ok(db) => return Ok(db),
             Err(err) => err,
         };
-        let cause = err
-            .to_string()
-            .replace(parsed.password().unwrap_or("\u{0}"), "***");
+        let cause = hide_password(url, &err.to_string());
         let failure = explain(url, &cause);
         let now = Instant::now();
         if !failure.transient || now >= deadline {
@@ -51,7 +68,22 @@ pub async fn connect_waiting(url: &str, wait: Duration) -> anyhow::Result<Databa
     }
 }
 
-fn options(url: &str, attempt: Duration) -> ConnectOptions {
+/// A driver message with the password taken out, as written in the URL and decoded.
+fn hide_password(url: &str, message: &str) -> String {
+    let mut shown = message.to_owned();
+    let encoded = parse(url)
+        .ok()
+        .and_then(|u| u.password().map(str::to_owned));
+    let decoded = password(url).ok().flatten();
+    for secret in [encoded, decoded].into_iter().flatten() {
+        if !secret.is_empty() {
+            shown = shown.replace(&secret, "***");
+        }
+    }
+    shown
+}
+
+fn options(url: &str, attempt: Duration, liveness: Option<Liveness>) -> ConnectOptions {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(4)
@@ -60,6 +92,9 @@ fn options(url: &str, attempt: Duration) -> ConnectOptions {
         .acquire_timeout(attempt)
         // sqlx logs every statement at info level; the commands report what matters themselves.
         .sqlx_logging(false);
+    if let Some(liveness) = liveness {
+        options.map_sqlx_postgres_opts(move |pg| liveness.apply(pg));
+    }
     options
 }
 
@@ -80,7 +115,8 @@ fn explain(url: &str, cause: &str) -> Failure {
     };
     if lower.contains("password authentication failed") || lower.contains("no password") {
         permanent(format!(
-            "wrong user or password for {shown}: fix the credentials in DATABASE_URL"
+            "wrong user or password for {shown}: fix the credentials in DATABASE_URL \
+             (percent-encode special characters of the password, e.g. @ as %40, % as %25)"
         ))
     } else if lower.contains("does not exist") && lower.contains("role \"") {
         let user = parse(url)

@@ -1,13 +1,17 @@
 //! Connecting to PostgreSQL, the one way every binary and xtask command does it.
 //!
 //! URLs are parsed and redacted here ([`url`]), connections opened with a bounded wait and
-//! errors that name the fix ([`connect`], [`connect_waiting`]), destructive commands guarded
-//! ([`guard`]) and logging set up ([`logging`]). So a wrong password or an unreachable host
-//! reads the same everywhere, and no password is ever printed.
+//! errors that name the fix ([`connect`], [`connect_waiting`]), sessions bounded against a
+//! lost peer ([`liveness`]), destructive commands guarded ([`guard`]), command-line errors
+//! turned into one line ([`cli`]) and logging set up ([`logging`]). So a wrong password or an
+//! unreachable host reads the same everywhere, and no password is ever printed.
 
+pub mod cli;
 mod connect;
 pub mod guard;
+pub mod liveness;
 pub mod logging;
 pub mod url;
 
-pub use crate::connect::{connect, connect_waiting, require_pgvector};
+pub use crate::connect::{connect, connect_live, connect_waiting, require_pgvector};
+pub use crate::liveness::Liveness;

@@ -14,6 +14,16 @@ pub enum SmokeServer {
 }
 
 impl SmokeServer {
+    /// What the tests are told about the server: only embedded and container servers are
+    /// known to check passwords for the roles tests create.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SmokeServer::External(_) => "external",
+            SmokeServer::Embedded(_) => "embedded",
+            SmokeServer::Container(_) => "container",
+        }
+    }
+
     /// The URL of a user who may create and drop databases on it.
     pub fn admin_url(&self) -> &str {
         match self {

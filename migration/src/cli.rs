@@ -35,7 +35,7 @@ pub enum Command {
 #[derive(Args, Clone, Debug, Default)]
 pub struct UpArgs {
     /// Apply at most this many pending migrations.
-    #[arg(short = 'n', long = "num")]
+    #[arg(short = 'n', long = "num", value_name = "N", value_parser = dbconn::cli::whole::<usize>)]
     pub num: Option<usize>,
     /// Print the SQL each pending migration would run, and change nothing.
     #[arg(long)]
@@ -57,6 +57,8 @@ pub struct DownArgs {
         long = "num",
         alias = "steps",
         default_value_t = 1,
+        value_name = "N",
+        value_parser = dbconn::cli::whole::<usize>,
         conflicts_with = "all"
     )]
     pub num: usize,
@@ -114,29 +116,15 @@ pub async fn execute(
     through: Option<String>,
 ) -> anyhow::Result<()> {
     guard(&command, url)?;
+    let liveness = settings.liveness();
     let deployer = crate::deployer(settings).await?.with_url(url);
     let shown = redact(url);
     match command {
         Command::Up(args) => {
-            dbconn::require_pgvector(db, url).await?;
-            let up = Up {
-                through,
-                steps: args.num,
-                dry_run: args.dry_run,
-                backup: args.backup.map(|dir| Backup {
-                    dir,
-                    pg_dump: args.pg_dump.unwrap_or_else(|| PathBuf::from("pg_dump")),
-                }),
-            };
-            let names = deployer.up(db, &up).await?;
-            if up.dry_run {
-                eprintln!(
-                    "migrate: dry run, {} migration(s) would be applied to {shown}; nothing changed",
-                    names.len()
-                );
-            } else {
-                report("applied", &names, &shown);
-            }
+            liveness
+                .deadline("the pgvector check", dbconn::require_pgvector(db, url))
+                .await?;
+            up(&deployer, db, args, through, &shown).await?;
         }
         Command::Down(args) => {
             let steps = if args.all { None } else { Some(args.num) };
@@ -167,6 +155,34 @@ pub async fn execute(
             let said = deployer.resolve(db, &resolution).await?;
             eprintln!("migrate: {said}");
         }
+    }
+    Ok(())
+}
+
+async fn up(
+    deployer: &Deployer,
+    db: &DatabaseConnection,
+    args: UpArgs,
+    through: Option<String>,
+    shown: &str,
+) -> anyhow::Result<()> {
+    let up = Up {
+        through,
+        steps: args.num,
+        dry_run: args.dry_run,
+        backup: args.backup.map(|dir| Backup {
+            dir,
+            pg_dump: args.pg_dump.unwrap_or_else(|| PathBuf::from("pg_dump")),
+        }),
+    };
+    let names = deployer.up(db, &up).await?;
+    if up.dry_run {
+        eprintln!(
+            "migrate: dry run, {} migration(s) would be applied to {shown}; nothing changed",
+            names.len()
+        );
+    } else {
+        report("applied", &names, shown);
     }
     Ok(())
 }

@@ -121,7 +121,10 @@ pub fn through_phase(phase: Option<u8>) -> anyhow::Result<Option<String>> {
     match phase {
         None => Ok(None),
         Some(n) if (1..=last_phase()).contains(&n) => Ok(migrations_through_phase(n).pop()),
-        Some(n) => anyhow::bail!("unknown phase {n}: phases are 1 to {}", last_phase()),
+        Some(n) => anyhow::bail!(
+            "unknown phase {n} (--phase): phases are 1 to {}, e.g. --phase 2",
+            last_phase()
+        ),
     }
 }
 

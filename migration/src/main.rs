@@ -7,9 +7,12 @@
 //! `sea_orm_migration::cli::run_cli` unchanged.
 
 use clap::{Parser, Subcommand};
+use dbconn::Liveness;
 use migration::cli::{Command, UpArgs};
 use migration::deploy::Settings;
 use migration::repair::{RepairArgs, VerifyArgs};
+use sea_orm::DatabaseConnection;
+use sea_orm::sqlx::{Connection, PgConnection};
 
 #[derive(Parser)]
 #[command(
@@ -19,7 +22,13 @@ use migration::repair::{RepairArgs, VerifyArgs};
 )]
 struct Cli {
     /// The database; its password is never printed.
-    #[arg(short = 'u', long, env = "DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        short = 'u',
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     database_url: String,
     #[command(flatten)]
     settings: Settings,
@@ -58,7 +67,8 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::SUCCESS;
     }
     dbconn::logging::init();
-    let cli = Cli::parse();
+    // A bad flag or MIGRATE_* variable is one line and exit code 1, like every other error.
+    let cli: Cli = dbconn::cli::parse();
     // Errors are one line (the context chain) and exit code 1, never a backtrace.
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -77,14 +87,44 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let BinCommand::Migrate(command) = &command {
         migration::cli::guard(command, &url)?;
     }
-    let db = dbconn::connect_waiting(&url, cli.settings.wait).await?;
+    let liveness = cli.settings.liveness();
+    let db = dbconn::connect_live(&url, cli.settings.wait, &liveness).await?;
     let origin = dbconn::url::redact(&url);
     match command {
         BinCommand::Migrate(command) => {
             migration::cli::execute(&db, &url, cli.settings, command, None).await
         }
-        BinCommand::Drift => dbcheck::drift::report(&db, &origin).await,
-        BinCommand::Verify(args) => migration::repair::verify(&db, &origin, &args).await,
+        // Read-only, but as bounded as a deploy: a heartbeat of its own watches the server.
+        BinCommand::Drift => watched(&db, &liveness, dbcheck::drift::report(&db, &origin)).await,
+        BinCommand::Verify(args) => {
+            watched(
+                &db,
+                &liveness,
+                migration::repair::verify(&db, &origin, &args),
+            )
+            .await
+        }
         BinCommand::Repair(args) => migration::repair::report(&db, &origin, &args).await,
     }
+}
+
+/// Runs `work` while a connection of its own answers a heartbeat, so a silent server ends the
+/// command within the bound instead of hanging it.
+async fn watched(
+    db: &DatabaseConnection,
+    liveness: &Liveness,
+    work: impl Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    let options = liveness.apply((*db.get_postgres_connection_pool().connect_options()).clone());
+    let mut heartbeat = liveness
+        .deadline(
+            "opening the heartbeat connection",
+            PgConnection::connect_with(&options),
+        )
+        .await?;
+    let result = liveness.watch(&mut heartbeat, work).await;
+    if !result.as_ref().err().is_some_and(dbconn::liveness::is_lost) {
+        heartbeat.close().await.ok();
+    }
+    result
 }

@@ -27,8 +27,12 @@ pub struct SeedArgs {
     #[arg(long)]
     pub force: bool,
     /// Users of the load profile; the default gives about a million messages.
-    #[arg(long, default_value_t = crate::load::DEFAULT_SCALE)]
+    #[arg(long, default_value_t = crate::load::DEFAULT_SCALE, value_name = "N", value_parser = dbconn::cli::whole::<u64>)]
     pub scale: u64,
+    /// With --profile prod: add SEED_SUPER_ADMIN_EMAIL as a super admin even when another one
+    /// exists (without it, a run that finds a super admin adds nothing).
+    #[arg(long)]
+    pub add_super_admin: bool,
     /// Show a progress bar per table of the load profile even when stderr is no terminal.
     #[arg(long)]
     pub progress: bool,
@@ -50,7 +54,7 @@ pub async fn run(url: &str, origin: &str, args: &SeedArgs) -> anyhow::Result<()>
     guard(args, url)?;
     let profile = match args.profile {
         ProfileArg::Dev => Profile::Dev,
-        ProfileArg::Prod => Profile::prod_from_env()?,
+        ProfileArg::Prod => Profile::prod_from_env(args.add_super_admin)?,
         ProfileArg::Load => {
             let db = dbconn::connect(url).await?;
             let progress = args.progress || std::io::IsTerminal::is_terminal(&std::io::stderr());

@@ -27,21 +27,23 @@ pub use crate::ids::seed_id;
 pub enum Profile {
     /// The seed document's sample data, for development and tests.
     Dev,
-    /// Only the super admin, with this email.
-    Prod { super_admin_email: String },
+    /// Only the super admin, with this email; when another super admin exists, nothing
+    /// unless `add_super_admin`.
+    Prod {
+        super_admin_email: String,
+        add_super_admin: bool,
+    },
 }
 
 impl Profile {
-    /// The prod profile for the super admin named by `SEED_SUPER_ADMIN_EMAIL`.
-    pub fn prod_from_env() -> anyhow::Result<Profile> {
-        match std::env::var(SUPER_ADMIN_EMAIL_VAR) {
-            Ok(email) if !email.trim().is_empty() => Ok(Profile::Prod {
-                super_admin_email: email,
-            }),
-            _ => bail!(
-                "{SUPER_ADMIN_EMAIL_VAR} is not set: set it to the super admin's email for the prod profile"
-            ),
-        }
+    /// The prod profile for the super admin named by `SEED_SUPER_ADMIN_EMAIL`, checked before
+    /// anything connects: a bad address is one line and changes nothing.
+    pub fn prod_from_env(add_super_admin: bool) -> anyhow::Result<Profile> {
+        let email = std::env::var(SUPER_ADMIN_EMAIL_VAR).unwrap_or_default();
+        Ok(Profile::Prod {
+            super_admin_email: prod::valid_email(&email)?,
+            add_super_admin,
+        })
     }
 }
 
@@ -84,7 +86,10 @@ pub async fn run(db: &DatabaseConnection, profile: &Profile) -> anyhow::Result<S
     let txn = db.begin().await.context("begin seed transaction")?;
     let summary = match profile {
         Profile::Dev => dev::seed(&txn).await,
-        Profile::Prod { super_admin_email } => prod::seed(&txn, super_admin_email).await,
+        Profile::Prod {
+            super_admin_email,
+            add_super_admin,
+        } => prod::seed(&txn, super_admin_email, *add_super_admin).await,
     }
     .with_context(|| format!("seed {profile} profile"))?;
     txn.commit().await.context("commit seed transaction")?;

@@ -8,7 +8,7 @@ use seed::cli::SeedArgs;
 #[command(version, about)]
 struct Cli {
     /// The database to seed; its password is never printed.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_name = "URL")]
     database_url: String,
     #[command(flatten)]
     args: SeedArgs,
@@ -17,7 +17,8 @@ struct Cli {
 /// Errors end the process with one line and exit code 1, never a backtrace.
 fn main() -> std::process::ExitCode {
     dbconn::logging::init();
-    let cli = Cli::parse();
+    // A bad flag is one line and exit code 1, like every other error.
+    let cli: Cli = dbconn::cli::parse();
     let result = tokio::runtime::Runtime::new()
         .map_err(anyhow::Error::from)
         .and_then(|runtime| {

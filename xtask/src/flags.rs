@@ -67,8 +67,8 @@ pub struct MigrateArgs {
     #[command(subcommand)]
     pub action: Option<migration::cli::Command>,
     /// Apply migrations only through this phase (1 core, 2 support/storage, 3 health/finance,
-    /// 4 RAG/MCP, 5 counters).
-    #[arg(long)]
+    /// 4 RAG/MCP, 5 counters; `migrate status` lists every phase).
+    #[arg(long, value_name = "N", value_parser = dbconn::cli::whole::<u8>)]
     pub phase: Option<u8>,
     /// Flags of the default command, `up`.
     #[command(flatten)]
@@ -119,10 +119,10 @@ pub struct ImageArgs {
 #[derive(Args)]
 pub struct BenchArgs {
     /// Users of the load profile to measure at.
-    #[arg(long, default_value_t = seed::load::DEFAULT_SCALE)]
+    #[arg(long, default_value_t = seed::load::DEFAULT_SCALE, value_name = "N", value_parser = dbconn::cli::whole::<u64>)]
     pub scale: u64,
     /// Repetitions of the migrate figure (its median is reported).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = dbconn::cli::whole::<u32>)]
     pub reps: u32,
     /// A small scale and few repetitions, to keep the benchmark code working (CI); writes
     /// target/benchmarks-quick.md instead of docs/benchmarks.md and skips the smoke figure.

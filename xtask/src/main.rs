@@ -17,8 +17,6 @@ mod smoke;
 mod tidy;
 mod verify;
 
-use clap::Parser;
-
 use crate::flags::{Command, Xtask};
 
 /// Errors end the process with one line (the context chain, outermost first) and exit code
@@ -35,7 +33,8 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> anyhow::Result<()> {
     dbconn::logging::init();
-    let flags = Xtask::parse();
+    // A bad flag or variable is one line and exit code 1, like every other error.
+    let flags: Xtask = dbconn::cli::parse();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         match flags.command {

@@ -13,17 +13,19 @@ const SMOKE_TEST_THREADS: usize = 6;
 pub async fn run(args: SmokeArgs) -> anyhow::Result<()> {
     let server = devdb::smoke_server::choose().await?;
     let sh = crate::shell::workspace_shell()?;
-    // The deploy tests run the shipped binary itself, as a deploy would.
+    // The deploy tests run the shipped binaries themselves, as a deploy would.
     clean_cargo_env(cmd!(
         sh,
-        "cargo build --locked -q -p migration --bin migration"
+        "cargo build --locked -q -p migration --bin migration -p seed --bin seed"
     ))
     .run()
-    .context("build the migration binary")?;
-    let migration_bin = devdb::devdb_dir()
+    .context("build the migration and seed binaries")?;
+    let debug = devdb::devdb_dir()
         .parent()
         .context("target directory")?
-        .join("debug/migration");
+        .join("debug");
+    // This very binary, for the tests of xtask's own command line.
+    let xtask_bin = std::env::current_exe().context("find the xtask binary")?;
     let mut test_args = args.test_args.clone();
     // The tests wait on PostgreSQL, not on the CPU: more of them at once than there are cores
     // keeps the server busy (measured: 42 s with 2 threads, 29 s with 6 to 8).
@@ -36,7 +38,10 @@ pub async fn run(args: SmokeArgs) -> anyhow::Result<()> {
         "cargo test --locked -p smoke-tests -- {test_args...}"
     ))
     .env("SMOKE_SERVER_URL", server.admin_url())
-    .env("MIGRATION_BIN", migration_bin)
+    .env("SMOKE_SERVER_KIND", server.kind())
+    .env("MIGRATION_BIN", debug.join("migration"))
+    .env("SEED_BIN", debug.join("seed"))
+    .env("XTASK_BIN", xtask_bin)
     .run()
     .context("smoke tests failed");
     // Containers and throwaway servers are removed when their handles drop, here.

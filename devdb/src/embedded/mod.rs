@@ -23,6 +23,11 @@ pub use privilege::is_root;
 /// The superuser of embedded clusters; they listen on loopback only and trust local logins.
 const SUPERUSER: &str = "postgres";
 
+/// Members of this role must log in with their password (scram-sha-256) even on loopback, so
+/// tests can prove that credentials really reach the server; everyone else is trusted. The
+/// role does not exist until a test creates it.
+pub const SCRAM_USERS: &str = "scram_users";
+
 /// One embedded cluster: a directory holding `data/` (PGDATA), `server.log` and `bindir`
 /// (which binaries created it).
 #[derive(Debug)]
@@ -143,6 +148,7 @@ impl Server {
             conf.push_str("max_connections = 200\n");
         }
         append(&data.join("postgresql.conf"), &conf)?;
+        require_passwords(&data.join("pg_hba.conf"))?;
         std::fs::write(
             self.dir.join("bindir"),
             bin.dir.to_string_lossy().as_bytes(),
@@ -251,6 +257,28 @@ fn read_postmaster_pid(data: &Path) -> Option<(u32, u16)> {
 fn free_port() -> anyhow::Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("find a free port")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// Puts a scram-sha-256 line for [`SCRAM_USERS`] before initdb's trust lines: pg_hba.conf is
+/// read top down and the first matching line decides.
+fn require_passwords(hba: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(hba).with_context(|| format!("read {}", hba.display()))?;
+    let line = format!(
+        "# Added by devdb: members of {SCRAM_USERS} log in with a password (tests of credentials).\n\
+         host all +{SCRAM_USERS} 127.0.0.1/32 scram-sha-256\n"
+    );
+    let first_rule = text
+        .lines()
+        .scan(0, |offset, l| {
+            let start = *offset;
+            *offset += l.len() + 1;
+            Some((start, l))
+        })
+        .find(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map_or(text.len(), |(start, _)| start);
+    let mut updated = text.clone();
+    updated.insert_str(first_rule, &line);
+    std::fs::write(hba, updated).with_context(|| format!("write {}", hba.display()))
 }
 
 fn append(path: &Path, text: &str) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@ use anyhow::bail;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, RuntimeErr, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
+use super::session::Session;
 use super::{Known, Settings, ledger};
 
 /// SQLSTATE of `lock_timeout` expiring.
@@ -27,24 +28,16 @@ enum Direction {
 }
 
 /// Applies one migration and records it.
-pub async fn up(
-    session: &DatabaseConnection,
-    known: &Known,
-    settings: &Settings,
-) -> anyhow::Result<()> {
-    retry(known, settings, "apply", || {
+pub async fn up(session: &Session, known: &Known, settings: &Settings) -> anyhow::Result<()> {
+    retry(session, known, settings, "apply", || {
         once(session, known, Direction::Up)
     })
     .await
 }
 
 /// Rolls back one migration and forgets it.
-pub async fn down(
-    session: &DatabaseConnection,
-    known: &Known,
-    settings: &Settings,
-) -> anyhow::Result<()> {
-    retry(known, settings, "roll back", || {
+pub async fn down(session: &Session, known: &Known, settings: &Settings) -> anyhow::Result<()> {
+    retry(session, known, settings, "roll back", || {
         once(session, known, Direction::Down)
     })
     .await
@@ -96,6 +89,7 @@ async fn bookkeep<C: ConnectionTrait>(
 }
 
 async fn retry<F, Fut>(
+    session: &Session,
     known: &Known,
     settings: &Settings,
     verb: &str,
@@ -122,7 +116,8 @@ where
                     settings.ddl_lock_timeout.as_millis(),
                     pause.as_millis()
                 );
-                tokio::time::sleep(pause).await;
+                // Idle on purpose: the server may end the session meanwhile.
+                session.idle(tokio::time::sleep(pause)).await?;
             }
             Some(LOCK_NOT_AVAILABLE) => bail!(
                 "could not {verb} {name}: a table it needs stayed locked by another session \

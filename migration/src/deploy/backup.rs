@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 
+use dbconn::Liveness;
 use dbconn::url::{database_name, password, redact, without_password};
 
 /// Where to dump and with which pg_dump.
@@ -17,34 +18,37 @@ pub struct Backup {
 
 impl Backup {
     /// Dumps the database of `url` in pg_dump's custom format (restore with pg_restore) and
-    /// returns the file. The password goes through the environment, never the command line.
-    pub fn dump(&self, url: &str) -> anyhow::Result<PathBuf> {
+    /// returns the file. The password goes through the environment, never the command line;
+    /// pg_dump's connection gets the same keepalive bounds as the migrator's own.
+    pub async fn dump(&self, url: &str, liveness: Liveness) -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("create backup directory {}", self.dir.display()))?;
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
         let file = self
             .dir
             .join(format!("{}-{stamp}.dump", database_name(url)?));
-        let pg_dump = &self.pg_dump;
-        let mut command = duct::cmd!(
-            pg_dump,
-            "--format=custom",
-            "--no-password",
-            format!("--file={}", file.display()),
-            format!("--dbname={}", without_password(url)?)
-        )
-        .stdout_null()
-        .stderr_capture()
-        .unchecked();
+        let mut command = tokio::process::Command::new(&self.pg_dump);
+        command
+            .arg("--format=custom")
+            .arg("--no-password")
+            .arg(format!("--file={}", file.display()))
+            .arg(format!("--dbname={}", dump_target(url, liveness)?))
+            .env("PGOPTIONS", server_options(liveness))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            // A migrator that gives up (a lost server) takes its pg_dump with it.
+            .kill_on_drop(true);
         // Decoded, as libpq wants it; in the environment, which other users cannot read.
-        if let Some(password) = password(url)? {
-            command = command.env("PGPASSWORD", password);
-        }
-        let output = match command.run() {
+        match password(url)? {
+            Some(password) => command.env("PGPASSWORD", password),
+            None => command.env_remove("PGPASSWORD"),
+        };
+        let output = match command.output().await {
             Ok(output) => output,
             Err(err) => bail!(
                 "backup failed, nothing applied: cannot run {} ({err}): install pg_dump or pass --pg-dump PATH",
-                pg_dump.display()
+                self.pg_dump.display()
             ),
         };
         if !output.status.success() {
@@ -59,4 +63,40 @@ impl Backup {
         }
         Ok(file)
     }
+}
+
+/// The URL pg_dump connects to: no password, and libpq's own keepalives and
+/// `tcp_user_timeout` set to the bound, so a lost network cannot hang the dump.
+fn dump_target(url: &str, liveness: Liveness) -> anyhow::Result<String> {
+    let mut target = url::Url::parse(&without_password(url)?).context("database URL")?;
+    let settings = liveness.session_settings();
+    let get = |name: &str| {
+        settings
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    target
+        .query_pairs_mut()
+        .append_pair("keepalives", "1")
+        .append_pair("keepalives_idle", &get("tcp_keepalives_idle"))
+        .append_pair("keepalives_interval", &get("tcp_keepalives_interval"))
+        .append_pair("keepalives_count", &get("tcp_keepalives_count"))
+        .append_pair("tcp_user_timeout", &get("tcp_user_timeout"));
+    Ok(target.to_string())
+}
+
+/// The server side of the same bound, as `PGOPTIONS`. The idle limits are left out: pg_dump
+/// turns `idle_in_transaction_session_timeout` off for its own long transaction.
+fn server_options(liveness: Liveness) -> String {
+    let mut options: Vec<String> = std::env::var("PGOPTIONS").ok().into_iter().collect();
+    options.extend(
+        liveness
+            .session_settings()
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("tcp_"))
+            .map(|(name, value)| format!("-c {name}={value}")),
+    );
+    options.join(" ")
 }

@@ -8,7 +8,10 @@
 //!   the code lacks, before changing anything ([`status`]);
 //! - applies each migration and its bookkeeping rows in one transaction ([`ledger`]);
 //! - runs migrations on a session with `lock_timeout` and `statement_timeout`, and retries a
-//!   migration that timed out on a lock, with backoff ([`Settings`]).
+//!   migration that timed out on a lock, with backoff ([`Settings`]);
+//! - never outlives its server, nor lets the server keep a vanished migrator's locks: every
+//!   session carries the server-side limits of `--hang-timeout`, and the run races a
+//!   heartbeat on the lock's connection ([`lock`], [`session`]).
 //!
 //! It knows nothing of this project's schema: it takes any SeaORM migrator's migrations, and
 //! `fresh` drops what the caller's [`DropAll`] says the project owns.
@@ -17,15 +20,14 @@ mod apply;
 pub mod backup;
 mod ledger;
 mod lock;
+mod session;
 mod settings;
 pub mod status;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
-use sea_orm::sqlx::postgres::PgPoolOptions;
 use sea_orm::{DatabaseConnection, DbErr};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -35,6 +37,7 @@ pub use self::settings::Settings;
 pub use self::status::{State, Status};
 
 use self::lock::MigrationLock;
+use self::session::Session;
 use crate::render;
 
 /// What `up` should apply, and how.
@@ -113,7 +116,12 @@ impl Deployer {
 
     /// Every migration of the code and of the database, with its state. Read-only.
     pub async fn status(&self, db: &DatabaseConnection) -> anyhow::Result<Status> {
-        let applied = ledger::read(db).await.context("read applied migrations")?;
+        let applied = self
+            .settings
+            .liveness()
+            .deadline("reading the applied migrations", ledger::read(db))
+            .await
+            .context("read applied migrations")?;
         Ok(Status::new(
             self.known
                 .iter()
@@ -134,9 +142,11 @@ impl Deployer {
             }
             return Ok(pending.iter().map(|k| k.migration.name().into()).collect());
         }
-        let run = self.start(db).await?;
-        let session = &run.session;
-        let result = self.up_locked(session, up).await;
+        let mut run = self.start(db).await?;
+        let result = run
+            .lock
+            .hold(&run.session, self.up_locked(&run.session, up))
+            .await;
         run.finish(result).await
     }
 
@@ -147,9 +157,11 @@ impl Deployer {
         db: &DatabaseConnection,
         steps: Option<usize>,
     ) -> anyhow::Result<Vec<String>> {
-        let run = self.start(db).await?;
-        let session = &run.session;
-        let result = self.down_locked(session, steps).await;
+        let mut run = self.start(db).await?;
+        let result = run
+            .lock
+            .hold(&run.session, self.down_locked(&run.session, steps))
+            .await;
         run.finish(result).await
     }
 
@@ -159,42 +171,42 @@ impl Deployer {
         let Some(drop_all) = self.drop_all else {
             bail!("this deployer cannot run fresh: it was not told what the project owns");
         };
-        let run = self.start(db).await?;
+        let mut run = self.start(db).await?;
         let session = &run.session;
-        let result = async {
+        let work = async {
             drop_all(session)
                 .await
                 .context("drop the project's objects")?;
             self.up_locked(session, &Up::default()).await
-        }
-        .await;
+        };
+        let result = run.lock.hold(&run.session, work).await;
         run.finish(result).await
     }
 
     /// Rolls back every migration, then drops the bookkeeping tables, as SeaORM's `reset`.
     pub async fn reset(&self, db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
-        let run = self.start(db).await?;
+        let mut run = self.start(db).await?;
         let session = &run.session;
-        let result = async {
+        let work = async {
             let undone = self.down_locked(session, None).await?;
-            ledger::uninstall(session)
+            ledger::uninstall(session.db())
                 .await
                 .context("drop the migration tables")?;
             Ok(undone)
-        }
-        .await;
+        };
+        let result = run.lock.hold(&run.session, work).await;
         run.finish(result).await
     }
 
     /// Rolls back every migration, then applies every migration.
     pub async fn refresh(&self, db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
-        let run = self.start(db).await?;
+        let mut run = self.start(db).await?;
         let session = &run.session;
-        let result = async {
+        let work = async {
             self.down_locked(session, None).await?;
             self.up_locked(session, &Up::default()).await
-        }
-        .await;
+        };
+        let result = run.lock.hold(&run.session, work).await;
         run.finish(result).await
     }
 
@@ -204,17 +216,15 @@ impl Deployer {
         db: &DatabaseConnection,
         resolution: &Resolution,
     ) -> anyhow::Result<String> {
-        let run = self.start(db).await?;
-        let session = &run.session;
-        let result = self.resolve_locked(session, resolution).await;
+        let mut run = self.start(db).await?;
+        let result = run
+            .lock
+            .hold(&run.session, self.resolve_locked(&run.session, resolution))
+            .await;
         run.finish(result).await
     }
 
-    async fn up_locked(
-        &self,
-        session: &DatabaseConnection,
-        up: &Up,
-    ) -> anyhow::Result<Vec<String>> {
+    async fn up_locked(&self, session: &Session, up: &Up) -> anyhow::Result<Vec<String>> {
         let status = self.status(session).await?;
         status.refuse_if_inconsistent()?;
         let pending = self.select(&status, up)?;
@@ -226,10 +236,12 @@ impl Deployer {
                 .url
                 .as_deref()
                 .context("a backup needs the database URL")?;
-            let file = backup.dump(url)?;
+            // Awaited, not blocking: the lock's heartbeat must go on while pg_dump runs.
+            let dump = backup.dump(url, self.settings.liveness());
+            let file = session.idle(dump).await??;
             tracing::info!("backed up to {}", file.display());
         }
-        ledger::install(session)
+        ledger::install(session.db())
             .await
             .context("create the migration tables")?;
         self.record_unrecorded(session, &status).await?;
@@ -244,7 +256,7 @@ impl Deployer {
 
     async fn down_locked(
         &self,
-        session: &DatabaseConnection,
+        session: &Session,
         steps: Option<usize>,
     ) -> anyhow::Result<Vec<String>> {
         let status = self.status(session).await?;
@@ -375,57 +387,40 @@ impl Deployer {
         println!();
     }
 
-    /// Opens the migration session, then waits for the migration lock.
+    /// Takes the migration lock, then opens the migration session, both on connections of
+    /// their own to the server of `db`, bounded by the run's liveness.
     async fn start(&self, db: &DatabaseConnection) -> anyhow::Result<Run> {
-        let session = self.session(db).await?;
-        let lock = MigrationLock::acquire(
-            db.get_postgres_connection_pool(),
-            self.settings.lock_timeout,
-        )
-        .await?;
-        Ok(Run { session, lock })
-    }
-
-    /// A connection of its own for the migrations, with the deploy's timeouts set for its
-    /// whole session, so statements outside a transaction get them too.
-    async fn session(&self, db: &DatabaseConnection) -> anyhow::Result<DatabaseConnection> {
-        let pool = db.get_postgres_connection_pool();
-        let options = (*pool.connect_options())
-            .clone()
-            .application_name("agents-db migrator")
-            .options([
-                ("lock_timeout", millis(self.settings.ddl_lock_timeout)),
-                ("statement_timeout", millis(self.settings.statement_timeout)),
-            ]);
-        let pool = PgPoolOptions::new()
-            .max_connections(1)
-            .min_connections(0)
-            .connect_with(options)
-            .await
-            .context("open the migration session")?;
-        Ok(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(
-            pool,
-        ))
+        let liveness = self.settings.liveness();
+        let server = db.get_postgres_connection_pool().connect_options();
+        let lock = MigrationLock::acquire(&server, self.settings.lock_timeout, liveness).await?;
+        match Session::open(&server, &self.settings).await {
+            Ok(session) => Ok(Run { session, lock }),
+            Err(err) => {
+                lock.release().await.ok();
+                Err(err)
+            }
+        }
     }
 }
 
 /// One migrator run: the session its migrations use, and the lock that makes it the only one.
 struct Run {
-    session: DatabaseConnection,
+    session: Session,
     lock: MigrationLock,
 }
 
 impl Run {
-    /// Closes the session and releases the lock whatever happened, then returns the result.
+    /// Closes the session and releases the lock, then returns the result. After a lost
+    /// server it closes nothing: that would wait on the silent server, which ends both
+    /// sessions by itself within the bound.
     async fn finish<T>(self, result: anyhow::Result<T>) -> anyhow::Result<T> {
-        self.session.close().await.ok();
+        if result.as_ref().err().is_some_and(dbconn::liveness::is_lost) {
+            return result;
+        }
+        self.session.close().await;
         let released = self.lock.release().await;
         let value = result?;
         released?;
         Ok(value)
     }
-}
-
-fn millis(d: Duration) -> String {
-    format!("{}ms", d.as_millis())
 }

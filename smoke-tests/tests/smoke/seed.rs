@@ -1,6 +1,6 @@
 //! The seeder is idempotent, seeds what the profiles promise, and refuses unmigrated databases.
 
-use smoke_tests::{TestDb, snapshot};
+use smoke_tests::{TestDb, migrator, snapshot};
 
 use crate::{all_rows, count, migrate_all};
 
@@ -53,6 +53,7 @@ async fn prod_profile_seeds_only_the_super_admin() {
     migrate_all(&test.db).await;
     let profile = seed::Profile::Prod {
         super_admin_email: "Root@Example.com".into(),
+        add_super_admin: false,
     };
     let summary = seed::run(&test.db, &profile).await.expect("seed prod");
     assert_eq!(summary.inserted, 1);
@@ -75,6 +76,7 @@ async fn prod_profile_without_an_email_is_refused() {
     migrate_all(&test.db).await;
     let profile = seed::Profile::Prod {
         super_admin_email: "  ".into(),
+        add_super_admin: false,
     };
     let err = format!("{:#}", seed::run(&test.db, &profile).await.unwrap_err());
     assert!(err.contains("SEED_SUPER_ADMIN_EMAIL is not set"), "{err}");
@@ -116,4 +118,79 @@ async fn dev_seed_fills_every_table_of_every_phase() {
         empty.is_empty(),
         "the dev seed leaves these empty: {empty:?}"
     );
+}
+
+/// `seed --profile prod` through the shipped binary, for the super admin `email`.
+async fn seed_prod(url: &str, email: &str, extra: &[&str]) -> std::process::Output {
+    let args: Vec<&str> = ["--profile", "prod"].iter().chain(extra).copied().collect();
+    let mut command = migrator::seed_command(url, &args);
+    command.env("SEED_SUPER_ADMIN_EMAIL", email);
+    migrator::finish(command).await
+}
+
+#[tokio::test]
+async fn prod_seed_refuses_a_bad_email_with_one_line() {
+    let test = TestDb::new("prod_seed_bad_email").await;
+    migrate_all(&test.db).await;
+    let domain = "the part after the @ must be a domain with a dot, as in example.com";
+    for (email, reason) in [
+        ("@", "nothing comes before the @"),
+        ("a@", domain),
+        ("a@b", domain),
+        ("a@b@c", "it must hold exactly one @"),
+        (
+            "x'; DROP TABLE users;--@x.com",
+            "it holds whitespace, a quote or a control character",
+        ),
+        (
+            "\"admin\"@example.com",
+            "it holds whitespace, a quote or a control character",
+        ),
+        (
+            "a;b@example.com",
+            "the part before the @ may hold letters, digits and .!#$%&*+/=?^_{|}~- only, with \
+             no leading, trailing or double dot",
+        ),
+    ] {
+        let output = seed_prod(&test.url, email, &[]).await;
+        assert_eq!(output.status.code(), Some(1), "{email}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr).trim_end(),
+            format!(
+                "error: SEED_SUPER_ADMIN_EMAIL is not a valid email address ({reason}): set it \
+                 to the super admin's email, e.g. SEED_SUPER_ADMIN_EMAIL=admin@example.com"
+            ),
+            "{email}"
+        );
+    }
+    assert!(
+        all_rows(&test.db).await.is_empty(),
+        "a refused seed wrote rows"
+    );
+}
+
+#[tokio::test]
+async fn prod_seed_never_adds_a_second_super_admin_unless_told() {
+    let test = TestDb::new("prod_seed_one_super_admin").await;
+    migrate_all(&test.db).await;
+    let admins = "SELECT count(*) FROM users WHERE role = 'SUPER_ADMIN'";
+    let first = seed_prod(&test.url, "a@example.com", &[]).await;
+    assert!(first.status.success(), "{}", migrator::printed(&first));
+    let rows = all_rows(&test.db).await;
+    // A deploy script rerun with another address changes nothing, and says why.
+    let again = seed_prod(&test.url, "b@example.com", &[]).await;
+    assert!(again.status.success(), "{}", migrator::printed(&again));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains(
+            "seed: a super admin exists already, so b@example.com was not added \
+             (pass --add-super-admin to add another)"
+        ),
+        "{}",
+        migrator::printed(&again)
+    );
+    assert_eq!(all_rows(&test.db).await, rows);
+    assert_eq!(count(&test.db, admins).await, 1);
+    let added = seed_prod(&test.url, "b@example.com", &["--add-super-admin"]).await;
+    assert!(added.status.success(), "{}", migrator::printed(&added));
+    assert_eq!(count(&test.db, admins).await, 2);
 }

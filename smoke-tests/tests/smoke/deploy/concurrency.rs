@@ -65,10 +65,17 @@ async fn a_migrator_waits_for_the_lock_only_as_long_as_told() {
     let output = migrator::run(&test.url, &["up", "--lock-timeout", "1s"]).await;
     assert_eq!(output.status.code(), Some(1));
     let line = migrator::last_stderr_line(&output);
+    // The holder, and what frees it: its end, its bound, or ending it by its pid.
+    let pid = line
+        .strip_prefix("error: another migrator still holds the migration lock after 1s: pid ")
+        .and_then(|rest| rest.split(',').next())
+        .unwrap_or_else(|| panic!("{line}"));
     assert!(
-        line.starts_with("error: another migrator still holds the migration lock after 1s (pid ")
-            && line.contains("application `stuck migrator`")
-            && line.ends_with("wait for it to finish, or raise --lock-timeout"),
+        line.contains(", application `stuck migrator`, client ")
+            && line.contains(", idle for ")
+            && line.contains("raise --lock-timeout to wait longer")
+            && line.contains("within its --hang-timeout (20s by default)")
+            && line.ends_with(&format!("end it with SELECT pg_terminate_backend({pid})")),
         "{line}"
     );
     assert_eq!(super::Snapshot::read(&test.db).await, before);

@@ -1,11 +1,14 @@
-//! Safe deploys, proven by injecting the faults: racing migrators, kills, failures, edits,
-//! locked tables and bad input.
+//! Safe deploys, proven by injecting the faults: racing migrators, kills, a hung or reset
+//! network, failures, edits, locked tables, bad input and awkward credentials.
 
 mod atomicity;
 mod checksums;
 mod concurrency;
+mod credentials;
 mod dry_run;
 mod errors;
+mod hang;
+mod input;
 mod kill;
 mod outside_transaction;
 mod post_deploy;
