@@ -9,7 +9,7 @@ struct Case {
     tool: fn(&str, &[&str]) -> tokio::process::Command,
     args: &'static [&'static str],
     env: Option<(&'static str, &'static str)>,
-    line: &'static str,
+    line: String,
 }
 
 const LOCK_TIMEOUT_FLAG: &str =
@@ -33,13 +33,13 @@ fn case(
     tool: fn(&str, &[&str]) -> tokio::process::Command,
     args: &'static [&'static str],
     env: Option<(&'static str, &'static str)>,
-    line: &'static str,
+    line: impl Into<String>,
 ) -> Case {
     Case {
         tool,
         args,
         env,
-        line,
+        line: line.into(),
     }
 }
 
@@ -85,7 +85,7 @@ fn migration_cases() -> Vec<Case> {
             &["sideways"],
             None,
             "error: unknown command `sideways`: expected one of up, down, status, fresh, refresh, \
-             reset, resolve, drift, verify",
+             reset, resolve, drift, verify, repair",
         ),
     ]
 }
@@ -115,7 +115,10 @@ fn seed_and_xtask_cases() -> Vec<Case> {
             xtask,
             &["migrate", "--phase", "9"],
             None,
-            "error: unknown phase 9 (--phase): phases are 1 to 4, e.g. --phase 2",
+            format!(
+                "error: unknown phase 9 (--phase): phases are 1 to {}, e.g. --phase 2",
+                migration::last_phase()
+            ),
         ),
         case(xtask, &["seed", "--profile", "staging"], None, PROFILE),
     ]
