@@ -1,5 +1,5 @@
 //! Read-only checks of the platform database: entity drift, post-deploy verification,
-//! migration lint and the generated ER diagram.
+//! the operator's monitor, migration lint and the generated ER diagram.
 //!
 //! Every function that takes a connection only reads the catalog (or runs `EXPLAIN` inside a
 //! read-only transaction that is rolled back); none writes to the database. Callers print the
@@ -11,4 +11,5 @@ pub mod entities;
 pub mod erd;
 #[cfg(feature = "lint")]
 pub mod lint;
+pub mod monitor;
 pub mod verify;
