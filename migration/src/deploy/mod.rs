@@ -13,6 +13,7 @@
 //! It knows nothing of this project's schema: it takes any SeaORM migrator's migrations, and
 //! `fresh` drops what the caller's [`DropAll`] says the project owns.
 
+mod analyze;
 mod apply;
 pub mod backup;
 mod ledger;
@@ -233,12 +234,16 @@ impl Deployer {
             .await
             .context("create the migration tables")?;
         self.record_unrecorded(session, &status).await?;
+        // The migrations' tables, and the bookkeeping tables their records went to.
+        let mut touched = analyze::touched(pending.iter().flat_map(|k| &k.statements));
+        touched.extend([VERSIONS.to_owned(), CHECKSUMS.to_owned()]);
         let mut applied = Vec::with_capacity(pending.len());
         for known in pending {
             tracing::info!("applying {}", known.migration.name());
             apply::up(session, known, &self.settings).await?;
             applied.push(known.migration.name().to_owned());
         }
+        analyze::run(session, &touched).await?;
         Ok(applied)
     }
 
