@@ -126,6 +126,8 @@ pub async fn execute(
                 backup: args.backup.map(|dir| Backup {
                     dir,
                     pg_dump: args.pg_dump.unwrap_or_else(|| PathBuf::from("pg_dump")),
+                    after: None,
+                    keep: None,
                 }),
             };
             let names = deployer.up(db, &up).await?;

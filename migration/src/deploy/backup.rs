@@ -13,6 +13,10 @@ pub struct Backup {
     pub dir: PathBuf,
     /// The pg_dump to run; it must be at least as new as the server.
     pub pg_dump: PathBuf,
+    /// The last migration applied when the dump is taken, for its name ([`super::backups`]).
+    pub after: Option<String>,
+    /// Once the dump is taken, keep only this many dumps of the database in `dir`.
+    pub keep: Option<usize>,
 }
 
 impl Backup {
@@ -21,10 +25,12 @@ impl Backup {
     pub fn dump(&self, url: &str) -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("create backup directory {}", self.dir.display()))?;
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-        let file = self
-            .dir
-            .join(format!("{}-{stamp}.dump", database_name(url)?));
+        let name = super::backups::file_name(
+            &database_name(url)?,
+            chrono::Utc::now(),
+            self.after.as_deref(),
+        );
+        let file = self.dir.join(name);
         let pg_dump = &self.pg_dump;
         let mut command = duct::cmd!(
             pg_dump,

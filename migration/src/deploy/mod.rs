@@ -16,8 +16,11 @@
 mod analyze;
 mod apply;
 pub mod backup;
+pub mod backups;
 mod ledger;
 mod lock;
+mod pooler;
+pub mod restore;
 mod settings;
 pub mod status;
 
@@ -32,6 +35,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 pub use self::backup::Backup;
 pub use self::ledger::{CHECKSUMS, VERSIONS};
+pub use self::restore::{Restore, Restored};
 pub use self::settings::Settings;
 pub use self::status::{State, Status};
 
@@ -78,6 +82,8 @@ pub struct Deployer {
     url: Option<String>,
     /// What `fresh` drops; `None` refuses `fresh`.
     drop_all: Option<DropAll>,
+    /// The connection was seen to keep its session ([`pooler`]); checked once per deployer.
+    session_kept: std::sync::atomic::AtomicBool,
 }
 
 impl Deployer {
@@ -97,6 +103,7 @@ impl Deployer {
             known,
             url: None,
             drop_all: None,
+            session_kept: Default::default(),
         })
     }
 
@@ -227,8 +234,10 @@ impl Deployer {
                 .url
                 .as_deref()
                 .context("a backup needs the database URL")?;
+            let backup = backup.clone().after(status.last_applied());
             let file = backup.dump(url)?;
             tracing::info!("backed up to {}", file.display());
+            backup.prune(&dbconn::url::database_name(url)?)?;
         }
         ledger::install(session)
             .await
@@ -380,8 +389,10 @@ impl Deployer {
         println!();
     }
 
-    /// Opens the migration session, then waits for the migration lock.
+    /// Checks that the connection keeps its session (no transaction pooler), opens the
+    /// migration session, then waits for the migration lock.
     async fn start(&self, db: &DatabaseConnection) -> anyhow::Result<Run> {
+        self.require_session(db).await?;
         let session = self.session(db).await?;
         let lock = MigrationLock::acquire(
             db.get_postgres_connection_pool(),
