@@ -6,6 +6,7 @@
 //! reads the same everywhere, and no password is ever printed.
 
 mod connect;
+pub mod direct;
 pub mod guard;
 pub mod logging;
 pub mod url;

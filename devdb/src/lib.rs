@@ -51,6 +51,21 @@ impl Target {
     }
 }
 
+/// The database `cargo xtask migrate` works on: `MIGRATION_DATABASE_URL` or `DIRECT_URL` when
+/// set (the server itself, where `DATABASE_URL` may be a pooler), else [`dev_target`].
+pub async fn migration_target() -> anyhow::Result<Target> {
+    match dbconn::direct::migration_url() {
+        Some((name, url)) if name != "DATABASE_URL" => {
+            parse(&url)?;
+            Ok(Target {
+                origin: format!("{name} ({})", redact(&url)),
+                url,
+            })
+        }
+        _ => dev_target().await,
+    }
+}
+
 /// The database every xtask command works on: `DATABASE_URL` when set, else the embedded dev
 /// server, started if needed.
 pub async fn dev_target() -> anyhow::Result<Target> {

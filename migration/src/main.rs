@@ -3,11 +3,17 @@
 //! `up`, `down`, `status`, `fresh`, `refresh`, `reset` and `resolve` go through
 //! [`migration::deploy::Deployer`] (lock, checksums, timeouts); `drift` and `verify` are the
 //! read-only checks of `dbcheck`, for after a deploy; SeaORM's file commands (`generate`,
-//! `init`) go to `sea_orm_migration::cli::run_cli` unchanged.
+//! `init`) go to `sea_orm_migration::cli::run_cli` unchanged; `monitor` is dbcheck's
+//! read-only report for operators.
+//!
+//! The URL is `--database-url`, else `MIGRATION_DATABASE_URL`, else `DIRECT_URL`, else
+//! `DATABASE_URL`: the application's URL may point at a pooler, migrations need the server.
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use migration::cli::{Command, UpArgs};
 use migration::deploy::Settings;
+use migration::operate::{self, MonitorArgs};
 
 #[derive(Parser)]
 #[command(
@@ -16,9 +22,10 @@ use migration::deploy::Settings;
     about = "Apply the platform's migrations safely."
 )]
 struct Cli {
-    /// The database; its password is never printed.
-    #[arg(short = 'u', long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: String,
+    /// The database, instead of MIGRATION_DATABASE_URL, DIRECT_URL or DATABASE_URL (the first
+    /// set wins); its password is never printed.
+    #[arg(short = 'u', long)]
+    database_url: Option<String>,
     #[command(flatten)]
     settings: Settings,
     #[command(subcommand)]
@@ -34,6 +41,10 @@ enum BinCommand {
     /// The post-deploy check, read-only: tables, indexes, keys, orphans, pgvector, RLS, and an
     /// index path for every critical query; exit 1 naming each failed check.
     Verify,
+    /// What to watch after a deploy, read-only: slow queries, sizes, unused, duplicate and
+    /// invalid indexes, vacuum and analyze, long transactions, lock waits, connections,
+    /// replication; `--fail-on` exits 2 (warn) or 3 (crit).
+    Monitor(MonitorArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -58,16 +69,27 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(operate::exit_code(&err))
         }
     }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let url = cli.database_url;
     let command = cli
         .command
         .unwrap_or(BinCommand::Migrate(Command::Up(UpArgs::default())));
+    // Listing and pruning dumps reads a directory, not a database.
+    if let BinCommand::Migrate(Command::Backups(args)) = &command
+        && !args.take
+    {
+        return operate::backups(args, None).await;
+    }
+    let url = match cli.database_url {
+        Some(url) => url,
+        None => dbconn::direct::migration_url()
+            .map(|(_, url)| url)
+            .context("no database: set DATABASE_URL (or DIRECT_URL or MIGRATION_DATABASE_URL, which win for migrations), or pass --database-url")?,
+    };
     if let BinCommand::Migrate(command) = &command {
         migration::cli::guard(command, &url)?;
     }
@@ -79,5 +101,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         BinCommand::Drift => dbcheck::drift::report(&db, &origin).await,
         BinCommand::Verify => dbcheck::verify::report(&db, &origin).await,
+        BinCommand::Monitor(args) => operate::monitor(&db, &origin, &args).await,
     }
 }

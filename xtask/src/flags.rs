@@ -30,6 +30,10 @@ pub enum Command {
     /// Post-deploy check of the database (read-only, safe on production): tables, keys,
     /// indexes, orphans, pgvector, row-level security, index use of the critical queries.
     Verify,
+    /// What to watch after a deploy (read-only, safe on production): slow queries, sizes,
+    /// unused, duplicate and invalid indexes, vacuum and analyze, long transactions, lock
+    /// waits, connections, replication; `--fail-on warn|crit` exits 2 or 3 on findings.
+    Monitor(migration::operate::MonitorArgs),
     /// Lint the SQL every migration emits against the rules of squawk and strong_migrations.
     Lint,
     /// Write docs/schema.md (Mermaid ER diagrams and a table reference) from a migrated

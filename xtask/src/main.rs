@@ -9,6 +9,7 @@ mod flags;
 mod image;
 mod lint;
 mod migrate;
+mod monitor;
 mod reset;
 mod seed;
 mod shell;
@@ -27,7 +28,7 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(migration::operate::exit_code(&err))
         }
     }
 }
@@ -45,6 +46,7 @@ fn run() -> anyhow::Result<()> {
             Command::Smoke(args) => smoke::run(args).await,
             Command::Drift => drift::run().await,
             Command::Verify => verify::run().await,
+            Command::Monitor(args) => monitor::run(args).await,
             Command::Lint => lint::run().await,
             Command::Erd(args) => erd::run(args).await,
             Command::Ci => ci::run().await,
