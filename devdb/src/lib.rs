@@ -7,6 +7,7 @@
 pub mod container;
 pub mod databases;
 pub mod embedded;
+pub mod pgbouncer;
 pub mod smoke_server;
 
 use std::path::PathBuf;
