@@ -1,7 +1,12 @@
-//! `ANALYZE` after a deploy, on the tables the applied migrations touched.
+//! `ANALYZE` after a deploy, on the existing tables the applied migrations touched.
 //!
-//! A new table, a new column or a rewritten one has no planner statistics until autovacuum
-//! gets to it, which on a quiet table can take long, and until then the planner guesses.
+//! A new or rewritten column, a new expression index or a data migration leaves a table's
+//! planner statistics stale until autovacuum gets to it, which on a quiet table can take
+//! long; until then the planner guesses. Tables the same deploy created are left alone: they
+//! are empty, and a table never analyzed is one the planner deliberately assumes to be at
+//! least ten pages, "to avoid assuming a newly-created table is really small" (plancat.c);
+//! analyzing it empty would undo that until autovacuum sees its first rows.
+//!
 //! The tables come from the SQL the migrations sent (rendered once, as for their checksums),
 //! so the deployer needs no knowledge of the schema.
 
@@ -10,30 +15,50 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 /// At most this many table names in the line that reports the analyze.
 const NAMED: usize = 8;
 
-/// The tables `statements` create, alter, index or write, as written there (quoted or not,
-/// schema-qualified or not), first mention first, each once.
-pub fn touched<'a>(statements: impl IntoIterator<Item = &'a String>) -> Vec<String> {
-    let mut tables = Vec::new();
+/// The tables some statements touched, as written there (quoted or not, schema-qualified or
+/// not), first mention first, each once.
+#[derive(Debug, Default, PartialEq)]
+pub struct Touched {
+    /// Tables altered, indexed or written.
+    pub changed: Vec<String>,
+    /// Tables created.
+    pub created: Vec<String>,
+}
+
+/// The tables `statements` create, alter, index or write.
+pub fn touched<'a>(statements: impl IntoIterator<Item = &'a String>) -> Touched {
+    let mut touched = Touched::default();
     for sql in statements {
         for statement in split(&tokens(sql)) {
-            if let Some(name) = target(statement)
-                && !tables.contains(&name)
-            {
-                tables.push(name);
+            let Some((name, created)) = target(statement) else {
+                continue;
+            };
+            let list = match created {
+                true => &mut touched.created,
+                false => &mut touched.changed,
+            };
+            if !list.contains(&name) {
+                list.push(name);
             }
         }
     }
-    tables
+    touched
 }
 
-/// Analyzes those of `tables` that exist now as tables, one statement each, and says so. A
-/// table that cannot be analyzed (a lock held past the session's `lock_timeout`) is only
+/// Analyzes the tables that were changed but not created, one statement each, and says so.
+/// A table that cannot be analyzed (a lock held past the session's `lock_timeout`) is only
 /// reported: the migrations are committed, and autovacuum will analyze it later.
-pub async fn run(session: &DatabaseConnection, tables: &[String]) -> anyhow::Result<()> {
-    if tables.is_empty() {
+pub async fn run(session: &DatabaseConnection, touched: &Touched) -> anyhow::Result<()> {
+    if touched.changed.is_empty() {
         return Ok(());
     }
-    let existing = existing(session, tables).await?;
+    // Names are compared once resolved, since `"users"`, `users` and `public.users` are one.
+    let created = existing(session, &touched.created).await?;
+    let existing: Vec<String> = existing(session, &touched.changed)
+        .await?
+        .into_iter()
+        .filter(|table| !created.contains(table))
+        .collect();
     let mut done = Vec::new();
     for table in existing {
         match session
@@ -69,6 +94,9 @@ pub async fn run(session: &DatabaseConnection, tables: &[String]) -> anyhow::Res
 /// The names that are tables now (a migration may have dropped or renamed one), as
 /// `regclass` prints them, so they are quoted where they need to be.
 async fn existing(session: &DatabaseConnection, tables: &[String]) -> anyhow::Result<Vec<String>> {
+    if tables.is_empty() {
+        return Ok(Vec::new());
+    }
     let literals: Vec<String> = tables
         .iter()
         .map(|t| format!("'{}'", t.replace('\'', "''")))
@@ -174,8 +202,8 @@ fn split(tokens: &[Token]) -> impl Iterator<Item = &[Token]> {
         .filter(|s| !s.is_empty())
 }
 
-/// The table a statement creates, alters, indexes or writes, if it does.
-fn target(statement: &[Token]) -> Option<String> {
+/// The table a statement creates (`true`), or alters, indexes or writes (`false`), if any.
+fn target(statement: &[Token]) -> Option<(String, bool)> {
     let words: Vec<String> = statement
         .iter()
         .map(|t| match t {
@@ -194,7 +222,10 @@ fn target(statement: &[Token]) -> Option<String> {
         ("CREATE", _) => {
             let i = skip(1, &["UNLOGGED", "TEMP", "TEMPORARY", "UNIQUE"]);
             match at(i) {
-                "TABLE" => skip(i + 1, &["IF", "NOT", "EXISTS"]),
+                "TABLE" => {
+                    let at = skip(i + 1, &["IF", "NOT", "EXISTS"]);
+                    return name(&statement[at.min(statement.len())..]).map(|n| (n, true));
+                }
                 "INDEX" => {
                     let on = words.iter().position(|w| w == "ON")?;
                     skip(on + 1, &["ONLY"])
@@ -208,7 +239,7 @@ fn target(statement: &[Token]) -> Option<String> {
         ("TRUNCATE", _) => skip(1, &["TABLE", "ONLY"]),
         _ => return None,
     };
-    name(&statement[start.min(statement.len())..])
+    name(&statement[start.min(statement.len())..]).map(|n| (n, false))
 }
 
 /// A possibly schema-qualified name at the start of `tokens`, as written.
@@ -229,7 +260,7 @@ fn name(tokens: &[Token]) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn of(statements: &[&str]) -> Vec<String> {
+    fn of(statements: &[&str]) -> Touched {
         let owned: Vec<String> = statements.iter().map(|s| s.to_string()).collect();
         touched(&owned)
     }
@@ -244,15 +275,16 @@ mod tests {
             "update agents set x = 1; DELETE FROM messages WHERE true",
             r#"ALTER TABLE "users" ADD COLUMN "y" int"#,
         ]);
+        assert_eq!(found.created, [r#""users""#]);
         assert_eq!(
-            found,
+            found.changed,
             [
-                r#""users""#,
                 r#""health"."meds""#,
                 "finance.budgets",
                 r#""tags""#,
                 "agents",
                 "messages",
+                r#""users""#,
             ]
         );
     }
@@ -268,6 +300,6 @@ mod tests {
             r#"DO $body$ BEGIN INSERT INTO x VALUES (1); END $body$"#,
             "COMMENT ON TABLE users IS 'x'",
         ]);
-        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(found, Touched::default());
     }
 }

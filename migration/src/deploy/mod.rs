@@ -243,9 +243,7 @@ impl Deployer {
             .await
             .context("create the migration tables")?;
         self.record_unrecorded(session, &status).await?;
-        // The migrations' tables, and the bookkeeping tables their records went to.
-        let mut touched = analyze::touched(pending.iter().flat_map(|k| &k.statements));
-        touched.extend([VERSIONS.to_owned(), CHECKSUMS.to_owned()]);
+        let touched = analyze::touched(pending.iter().flat_map(|k| &k.statements));
         let mut applied = Vec::with_capacity(pending.len());
         for known in pending {
             tracing::info!("applying {}", known.migration.name());
