@@ -30,7 +30,8 @@ pub use indexes::IndexStats;
 pub use statements::{NOT_CREATED, NOT_LOADED, QueryStats, SlowQueries};
 pub use tables::{TableStats, Tables};
 pub use thresholds::{
-    Level, MIN_CALLS, MIN_CHANGED_ROWS, MIN_DEAD_ROWS, Threshold, Thresholds, Unit, duration,
+    Level, MIN_CALLS, MIN_CHANGED_ROWS, MIN_DEAD_ROWS, NEVER_ANALYZED_ROWS, Threshold, Thresholds,
+    Unit, duration,
 };
 
 /// What to read and how to judge it.

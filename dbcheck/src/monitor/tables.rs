@@ -5,7 +5,7 @@ use sea_orm::{DatabaseTransaction, QueryResult};
 
 use schema_facts::{SCHEMAS, sql_list};
 
-use super::thresholds::{MIN_CHANGED_ROWS, MIN_DEAD_ROWS, Thresholds};
+use super::thresholds::{MIN_CHANGED_ROWS, MIN_DEAD_ROWS, NEVER_ANALYZED_ROWS, Thresholds};
 use super::{Finding, Level, exact_or_estimated, utc};
 
 /// One table, as its statistics describe it.
@@ -103,7 +103,7 @@ pub(super) fn findings(tables: &[TableStats], t: &Thresholds) -> Vec<Finding> {
 fn analyze(table: &TableStats, t: &Thresholds) -> Option<Finding> {
     let changed = table.changed_since_analyze;
     let (level, message) = match &table.last_analyze {
-        None if table.live_rows > 0 || changed > 0 => (
+        None if table.live_rows.max(changed) >= NEVER_ANALYZED_ROWS => (
             Level::Warn,
             format!(
                 "never analyzed, {changed} row(s) changed: the planner guesses its \
@@ -173,13 +173,14 @@ mod tests {
     }
 
     #[test]
-    fn a_table_with_rows_never_analyzed_is_a_warning_and_an_empty_one_is_not() {
+    fn a_table_with_rows_never_analyzed_is_a_warning_and_a_small_one_is_not() {
         let t = Thresholds::default();
         let found = findings(&[table(100, 0, 100, None)], &t);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].level, found[0].check), (Level::Warn, "analyze"));
         assert!(found[0].message.contains("run ANALYZE public.t"));
         assert!(findings(&[table(0, 0, 0, None)], &t).is_empty());
+        assert!(findings(&[table(4, 0, 4, None)], &t).is_empty());
     }
 
     #[test]

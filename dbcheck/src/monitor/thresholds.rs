@@ -122,6 +122,10 @@ pub struct Thresholds {
 pub const MIN_DEAD_ROWS: i64 = 1000;
 /// Tables with fewer changes since their last analyze are not judged stale.
 pub const MIN_CHANGED_ROWS: i64 = 1000;
+/// A table never analyzed is flagged from this many rows (live or changed) on: it is
+/// autovacuum's default `autovacuum_analyze_threshold`, below which autovacuum would not have
+/// analyzed it yet either (a small lookup table may never reach it, and needs no statistics).
+pub const NEVER_ANALYZED_ROWS: i64 = 50;
 /// Statements that ran fewer times are listed but not judged slow (a one-off migration).
 pub const MIN_CALLS: i64 = 10;
 
