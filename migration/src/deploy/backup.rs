@@ -32,16 +32,17 @@ impl Backup {
         );
         let file = self.dir.join(name);
         let pg_dump = &self.pg_dump;
-        let mut command = duct::cmd!(
-            pg_dump,
-            "--format=custom",
-            "--no-password",
+        let mut args = vec![
+            "--format=custom".to_owned(),
+            "--no-password".to_owned(),
             format!("--file={}", file.display()),
-            format!("--dbname={}", without_password(url)?)
-        )
-        .stdout_null()
-        .stderr_capture()
-        .unchecked();
+            format!("--dbname={}", without_password(url)?),
+        ];
+        args.extend(super::backups::statistics_flag(pg_dump).map(str::to_owned));
+        let mut command = duct::cmd(pg_dump, args)
+            .stdout_null()
+            .stderr_capture()
+            .unchecked();
         // Decoded, as libpq wants it; in the environment, which other users cannot read.
         if let Some(password) = password(url)? {
             command = command.env("PGPASSWORD", password);

@@ -30,6 +30,25 @@ pub struct Dump {
     pub bytes: u64,
 }
 
+/// `--statistics` where pg_dump can dump the planner's statistics (PostgreSQL 18 on), so a
+/// restore plans as the source did without an `ANALYZE` of every table; `None` for an older
+/// pg_dump, or one that cannot say its version (its dump then fails with its own message).
+pub fn statistics_flag(pg_dump: &Path) -> Option<&'static str> {
+    let version = duct::cmd!(pg_dump, "--version")
+        .stderr_null()
+        .unchecked()
+        .read()
+        .ok()?;
+    // `pg_dump (PostgreSQL) 18.3`, or `... 18beta1`.
+    let number = version.split_whitespace().last()?;
+    let major: u32 = number
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    (major >= 18).then_some("--statistics")
+}
+
 /// The file name of a dump of `database` taken at `at`, after migration `last`.
 pub fn file_name(database: &str, at: DateTime<Utc>, last: Option<&str>) -> String {
     format!(

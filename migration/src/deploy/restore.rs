@@ -104,21 +104,28 @@ impl Deployer {
                 );
             }
         }
-        restore
-            .run(url)
-            .map_err(|err| match restore.clean && !leftovers.is_empty() {
-                true => err.context(
-                    "--clean had dropped the project's objects, so the database is empty now: \
+        let statistics =
+            restore
+                .run(url)
+                .map_err(|err| match restore.clean && !leftovers.is_empty() {
+                    true => err.context(
+                        "--clean had dropped the project's objects, so the database is empty now: \
                      fix the cause and restore again (the dump is unchanged)",
-                ),
-                false => err,
-            })?;
-        // pg_restore brings rows back, not the planner's statistics.
-        session
-            .execute_unprepared("ANALYZE")
-            .await
-            .context("analyze the restored database")?;
-        tracing::info!("analyzed the restored database");
+                    ),
+                    false => err,
+                })?;
+        if statistics {
+            tracing::info!("the planner's statistics came back with the dump");
+        } else {
+            // Without them the planner guesses until autovacuum has seen every table.
+            session
+                .execute_unprepared("ANALYZE")
+                .await
+                .context("analyze the restored database")?;
+            tracing::info!(
+                "the dump carries no planner statistics: analyzed the restored database"
+            );
+        }
         Ok(self.status(session).await?.pending())
     }
 }
@@ -202,13 +209,14 @@ impl Restore {
         Ok(parse_history(&output))
     }
 
-    /// pg_restore into the database of `url`, all in one transaction. The password goes
+    /// pg_restore into the database of `url`, all in one transaction, and whether the dump
+    /// brought the planner's statistics along (`pg_dump --statistics`). The password goes
     /// through the environment, never the command line.
-    fn run(&self, url: &str) -> anyhow::Result<()> {
-        let list = self.list_without_extension_comments()?;
+    fn run(&self, url: &str) -> anyhow::Result<bool> {
+        let (list, statistics) = self.list_without_extension_comments()?;
         let result = self.pg_restore_into(url, &list);
         let _ = std::fs::remove_file(&list);
-        result
+        result.map(|()| statistics)
     }
 
     fn pg_restore_into(&self, url: &str, list: &Path) -> anyhow::Result<()> {
@@ -249,9 +257,11 @@ impl Restore {
     }
 
     /// The dump's table of contents without `COMMENT ON EXTENSION`, which only the extension's
-    /// owner may run: the extension itself stays in, created if missing.
-    fn list_without_extension_comments(&self) -> anyhow::Result<PathBuf> {
+    /// owner may run (the extension itself stays in, created if missing), and whether it
+    /// holds statistics.
+    fn list_without_extension_comments(&self) -> anyhow::Result<(PathBuf, bool)> {
         let toc = self.pg_restore(&["--list".into()])?;
+        let statistics = toc.lines().any(|line| line.contains(" STATISTICS DATA "));
         let kept: Vec<&str> = toc
             .lines()
             .filter(|line| !line.contains(" COMMENT - EXTENSION "))
@@ -259,7 +269,7 @@ impl Restore {
         let list = std::env::temp_dir().join(format!("restore-{}.list", std::process::id()));
         std::fs::write(&list, kept.join("\n") + "\n")
             .with_context(|| format!("write the restore list {}", list.display()))?;
-        Ok(list)
+        Ok((list, statistics))
     }
 
     /// Runs pg_restore on the dump with `args`, without a database, and returns its output.
