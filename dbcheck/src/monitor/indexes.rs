@@ -151,8 +151,8 @@ pub(super) fn findings(indexes: &[IndexStats], since: Option<&str>) -> Vec<Findi
                 "unused index",
                 index,
                 format!(
-                    "no scans since {since} ({} bytes): drop it if no query needs it",
-                    index.bytes
+                    "no scans since {since} ({}): drop it if no query needs it",
+                    super::render::bytes(index.bytes)
                 ),
             ));
         }

@@ -251,7 +251,7 @@ fn section(title: &str, headers: &[&str], rows: Vec<Vec<String>>) -> String {
 }
 
 /// Bytes as PostgreSQL's `pg_size_pretty` writes them.
-fn bytes(n: i64) -> String {
+pub(super) fn bytes(n: i64) -> String {
     let units = ["bytes", "kB", "MB", "GB", "TB"];
     let mut value = n as f64;
     let mut unit = 0;
@@ -374,15 +374,12 @@ pub fn thresholds_json(t: &Thresholds) -> Value {
         };
         json!({ "warn": t.warn, "crit": t.crit, "unit": unit })
     };
-    json!({
-        "transaction_age": one(&t.transaction_age),
-        "lock_wait": one(&t.lock_wait),
-        "connections": one(&t.connections),
-        "replication_lag": one(&t.replication_lag),
-        "dead_tuples": one(&t.dead_tuples),
-        "stale_analyze": one(&t.stale_analyze),
-        "slow_query": one(&t.slow_query),
-    })
+    let map: serde_json::Map<String, Value> = t
+        .named()
+        .into_iter()
+        .map(|(name, threshold)| (name.to_owned(), one(threshold)))
+        .collect();
+    Value::Object(map)
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //!
 //! Each threshold has a warn and a crit value; an operator overrides them with
 //! `--threshold NAME=WARN,CRIT` (durations such as `90s` or `5m`, percentages as numbers).
-//! The defaults are documented in docs/operating.md; a unit test keeps the two in step.
+//! The defaults are documented in docs/operating.md; a tidy test of xtask keeps the two in
+//! step.
 
 use std::fmt;
 
@@ -88,6 +89,24 @@ impl Threshold {
         }
     }
 
+    /// `WARN,CRIT` as `--threshold` takes them (`5m,30m`, `70,90`): the form the documentation
+    /// gives the defaults in.
+    pub fn spec(&self) -> String {
+        let one = |value: f64| match self.unit {
+            Unit::Percent => format!("{value}"),
+            Unit::Seconds if value < 1.0 => format!("{}ms", (value * 1000.0).round()),
+            Unit::Seconds => {
+                let s = value.round() as u64;
+                match (s % 3600, s % 60) {
+                    (0, _) => format!("{}h", s / 3600),
+                    (_, 0) => format!("{}m", s / 60),
+                    _ => format!("{s}s"),
+                }
+            }
+        };
+        format!("{},{}", one(self.warn), one(self.crit))
+    }
+
     /// `value` as a person reads it: `12m 5s`, `87%`.
     pub fn show(&self, value: f64) -> String {
         match self.unit {
@@ -154,6 +173,19 @@ impl Thresholds {
         "stale_analyze",
         "slow_query",
     ];
+
+    /// Each threshold with its name, in the order of [`Thresholds::NAMES`].
+    pub fn named(&self) -> [(&'static str, &Threshold); 7] {
+        [
+            ("transaction_age", &self.transaction_age),
+            ("lock_wait", &self.lock_wait),
+            ("connections", &self.connections),
+            ("replication_lag", &self.replication_lag),
+            ("dead_tuples", &self.dead_tuples),
+            ("stale_analyze", &self.stale_analyze),
+            ("slow_query", &self.slow_query),
+        ]
+    }
 
     fn slot(&mut self, name: &str) -> Option<&mut Threshold> {
         Some(match name {
@@ -262,6 +294,21 @@ mod tests {
         );
         assert!(t.set("lock_wait=5m,1m").is_err());
         assert!(t.set("lock_wait=soon,later").is_err());
+    }
+
+    #[test]
+    fn every_default_reads_back_through_its_spec() {
+        let defaults = Thresholds::default();
+        let mut parsed = Thresholds::default();
+        for (name, threshold) in defaults.named() {
+            parsed.set(&format!("{name}={}", threshold.spec())).unwrap();
+        }
+        assert_eq!(parsed, defaults);
+        assert_eq!(defaults.transaction_age.spec(), "5m,30m");
+        assert_eq!(defaults.slow_query.spec(), "500ms,5s");
+        assert_eq!(defaults.connections.spec(), "70,90");
+        let names: Vec<&str> = defaults.named().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, Thresholds::NAMES);
     }
 
     #[test]
