@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use sea_orm::DatabaseConnection;
 
-use crate::deploy::{Backup, Deployer, Resolution, Settings, State, Up};
+use crate::deploy::{Deployer, Resolution, Settings, State, Up};
 use crate::operate::{self, BackupsArgs, RestoreArgs, StatusArgs};
 use dbconn::guard;
 use dbconn::url::redact;
@@ -134,10 +134,7 @@ pub async fn execute(
 ) -> anyhow::Result<()> {
     guard(&command, url)?;
     let deployer = crate::deployer(settings).await?.with_url(url);
-    if operate::takes_lock(&command) {
-        // Before any other statement: through a transaction pooler those fail obscurely.
-        deployer.require_session(db).await?;
-    }
+    operate::require_session_first(&deployer, db, &command).await?;
     let shown = redact(url);
     match command {
         Command::Up(args) => {
@@ -146,12 +143,7 @@ pub async fn execute(
                 through,
                 steps: args.num,
                 dry_run: args.dry_run,
-                backup: args.backup.map(|dir| Backup {
-                    dir,
-                    pg_dump: args.pg_dump.unwrap_or_else(|| PathBuf::from("pg_dump")),
-                    after: None,
-                    keep: args.keep.map(|k| k as usize),
-                }),
+                backup: operate::backup_of(&args),
             };
             let names = deployer.up(db, &up).await?;
             if up.dry_run {
@@ -168,12 +160,10 @@ pub async fn execute(
             let names = deployer.down(db, steps).await?;
             report("rolled back", &names, &shown);
         }
-        Command::Status(StatusArgs { check: true }) => {
-            operate::check_ready(&deployer, db, url).await?
+        Command::Status(StatusArgs { check: false }) => print_status(&deployer, db).await?,
+        command @ (Command::Status(_) | Command::Backups(_) | Command::Restore(_)) => {
+            operate::execute(&deployer, db, url, command).await?
         }
-        Command::Status(_) => print_status(&deployer, db).await?,
-        Command::Backups(args) => operate::backups(&args, Some((&deployer, db))).await?,
-        Command::Restore(args) => operate::restore(&deployer, db, url, args).await?,
         Command::Fresh(_) => {
             let names = deployer.fresh(db).await?;
             report("dropped everything, then applied", &names, &shown);

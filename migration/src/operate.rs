@@ -84,6 +84,49 @@ pub fn require_backup_decision(args: &UpArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The backup `up` takes, from its flags.
+pub fn backup_of(args: &UpArgs) -> Option<Backup> {
+    args.backup.clone().map(|dir| Backup {
+        dir,
+        pg_dump: args
+            .pg_dump
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("pg_dump")),
+        after: None,
+        keep: args.keep.map(|k| k as usize),
+    })
+}
+
+/// Runs the operator's commands that `cli::execute` hands over: `status --check`, `backups`
+/// and `restore`.
+pub async fn execute(
+    deployer: &Deployer,
+    db: &DatabaseConnection,
+    url: &str,
+    command: Command,
+) -> anyhow::Result<()> {
+    match command {
+        Command::Status(_) => check_ready(deployer, db, url).await,
+        Command::Backups(args) => backups(&args, Some((deployer, db))).await,
+        Command::Restore(args) => restore(deployer, db, url, args).await,
+        _ => bail!("not an operator's command"),
+    }
+}
+
+/// Refuses a connection that does not keep its session (a transaction pooler) for a command
+/// that takes the migration lock, before any other statement: through such a pooler those
+/// fail with the pooler's errors, which name no fix.
+pub async fn require_session_first(
+    deployer: &Deployer,
+    db: &DatabaseConnection,
+    command: &Command,
+) -> anyhow::Result<()> {
+    if takes_lock(command) {
+        deployer.require_session(db).await?;
+    }
+    Ok(())
+}
+
 /// Whether `command` takes the migration lock, and so needs a connection that keeps its
 /// session (no transaction pooler).
 pub fn takes_lock(command: &Command) -> bool {

@@ -56,41 +56,19 @@ async fn a_restore_undoes_damage_and_the_database_checks_clean() {
         "{name}"
     );
 
-    // Listing reads the directory only: no database is needed.
-    let listing = migrator::command(&test.url, &["backups", &dir.display().to_string()])
-        .env_remove("DATABASE_URL")
-        .output()
-        .await
-        .expect("list");
-    let listed = String::from_utf8_lossy(&listing.stdout);
-    assert!(
-        listing.status.success() && listed.contains(&name),
-        "{listed}"
-    );
-    assert!(listed.contains("1 dump(s)"), "{listed}");
-
-    test.db
-        .execute_unprepared(
-            "DELETE FROM messages; DROP TABLE health.allergies CASCADE; DELETE FROM tags",
-        )
-        .await
-        .expect("damage");
-    assert_ne!(all_rows(&test.db).await, rows);
-    let file = dump.display().to_string();
-    let pg_restore = embedded_tool("pg_restore");
-    let restore = ["restore", file.as_str(), "--pg-restore", &pg_restore];
-    let refused = run_expecting(&test.url, &restore, 1).await;
-    let line = migrator::last_stderr_line(&refused);
-    assert!(
-        line.contains("it is not empty (")
-            && line.ends_with("--clean to drop everything the project owns first"),
-        "{line}"
-    );
-
-    let output = run_expecting(&test.url, &[&restore[..], &["--clean"]].concat(), 0).await;
+    assert_listed_without_a_database(&dir, &name).await;
+    let restore = damage_then_refuse_a_restore_over_it(&test, &dump, &rows).await;
+    let mut args: Vec<&str> = restore.iter().map(String::as_str).collect();
+    args.push("--clean");
+    let output = run_expecting(&test.url, &args, 0).await;
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(
         said.contains("every migration of this build is applied"),
+        "{said}"
+    );
+    // The embedded pg_dump is PostgreSQL 18's: its dumps carry the planner's statistics.
+    assert!(
+        said.contains("the planner's statistics came back with the dump"),
         "{said}"
     );
     for check in [&["verify"][..], &["drift"], &["status", "--check"]] {
@@ -100,6 +78,54 @@ async fn a_restore_undoes_damage_and_the_database_checks_clean() {
     let fresh = test.connect().await;
     assert_eq!(all_rows(&fresh).await, rows, "the restored rows differ");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `backups DIR` lists the dump by its name; it reads the directory only, so it needs no
+/// database.
+async fn assert_listed_without_a_database(dir: &std::path::Path, name: &str) {
+    let listing = migrator::command("unused", &["backups", &dir.display().to_string()])
+        .env_remove("DATABASE_URL")
+        .output()
+        .await
+        .expect("list");
+    let listed = String::from_utf8_lossy(&listing.stdout);
+    assert!(
+        listing.status.success() && listed.contains(name),
+        "{listed}"
+    );
+    assert!(listed.contains("1 dump(s)"), "{listed}");
+}
+
+/// Deletes and drops data, then checks that a restore without --clean refuses the database
+/// that is not empty; returns the restore's arguments.
+async fn damage_then_refuse_a_restore_over_it(
+    test: &TestDb,
+    dump: &std::path::Path,
+    rows: &[String],
+) -> [String; 4] {
+    test.db
+        .execute_unprepared(
+            "DELETE FROM messages; DROP TABLE health.allergies CASCADE; DELETE FROM tags",
+        )
+        .await
+        .expect("damage");
+    assert_ne!(all_rows(&test.db).await, rows);
+    let pg_restore = embedded_tool("pg_restore");
+    let restore = [
+        "restore".to_owned(),
+        dump.display().to_string(),
+        "--pg-restore".to_owned(),
+        pg_restore,
+    ];
+    let args: Vec<&str> = restore.iter().map(String::as_str).collect();
+    let refused = run_expecting(&test.url, &args, 1).await;
+    let line = migrator::last_stderr_line(&refused);
+    assert!(
+        line.contains("it is not empty (")
+            && line.ends_with("--clean to drop everything the project owns first"),
+        "{line}"
+    );
+    restore
 }
 
 #[tokio::test]
@@ -147,16 +173,26 @@ async fn a_dump_of_another_schema_history_is_refused_unless_forced() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A `migration` command on `url` under `APP_ENV=production`, exiting with `code`.
+async fn in_production(url: &str, args: &[&str], code: i32) -> std::process::Output {
+    let output = migrator::command(url, args)
+        .env("APP_ENV", "production")
+        .output()
+        .await
+        .expect("run the migration binary");
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{args:?}: {}",
+        migrator::last_stderr_line(&output)
+    );
+    output
+}
+
 #[tokio::test]
-async fn production_needs_a_backup_decision_and_keeps_the_newest_dumps() {
+async fn production_up_needs_a_backup_decision() {
     let test = TestDb::new("production_backup_decision").await;
-    let production = |args: &[&str]| {
-        let mut command = migrator::command(&test.url, args);
-        command.env("APP_ENV", "production");
-        command
-    };
-    let refused = production(&["up"]).output().await.expect("run");
-    assert_eq!(refused.status.code(), Some(1));
+    let refused = in_production(&test.url, &["up"], 1).await;
     assert_eq!(
         migrator::last_stderr_line(&refused),
         "error: refusing to migrate production without a backup decision: pass --backup DIR \
@@ -166,92 +202,40 @@ async fn production_needs_a_backup_decision_and_keeps_the_newest_dumps() {
         owned_tables(&test.db).await.is_empty(),
         "the refusal migrated"
     );
+    // A dry run changes nothing, so it needs no decision; --no-backup is one.
+    in_production(&test.url, &["up", "--dry-run"], 0).await;
+    in_production(&test.url, &["up", "--no-backup"], 0).await;
+    assert!(!owned_tables(&test.db).await.is_empty());
+    let restore = in_production(&test.url, &["restore", "any.dump", "--clean"], 1).await;
+    let line = migrator::last_stderr_line(&restore);
     assert!(
-        production(&["up", "--dry-run"])
-            .output()
-            .await
-            .expect("run")
-            .status
-            .success()
+        line.starts_with("error: refusing to restore a dump into the database: APP_ENV=production"),
+        "{line}"
     );
+}
 
-    let dir = dump_dir("production_backup_decision");
+#[tokio::test]
+async fn a_deploy_names_its_dump_after_the_last_migration_and_keeps_the_newest() {
+    let test = TestDb::new("production_backup_keep").await;
+    let dir = dump_dir("production_backup_keep");
     let dir_arg = dir.display().to_string();
     let pg_dump = embedded_tool("pg_dump");
-    let through_phase_1 = production(&[
-        "up",
-        "--num",
-        "6",
-        "--backup",
-        &dir_arg,
-        "--keep",
-        "1",
-        "--pg-dump",
-        &pg_dump,
-    ])
-    .output()
-    .await
-    .expect("run");
-    assert!(
-        through_phase_1.status.success(),
-        "{}",
-        migrator::last_stderr_line(&through_phase_1)
-    );
+    let backup = ["--backup", &dir_arg, "--keep", "1", "--pg-dump", &pg_dump];
+    in_production(&test.url, &[&["up", "--num", "6"][..], &backup].concat(), 0).await;
     let first = dumps(&dir);
     assert_eq!(first.len(), 1);
     assert!(
         first[0].ends_with("-none.dump"),
-        "no migration was applied before: {first:?}"
+        "nothing was applied before: {first:?}"
     );
     // Dump names count seconds: the next dump is a second newer.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let rest = production(&[
-        "up",
-        "--backup",
-        &dir_arg,
-        "--keep",
-        "1",
-        "--pg-dump",
-        &pg_dump,
-    ])
-    .output()
-    .await
-    .expect("run");
-    assert!(
-        rest.status.success(),
-        "{}",
-        migrator::last_stderr_line(&rest)
-    );
+    in_production(&test.url, &[&["up"][..], &backup].concat(), 0).await;
     let kept = dumps(&dir);
     let phase_1 = migration::migrations_through_phase(1)
         .pop()
         .expect("phase 1");
     assert_eq!(kept.len(), 1, "--keep 1 keeps the newest only: {kept:?}");
     assert!(kept[0].ends_with(&format!("-{phase_1}.dump")), "{kept:?}");
-
-    let other = TestDb::new("production_no_backup").await;
-    let mut no_backup = migrator::command(&other.url, &["up", "--no-backup"]);
-    assert!(
-        no_backup
-            .env("APP_ENV", "production")
-            .output()
-            .await
-            .expect("run")
-            .status
-            .success()
-    );
-    let restore = production(&[
-        "restore",
-        &dir.join(&kept[0]).display().to_string(),
-        "--clean",
-    ])
-    .output()
-    .await
-    .expect("run");
-    let line = migrator::last_stderr_line(&restore);
-    assert!(
-        line.starts_with("error: refusing to restore a dump into the database: APP_ENV=production"),
-        "{line}"
-    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -62,16 +62,30 @@ async fn the_monitor_reports_planted_problems_and_exits_by_its_thresholds() {
         "{text}"
     );
 
+    assert_exit_codes(&test.url).await;
+
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .expect("release");
+    waiting
+        .await
+        .expect("join")
+        .expect("the waiter gets its answer");
+}
+
+/// `--fail-on` exits by the worst finding at or above its level, as the thresholds set it.
+async fn assert_exit_codes(url: &str) {
     // The planted warnings fail `--fail-on warn` with 2; nothing is critical yet.
     let warn = [&["monitor", "--fail-on", "warn"][..], &QUICK].concat();
-    let output = run_expecting(&test.url, &warn, 2).await;
+    let output = run_expecting(url, &warn, 2).await;
     let line = migrator::last_stderr_line(&output);
     assert!(
         line.contains("at warn or worse (the worst: warn), exit code 2"),
         "{line}"
     );
     run_expecting(
-        &test.url,
+        url,
         &[&["monitor", "--fail-on", "crit"][..], &QUICK].concat(),
         0,
     )
@@ -84,16 +98,7 @@ async fn the_monitor_reports_planted_problems_and_exits_by_its_thresholds() {
         "--threshold",
         "transaction_age=500ms,1s",
     ];
-    run_expecting(&test.url, &crit, 3).await;
-
-    sqlx::raw_sql("ROLLBACK")
-        .execute(&mut holder)
-        .await
-        .expect("release");
-    waiting
-        .await
-        .expect("join")
-        .expect("the waiter gets its answer");
+    run_expecting(url, &crit, 3).await;
 }
 
 /// An unused index, a duplicate of an existing one, and a table with rows never analyzed.

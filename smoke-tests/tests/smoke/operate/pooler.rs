@@ -20,23 +20,7 @@ async fn a_transaction_pooler_is_refused_and_the_direct_url_migrates() {
         .expect("url")
         .expect("a password");
 
-    for args in [&["up"][..], &["down"], &["fresh", "--force"]] {
-        let output = migrator::run(&bouncer.url, args).await;
-        assert_eq!(output.status.code(), Some(1), "{args:?}");
-        let line = migrator::last_stderr_line(&output);
-        assert!(
-            line.starts_with(&format!(
-                "error: refusing to migrate through a connection pooler: {} does not keep its \
-                 session (",
-                dbconn::url::redact(&bouncer.url)
-            )) && line.ends_with(
-                "so the migration lock cannot be held: set DIRECT_URL or \
-                 MIGRATION_DATABASE_URL to the PostgreSQL server itself, not the pooler"
-            ),
-            "{line}"
-        );
-        assert!(!String::from_utf8_lossy(&output.stderr).contains(&password));
-    }
+    assert_refused(&bouncer.url, &password).await;
     assert!(
         owned_tables(&test.db).await.is_empty(),
         "a refusal migrated"
@@ -66,4 +50,26 @@ async fn a_transaction_pooler_is_refused_and_the_direct_url_migrates() {
         migrator::last_stderr_line(&check)
     );
     drop(bouncer);
+}
+
+/// Every command that takes the migration lock is refused through the pooler, naming the fix
+/// and not the password.
+async fn assert_refused(pooled: &str, password: &str) {
+    for args in [&["up"][..], &["down"], &["fresh", "--force"]] {
+        let output = migrator::run(pooled, args).await;
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let line = migrator::last_stderr_line(&output);
+        assert!(
+            line.starts_with(&format!(
+                "error: refusing to migrate through a connection pooler: {} does not keep its \
+                 session (",
+                dbconn::url::redact(pooled)
+            )) && line.ends_with(
+                "so the migration lock cannot be held: set DIRECT_URL or \
+                 MIGRATION_DATABASE_URL to the PostgreSQL server itself, not the pooler"
+            ),
+            "{line}"
+        );
+        assert!(!String::from_utf8_lossy(&output.stderr).contains(password));
+    }
 }

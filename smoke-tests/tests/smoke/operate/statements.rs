@@ -37,16 +37,7 @@ async fn slow_queries_are_reported_where_pg_stat_statements_is_loaded() {
     db.execute_unprepared("CREATE EXTENSION pg_stat_statements")
         .await
         .expect("create the extension");
-    for _ in 0..12 {
-        db.execute_unprepared("SELECT pg_sleep(0.03)")
-            .await
-            .expect("a slow statement");
-    }
-    for _ in 0..3 {
-        db.execute_unprepared("SELECT count(*) FROM generate_series(1, 300000)")
-            .await
-            .expect("a heavy statement");
-    }
+    run_slow_and_heavy_statements(&db).await;
     let report = monitor_json(&url, &["--threshold", "slow_query=20ms,10s"], 0).await;
     let slow = &report["slow_queries"];
     assert_eq!(slow["available"], true, "{slow:#}");
@@ -78,4 +69,18 @@ async fn slow_queries_are_reported_where_pg_stat_statements_is_loaded() {
         "{found:?}"
     );
     db.close().await.ok();
+}
+
+/// Twelve slow statements, and three heavy ones.
+async fn run_slow_and_heavy_statements(db: &sea_orm::DatabaseConnection) {
+    for _ in 0..12 {
+        db.execute_unprepared("SELECT pg_sleep(0.03)")
+            .await
+            .expect("a slow statement");
+    }
+    for _ in 0..3 {
+        db.execute_unprepared("SELECT count(*) FROM generate_series(1, 300000)")
+            .await
+            .expect("a heavy statement");
+    }
 }
