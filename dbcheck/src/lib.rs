@@ -1,5 +1,6 @@
 //! Read-only checks of the platform database: entity drift, post-deploy verification (with
-//! the recount of derived counters), migration lint and the generated ER diagram.
+//! the recount of derived counters), the operator's monitor, migration lint and the generated
+//! ER diagram.
 //!
 //! Every function that takes a connection only reads the catalog (or runs `EXPLAIN`, or
 //! recounts counters, inside a read-only transaction that is rolled back); none writes to the
@@ -13,4 +14,5 @@ pub mod entities;
 pub mod erd;
 #[cfg(feature = "lint")]
 pub mod lint;
+pub mod monitor;
 pub mod verify;

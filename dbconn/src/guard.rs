@@ -28,6 +28,16 @@ pub fn development_only(action: &str, url: &str, force: bool, fix: &str) -> anyh
     )
 }
 
+/// Whether `APP_ENV=production`: the environment where destructive commands refuse and a
+/// deploy must say how it is backed up.
+pub fn is_production() -> bool {
+    production(std::env::var("APP_ENV").ok().as_deref())
+}
+
+fn production(app_env: Option<&str>) -> bool {
+    app_env.is_some_and(|env| env.eq_ignore_ascii_case("production"))
+}
+
 fn check(
     action: &str,
     url: &str,
@@ -35,7 +45,7 @@ fn check(
     fix: &str,
     app_env: Option<&str>,
 ) -> anyhow::Result<()> {
-    if app_env.is_some_and(|env| env.eq_ignore_ascii_case("production")) {
+    if production(app_env) {
         bail!("refusing to {action}: APP_ENV=production ({fix})");
     }
     if !is_local(url) && !force {

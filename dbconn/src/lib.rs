@@ -8,6 +8,7 @@
 
 pub mod cli;
 mod connect;
+pub mod direct;
 pub mod guard;
 pub mod liveness;
 pub mod logging;

@@ -7,6 +7,7 @@
 pub mod container;
 pub mod databases;
 pub mod embedded;
+pub mod pgbouncer;
 pub mod smoke_server;
 
 use std::path::PathBuf;
@@ -48,6 +49,21 @@ impl Target {
     /// development database.
     pub fn is_local(&self) -> bool {
         is_local(&self.url)
+    }
+}
+
+/// The database `cargo xtask migrate` works on: `MIGRATION_DATABASE_URL` or `DIRECT_URL` when
+/// set (the server itself, where `DATABASE_URL` may be a pooler), else [`dev_target`].
+pub async fn migration_target() -> anyhow::Result<Target> {
+    match dbconn::direct::migration_url() {
+        Some((name, url)) if name != "DATABASE_URL" => {
+            parse(&url)?;
+            Ok(Target {
+                origin: format!("{name} ({})", redact(&url)),
+                url,
+            })
+        }
+        _ => dev_target().await,
     }
 }
 

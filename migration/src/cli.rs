@@ -10,7 +10,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use sea_orm::DatabaseConnection;
 
-use crate::deploy::{Backup, Deployer, Resolution, Settings, State, Up};
+use crate::deploy::{Deployer, Resolution, Settings, State, Up};
+use crate::operate::{self, BackupsArgs, RestoreArgs, StatusArgs};
 use dbconn::guard;
 use dbconn::url::redact;
 
@@ -20,8 +21,9 @@ pub enum Command {
     Up(UpArgs),
     /// Roll back the last migration, the last N, or all of them.
     Down(DownArgs),
-    /// List every migration with its phase and state; refusals show here too.
-    Status,
+    /// List every migration with its phase and state; refusals show here too. `--check`: one
+    /// line, exit 0 only when fully migrated by this build and unedited (a readiness probe).
+    Status(StatusArgs),
     /// Drop everything the project owns, then apply every migration (destructive).
     Fresh(ForceArgs),
     /// Roll back every migration, then apply every migration (destructive).
@@ -30,6 +32,12 @@ pub enum Command {
     Reset(ForceArgs),
     /// Record a deliberate decision about one migration, after an edit or a manual fix.
     Resolve(ResolveArgs),
+    /// List the dumps in a backup directory, newest first; `--take` dumps the database
+    /// first, `--keep N` prunes.
+    Backups(BackupsArgs),
+    /// Restore a dump into an empty database (or, with --clean, over this one), if it comes
+    /// from this build's schema history (destructive).
+    Restore(RestoreArgs),
 }
 
 #[derive(Args, Clone, Debug, Default)]
@@ -44,6 +52,13 @@ pub struct UpArgs {
     /// the dump fails.
     #[arg(long, value_name = "DIR")]
     pub backup: Option<PathBuf>,
+    /// Deploy without a dump: required instead of --backup under APP_ENV=production, so that
+    /// skipping the backup is a decision.
+    #[arg(long, conflicts_with = "backup")]
+    pub no_backup: bool,
+    /// After the --backup dump, keep only the newest N dumps of the database in DIR.
+    #[arg(long, value_name = "N", requires = "backup", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: Option<u32>,
     /// The pg_dump to run for --backup (default: the one on PATH).
     #[arg(long, value_name = "PATH")]
     pub pg_dump: Option<PathBuf>,
@@ -102,6 +117,10 @@ pub fn guard(command: &Command, url: &str) -> anyhow::Result<()> {
             guard::destructive("roll back and reapply every migration", url, args.force)
         }
         Command::Reset(args) => guard::destructive("roll back every migration", url, args.force),
+        Command::Restore(args) => {
+            guard::destructive("restore a dump into the database", url, args.force)
+        }
+        Command::Up(args) => operate::require_backup_decision(args),
         _ => Ok(()),
     }
 }
@@ -118,6 +137,7 @@ pub async fn execute(
     guard(&command, url)?;
     let liveness = settings.liveness();
     let deployer = crate::deployer(settings).await?.with_url(url);
+    operate::require_session_first(&deployer, db, &command).await?;
     let shown = redact(url);
     match command {
         Command::Up(args) => {
@@ -131,7 +151,10 @@ pub async fn execute(
             let names = deployer.down(db, steps).await?;
             report("rolled back", &names, &shown);
         }
-        Command::Status => print_status(&deployer, db).await?,
+        Command::Status(StatusArgs { check: false }) => print_status(&deployer, db).await?,
+        command @ (Command::Status(_) | Command::Backups(_) | Command::Restore(_)) => {
+            operate::execute(&deployer, db, url, command).await?
+        }
         Command::Fresh(_) => {
             let names = deployer.fresh(db).await?;
             report("dropped everything, then applied", &names, &shown);
@@ -170,10 +193,7 @@ async fn up(
         through,
         steps: args.num,
         dry_run: args.dry_run,
-        backup: args.backup.map(|dir| Backup {
-            dir,
-            pg_dump: args.pg_dump.unwrap_or_else(|| PathBuf::from("pg_dump")),
-        }),
+        backup: operate::backup_of(&args),
     };
     let names = deployer.up(db, &up).await?;
     if up.dry_run {

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 pub mod cli;
 pub mod deploy;
 pub mod online;
+pub mod operate;
 pub mod owned;
 mod phase1_core;
 mod phase2_support_storage;

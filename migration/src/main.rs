@@ -3,13 +3,18 @@
 //! `up`, `down`, `status`, `fresh`, `refresh`, `reset` and `resolve` go through
 //! [`migration::deploy::Deployer`] (lock, checksums, timeouts); `drift` and `verify` are the
 //! read-only checks of `dbcheck`, for after a deploy; `repair` sets derived counters back to
-//! their recount; SeaORM's file commands (`generate`, `init`) go to
-//! `sea_orm_migration::cli::run_cli` unchanged.
+//! their recount; `monitor` is dbcheck's read-only report for operators; SeaORM's file
+//! commands (`generate`, `init`) go to `sea_orm_migration::cli::run_cli` unchanged.
+//!
+//! The URL is `--database-url`, else `MIGRATION_DATABASE_URL`, else `DIRECT_URL`, else
+//! `DATABASE_URL`: the application's URL may point at a pooler, migrations need the server.
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use dbconn::Liveness;
 use migration::cli::{Command, UpArgs};
 use migration::deploy::Settings;
+use migration::operate::{self, MonitorArgs};
 use migration::repair::{RepairArgs, VerifyArgs};
 use sea_orm::DatabaseConnection;
 use sea_orm::sqlx::{Connection, PgConnection};
@@ -21,15 +26,10 @@ use sea_orm::sqlx::{Connection, PgConnection};
     about = "Apply the platform's migrations safely."
 )]
 struct Cli {
-    /// The database; its password is never printed.
-    #[arg(
-        short = 'u',
-        long,
-        env = "DATABASE_URL",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
-    database_url: String,
+    /// The database, instead of MIGRATION_DATABASE_URL, DIRECT_URL or DATABASE_URL (the first
+    /// set wins); its password is never printed.
+    #[arg(short = 'u', long)]
+    database_url: Option<String>,
     #[command(flatten)]
     settings: Settings,
     #[command(subcommand)]
@@ -49,6 +49,10 @@ enum BinCommand {
     /// Set derived counters that differ from their recount back to it, in short batches; a
     /// dry run unless `--apply` (allowed on production: it destroys nothing).
     Repair(RepairArgs),
+    /// What to watch after a deploy, read-only: slow queries, sizes, unused, duplicate and
+    /// invalid indexes, vacuum and analyze, long transactions, lock waits, connections,
+    /// replication; `--fail-on` exits 2 (warn) or 3 (crit).
+    Monitor(MonitorArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -74,16 +78,27 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(operate::exit_code(&err))
         }
     }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let url = cli.database_url;
     let command = cli
         .command
         .unwrap_or(BinCommand::Migrate(Command::Up(UpArgs::default())));
+    // Listing and pruning dumps reads a directory, not a database.
+    if let BinCommand::Migrate(Command::Backups(args)) = &command
+        && !args.take
+    {
+        return operate::backups(args, None).await;
+    }
+    let url = match cli.database_url {
+        Some(url) => url,
+        None => dbconn::direct::migration_url()
+            .map(|(_, url)| url)
+            .context("no database: set DATABASE_URL (or DIRECT_URL or MIGRATION_DATABASE_URL, which win for migrations), or pass --database-url")?,
+    };
     if let BinCommand::Migrate(command) = &command {
         migration::cli::guard(command, &url)?;
     }
@@ -105,6 +120,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         BinCommand::Repair(args) => migration::repair::report(&db, &origin, &args).await,
+        BinCommand::Monitor(args) => {
+            watched(&db, &liveness, operate::monitor(&db, &origin, &args)).await
+        }
     }
 }
 

@@ -34,6 +34,10 @@ pub enum Command {
     /// Set derived counters that differ from their recount back to it, in short batches; a
     /// dry run unless `--apply`.
     Repair(migration::repair::RepairArgs),
+    /// What to watch after a deploy (read-only, safe on production): slow queries, sizes,
+    /// unused, duplicate and invalid indexes, vacuum and analyze, long transactions, lock
+    /// waits, connections, replication; `--fail-on warn|crit` exits 2 or 3 on findings.
+    Monitor(migration::operate::MonitorArgs),
     /// Lint the SQL every migration emits against the rules of squawk and strong_migrations.
     Lint,
     /// Write docs/schema.md (Mermaid ER diagrams and a table reference) from a migrated

@@ -9,6 +9,7 @@ mod flags;
 mod image;
 mod lint;
 mod migrate;
+mod monitor;
 mod repair;
 mod reset;
 mod seed;
@@ -26,7 +27,7 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(migration::operate::exit_code(&err))
         }
     }
 }
@@ -46,6 +47,7 @@ fn run() -> anyhow::Result<()> {
             Command::Drift => drift::run().await,
             Command::Verify(args) => verify::run(args).await,
             Command::Repair(args) => repair::run(args).await,
+            Command::Monitor(args) => monitor::run(args).await,
             Command::Lint => lint::run().await,
             Command::Erd(args) => erd::run(args).await,
             Command::Ci => ci::run().await,

@@ -130,3 +130,14 @@ fn every_source_file_starts_with_its_purpose() {
     }
     assert!(missing.is_empty(), "no `//!` purpose line: {missing:?}");
 }
+
+#[test]
+fn the_monitor_thresholds_are_documented_with_their_defaults() {
+    // An operator reads the thresholds in docs/operating.md; a changed default must show there.
+    let doc = std::fs::read_to_string(root().join("docs/operating.md")).expect("read the doc");
+    let thresholds = dbcheck::monitor::Thresholds::default();
+    for (name, threshold) in thresholds.named() {
+        let row = format!("`{name}={}`", threshold.spec());
+        assert!(doc.contains(&row), "docs/operating.md does not give {row}");
+    }
+}

@@ -3,7 +3,7 @@
 
 mod binaries;
 mod install;
-mod privilege;
+pub(crate) mod privilege;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::TcpListener;
@@ -36,6 +36,10 @@ pub struct Server {
     base: PathBuf,
     dir: PathBuf,
     throwaway: bool,
+    /// Binaries chosen by the caller instead of the pgvector ones [`binaries::find`] picks.
+    bin: Option<PgBin>,
+    /// Settings appended to `postgresql.conf` when the cluster is created.
+    conf: String,
 }
 
 /// What `db status` reports.
@@ -54,6 +58,8 @@ impl Server {
             dir: base.join("dev"),
             base,
             throwaway: false,
+            bin: None,
+            conf: String::new(),
         }
     }
 
@@ -66,6 +72,8 @@ impl Server {
             dir,
             base,
             throwaway: true,
+            bin: None,
+            conf: String::new(),
         }
     }
 
@@ -104,8 +112,9 @@ impl Server {
         let recorded = std::fs::read_to_string(self.dir.join("bindir"))
             .ok()
             .map(|d| PathBuf::from(d.trim()));
-        let bin = match recorded {
-            Some(dir)
+        let bin = match (&self.bin, recorded) {
+            (Some(chosen), _) => chosen.clone(),
+            (None, Some(dir))
                 if dir.join("postgres").is_file()
                     && !install::is_stale_bundle(&dir, &self.base) =>
             {
@@ -147,6 +156,7 @@ impl Server {
             // Smoke tests run several at a time, some starting eight migrators each.
             conf.push_str("max_connections = 200\n");
         }
+        conf.push_str(&self.conf);
         append(&data.join("postgresql.conf"), &conf)?;
         require_passwords(&data.join("pg_hba.conf"))?;
         std::fs::write(
@@ -228,7 +238,7 @@ pub fn bundled_install() -> anyhow::Result<PathBuf> {
 
 /// `target/devdb`, unless root's server account cannot reach it (a checkout under `/root`),
 /// in which case a directory under the system temp dir, keyed by the workspace path.
-fn base_dir() -> PathBuf {
+pub(crate) fn base_dir() -> PathBuf {
     let preferred = crate::devdb_dir();
     if privilege::reachable_by_server(&preferred) {
         return preferred;
@@ -305,6 +315,20 @@ impl Throwaway {
         Ok(Throwaway { server, admin_url })
     }
 
+    /// A throwaway cluster of other binaries (which need not have pgvector), with `conf`
+    /// appended to its `postgresql.conf`: for tests that need another server version or
+    /// settings, such as `shared_preload_libraries`. `label` must be unique among the
+    /// clusters of this process.
+    pub fn start_with(label: &str, bindir: &Path, conf: &str) -> anyhow::Result<Throwaway> {
+        let mut server = Server::throwaway(label);
+        server.bin = Some(PgBin {
+            dir: bindir.to_owned(),
+        });
+        server.conf = format!("\n# Added for this cluster.\n{conf}\n");
+        let admin_url = server.ensure_running()?;
+        Ok(Throwaway { server, admin_url })
+    }
+
     pub fn admin_url(&self) -> &str {
         &self.admin_url
     }
@@ -350,6 +374,8 @@ fn reap_orphans() {
                 base: base_dir(),
                 dir: entry.path(),
                 throwaway: true,
+                bin: None,
+                conf: String::new(),
             };
             if let Err(err) = orphan.stop() {
                 eprintln!(

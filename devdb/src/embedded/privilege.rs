@@ -34,6 +34,19 @@ pub fn server_cmd<'a>(sh: &'a Shell, program: &Path) -> Cmd<'a> {
     }
 }
 
+/// A long-running program (PgBouncer) started unprivileged the same way, as a child process.
+pub fn server_process(program: &Path) -> std::process::Command {
+    if is_root() {
+        let mut command = std::process::Command::new("setpriv");
+        command
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(program);
+        command
+    } else {
+        std::process::Command::new(program)
+    }
+}
+
 /// Hands a directory we created to the server's account.
 pub fn give_to_server(dir: &Path) -> anyhow::Result<()> {
     if is_root() {

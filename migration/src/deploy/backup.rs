@@ -14,6 +14,10 @@ pub struct Backup {
     pub dir: PathBuf,
     /// The pg_dump to run; it must be at least as new as the server.
     pub pg_dump: PathBuf,
+    /// The last migration applied when the dump is taken, for its name ([`super::backups`]).
+    pub after: Option<String>,
+    /// Once the dump is taken, keep only this many dumps of the database in `dir`.
+    pub keep: Option<usize>,
 }
 
 impl Backup {
@@ -23,16 +27,19 @@ impl Backup {
     pub async fn dump(&self, url: &str, liveness: Liveness) -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("create backup directory {}", self.dir.display()))?;
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-        let file = self
-            .dir
-            .join(format!("{}-{stamp}.dump", database_name(url)?));
+        let name = super::backups::file_name(
+            &database_name(url)?,
+            chrono::Utc::now(),
+            self.after.as_deref(),
+        );
+        let file = self.dir.join(name);
         let mut command = tokio::process::Command::new(&self.pg_dump);
         command
             .arg("--format=custom")
             .arg("--no-password")
             .arg(format!("--file={}", file.display()))
             .arg(format!("--dbname={}", dump_target(url, liveness)?))
+            .args(super::backups::statistics_flag(&self.pg_dump))
             .env("PGOPTIONS", server_options(liveness))
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())

@@ -16,10 +16,14 @@
 //! It knows nothing of this project's schema: it takes any SeaORM migrator's migrations, and
 //! `fresh` drops what the caller's [`DropAll`] says the project owns.
 
+mod analyze;
 mod apply;
 pub mod backup;
+pub mod backups;
 mod ledger;
 mod lock;
+mod pooler;
+pub mod restore;
 mod session;
 mod settings;
 pub mod status;
@@ -33,6 +37,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 pub use self::backup::Backup;
 pub use self::ledger::{CHECKSUMS, VERSIONS};
+pub use self::restore::{Restore, Restored};
 pub use self::settings::Settings;
 pub use self::status::{State, Status};
 
@@ -80,6 +85,8 @@ pub struct Deployer {
     url: Option<String>,
     /// What `fresh` drops; `None` refuses `fresh`.
     drop_all: Option<DropAll>,
+    /// The connection was seen to keep its session ([`pooler`]); checked once per deployer.
+    session_kept: std::sync::atomic::AtomicBool,
 }
 
 impl Deployer {
@@ -99,6 +106,7 @@ impl Deployer {
             known,
             url: None,
             drop_all: None,
+            session_kept: Default::default(),
         })
     }
 
@@ -236,21 +244,25 @@ impl Deployer {
                 .url
                 .as_deref()
                 .context("a backup needs the database URL")?;
+            let backup = backup.clone().after(status.last_applied());
             // Awaited, not blocking: the lock's heartbeat must go on while pg_dump runs.
             let dump = backup.dump(url, self.settings.liveness());
             let file = session.idle(dump).await??;
             tracing::info!("backed up to {}", file.display());
+            backup.prune(&dbconn::url::database_name(url)?)?;
         }
         ledger::install(session.db())
             .await
             .context("create the migration tables")?;
         self.record_unrecorded(session, &status).await?;
+        let touched = analyze::touched(pending.iter().flat_map(|k| &k.statements));
         let mut applied = Vec::with_capacity(pending.len());
         for known in pending {
             tracing::info!("applying {}", known.migration.name());
             apply::up(session, known, &self.settings).await?;
             applied.push(known.migration.name().to_owned());
         }
+        analyze::run(session, &touched).await?;
         Ok(applied)
     }
 
@@ -387,9 +399,11 @@ impl Deployer {
         println!();
     }
 
-    /// Takes the migration lock, then opens the migration session, both on connections of
-    /// their own to the server of `db`, bounded by the run's liveness.
+    /// Checks that the connection keeps its session (no transaction pooler), takes the
+    /// migration lock, then opens the migration session, both on connections of their own to
+    /// the server of `db`, bounded by the run's liveness.
     async fn start(&self, db: &DatabaseConnection) -> anyhow::Result<Run> {
+        self.require_session(db).await?;
         let liveness = self.settings.liveness();
         let server = db.get_postgres_connection_pool().connect_options();
         let lock = MigrationLock::acquire(&server, self.settings.lock_timeout, liveness).await?;

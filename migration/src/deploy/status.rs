@@ -65,6 +65,15 @@ impl Status {
         self.state(name).is_some_and(|s| s != State::Pending)
     }
 
+    /// The newest migration the database records as applied (names sort by time), if any.
+    pub fn last_applied(&self) -> Option<&str> {
+        self.entries
+            .iter()
+            .filter(|(_, s)| *s != State::Pending)
+            .map(|(name, _)| name.as_str())
+            .max()
+    }
+
     /// How many migrations are pending.
     pub fn pending(&self) -> usize {
         self.entries
@@ -129,6 +138,7 @@ mod tests {
         assert_eq!(s.state("m2"), Some(State::Unrecorded));
         assert_eq!(s.state("m3"), Some(State::Pending));
         assert_eq!(s.pending(), 1);
+        assert_eq!(s.last_applied(), Some("m2"));
         assert!(s.refuse_if_inconsistent().is_ok());
     }
 

@@ -9,6 +9,7 @@ mod erd;
 mod load;
 mod migrate;
 mod online;
+mod operate;
 mod phase1;
 mod phase2;
 mod phase3;

@@ -1,0 +1,405 @@
+//! `restore FILE`: a dump back into a database, if it comes from this build's schema history.
+//!
+//! The dump is restored into an empty database, in one transaction (`pg_restore
+//! --single-transaction`), so a failed restore leaves the database as empty as it found it.
+//! A database that is not empty is refused, unless `--clean` first drops everything the
+//! project owns, as `fresh` does. `pg_restore --clean` alone was not chosen: it drops only
+//! what the dump holds, so objects created after the dump (a later migration's tables) stay
+//! and their foreign keys stop the drops.
+//!
+//! Before anything changes, the migrations and checksums the dump recorded are compared with
+//! this build's: a dump taken under other migrations (edited, or unknown to this build) is
+//! refused unless forced, because this build could then neither migrate nor check it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+
+use dbconn::url::{database_name, password, redact, without_password};
+
+use super::ledger::{Applied, CHECKSUMS, VERSIONS};
+use super::{Deployer, State, Status};
+
+/// What to restore, and how.
+#[derive(Clone, Debug)]
+pub struct Restore {
+    pub file: PathBuf,
+    /// The pg_restore to run; it must be at least as new as the pg_dump that took the dump.
+    pub pg_restore: PathBuf,
+    /// Drop everything the project owns first, when the database is not empty.
+    pub clean: bool,
+    /// Restore a dump whose schema history differs from this build's.
+    pub force: bool,
+}
+
+/// What a restore left behind.
+#[derive(Clone, Debug)]
+pub struct Restored {
+    /// The last migration the dump recorded.
+    pub last_migration: Option<String>,
+    /// Migrations of this build the restored database has yet to apply.
+    pub pending: usize,
+}
+
+impl Deployer {
+    /// Restores `restore.file` under the migration lock; see the module documentation.
+    pub async fn restore(
+        &self,
+        db: &DatabaseConnection,
+        restore: &Restore,
+    ) -> anyhow::Result<Restored> {
+        let url = self
+            .url
+            .as_deref()
+            .context("a restore needs the database URL")?;
+        let recorded = restore.recorded_history()?;
+        let status = Status::new(
+            self.known
+                .iter()
+                .map(|k| (k.migration.name(), k.checksum.as_str())),
+            recorded,
+        );
+        if !restore.force {
+            refuse_other_history(&restore.file, &status)?;
+        }
+        let run = self.start(db).await?;
+        let result = self.restore_locked(&run.session, restore, url).await;
+        let restored = run.finish(result).await?;
+        Ok(Restored {
+            last_migration: status.last_applied().map(str::to_owned),
+            pending: restored,
+        })
+    }
+
+    /// Empties the database if asked, restores, analyzes; returns how many migrations of this
+    /// build are pending on the result.
+    async fn restore_locked(
+        &self,
+        session: &DatabaseConnection,
+        restore: &Restore,
+        url: &str,
+    ) -> anyhow::Result<usize> {
+        let leftovers = occupants(session).await?;
+        if !leftovers.is_empty() {
+            let Some(drop_all) = self.drop_all.filter(|_| restore.clean) else {
+                bail!(
+                    "refusing to restore into {}: it is not empty ({}): restore into an empty \
+                     database (createdb a new one), or pass --clean to drop everything the \
+                     project owns first",
+                    redact(url),
+                    leftovers.join(", ")
+                );
+            };
+            drop_all(session)
+                .await
+                .context("drop the project's objects before the restore")?;
+            let foreign = occupants(session).await?;
+            if !foreign.is_empty() {
+                bail!(
+                    "--clean dropped the project's objects, but {} still holds objects the \
+                     project does not own ({}): drop them, or restore into a new database",
+                    redact(url),
+                    foreign.join(", ")
+                );
+            }
+        }
+        let statistics =
+            restore
+                .run(url)
+                .map_err(|err| match restore.clean && !leftovers.is_empty() {
+                    true => err.context(
+                        "--clean had dropped the project's objects, so the database is empty now: \
+                     fix the cause and restore again (the dump is unchanged)",
+                    ),
+                    false => err,
+                })?;
+        if statistics {
+            tracing::info!("the planner's statistics came back with the dump");
+        } else {
+            // Without them the planner guesses until autovacuum has seen every table.
+            session
+                .execute_unprepared("ANALYZE")
+                .await
+                .context("analyze the restored database")?;
+            tracing::info!(
+                "the dump carries no planner statistics: analyzed the restored database"
+            );
+        }
+        Ok(self.status(session).await?.pending())
+    }
+}
+
+/// Fails, before anything changes, when the dump's migrations are not this build's.
+fn refuse_other_history(file: &Path, status: &Status) -> anyhow::Result<()> {
+    let mut differences: Vec<String> = status
+        .entries
+        .iter()
+        .filter_map(|(name, state)| match state {
+            State::Edited { recorded, current } => Some(format!(
+                "migration {name} sent other SQL when the dump was taken (checksum {} there, \
+                 {} in this build)",
+                &recorded[..recorded.len().min(12)],
+                &current[..current.len().min(12)]
+            )),
+            State::Unknown => Some(format!(
+                "the dump has migration {name}, this build does not"
+            )),
+            _ => None,
+        })
+        .collect();
+    if status.last_applied().is_none() {
+        differences.push("the dump records no migration of this project".into());
+    }
+    let Some(first) = differences.first() else {
+        return Ok(());
+    };
+    let more = match differences.len() {
+        1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    bail!(
+        "refusing to restore {}: its schema history is not this build's: {first}{more}: \
+         restore it with the build that took it, or pass --force",
+        file.display()
+    )
+}
+
+/// Up to five of the objects that make the database not empty: schemas, relations, types
+/// and routines outside the system schemas that no extension owns.
+async fn occupants(session: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
+    const NOT_EXTENSION: &str = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = o.oid \
+         AND d.deptype = 'e')";
+    const USER_SCHEMA: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'";
+    let sql = format!(
+        "SELECT what FROM ( \
+         SELECT 'schema ' || o.nspname AS what FROM pg_namespace o JOIN pg_namespace n \
+           ON n.oid = o.oid WHERE {USER_SCHEMA} AND o.nspname <> 'public' AND {NOT_EXTENSION} \
+         UNION ALL SELECT 'table ' || o.oid::regclass::text FROM pg_class o JOIN pg_namespace n \
+           ON n.oid = o.relnamespace WHERE {USER_SCHEMA} AND o.relkind IN ('r','p','v','m','S','f') \
+           AND {NOT_EXTENSION} \
+         UNION ALL SELECT 'type ' || o.oid::regtype::text FROM pg_type o JOIN pg_namespace n \
+           ON n.oid = o.typnamespace WHERE {USER_SCHEMA} AND o.typtype IN ('e', 'd') \
+           AND {NOT_EXTENSION} \
+         UNION ALL SELECT 'routine ' || o.oid::regprocedure::text FROM pg_proc o JOIN pg_namespace n \
+           ON n.oid = o.pronamespace WHERE {USER_SCHEMA} AND {NOT_EXTENSION} \
+         ) found ORDER BY 1 LIMIT 5"
+    );
+    let rows = session
+        .query_all_raw(Statement::from_string(session.get_database_backend(), sql))
+        .await
+        .context("check that the database is empty")?;
+    Ok(rows
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0))
+        .collect::<Result<_, _>>()?)
+}
+
+impl Restore {
+    /// The migrations and checksums the dump recorded, read from its copy of the migrator's
+    /// tables (pg_restore writes their data as text; no database is involved).
+    pub fn recorded_history(&self) -> anyhow::Result<Applied> {
+        let output = self.pg_restore(&[
+            "--data-only".into(),
+            format!("--table={VERSIONS}"),
+            format!("--table={CHECKSUMS}"),
+            "--file=-".into(),
+        ])?;
+        Ok(parse_history(&output))
+    }
+
+    /// pg_restore into the database of `url`, all in one transaction, and whether the dump
+    /// brought the planner's statistics along (`pg_dump --statistics`). The password goes
+    /// through the environment, never the command line.
+    fn run(&self, url: &str) -> anyhow::Result<bool> {
+        let (list, statistics) = self.list_without_extension_comments()?;
+        let result = self.pg_restore_into(url, &list);
+        let _ = std::fs::remove_file(&list);
+        result.map(|()| statistics)
+    }
+
+    fn pg_restore_into(&self, url: &str, list: &Path) -> anyhow::Result<()> {
+        let mut command = duct::cmd(
+            &self.pg_restore,
+            [
+                "--single-transaction".into(),
+                "--exit-on-error".into(),
+                "--no-owner".into(),
+                "--no-password".into(),
+                format!("--use-list={}", list.display()),
+                format!("--dbname={}", without_password(url)?),
+                self.file.display().to_string(),
+            ],
+        )
+        .stdout_null()
+        .stderr_capture()
+        .unchecked();
+        // Decoded, as libpq wants it; in the environment, which other users cannot read.
+        if let Some(password) = password(url)? {
+            command = command.env("PGPASSWORD", password);
+        }
+        let output = command.run().with_context(|| self.cannot_run())?;
+        if !output.status.success() {
+            bail!(
+                "restore of {} into {} failed, nothing restored: {}",
+                self.file.display(),
+                redact(url),
+                first_error(&output.stderr)
+            );
+        }
+        tracing::info!(
+            "restored {} into database {}",
+            self.file.display(),
+            database_name(url)?
+        );
+        Ok(())
+    }
+
+    /// The dump's table of contents without `COMMENT ON EXTENSION`, which only the extension's
+    /// owner may run (the extension itself stays in, created if missing), and whether it
+    /// holds statistics.
+    fn list_without_extension_comments(&self) -> anyhow::Result<(PathBuf, bool)> {
+        let toc = self.pg_restore(&["--list".into()])?;
+        let statistics = toc.lines().any(|line| line.contains(" STATISTICS DATA "));
+        let kept: Vec<&str> = toc
+            .lines()
+            .filter(|line| !line.contains(" COMMENT - EXTENSION "))
+            .collect();
+        let list = std::env::temp_dir().join(format!("restore-{}.list", std::process::id()));
+        std::fs::write(&list, kept.join("\n") + "\n")
+            .with_context(|| format!("write the restore list {}", list.display()))?;
+        Ok((list, statistics))
+    }
+
+    /// Runs pg_restore on the dump with `args`, without a database, and returns its output.
+    fn pg_restore(&self, args: &[String]) -> anyhow::Result<String> {
+        let mut argv = args.to_vec();
+        argv.push(self.file.display().to_string());
+        let output = duct::cmd(&self.pg_restore, argv)
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .with_context(|| self.cannot_run())?;
+        if !output.status.success() {
+            bail!(
+                "cannot read {}: {}: is it a dump of pg_dump --format=custom? (the pg_restore \
+                 must be at least as new as the pg_dump that took it; --pg-restore PATH picks one)",
+                self.file.display(),
+                first_error(&output.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    fn cannot_run(&self) -> String {
+        format!(
+            "cannot run {}: install pg_restore or pass --pg-restore PATH",
+            self.pg_restore.display()
+        )
+    }
+}
+
+/// The first line of a tool's error output that says something.
+fn first_error(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    text.lines()
+        .find(|l| l.contains("error"))
+        .or_else(|| text.lines().find(|l| !l.trim().is_empty()))
+        .unwrap_or("no message")
+        .trim()
+        .to_owned()
+}
+
+/// Versions and checksums from the `COPY ... FROM stdin` blocks of the migrator's two tables.
+fn parse_history(script: &str) -> Applied {
+    let mut applied = Applied::new();
+    let mut lines = script.lines();
+    while let Some(line) = lines.next() {
+        let Some(columns) = copy_columns(line) else {
+            continue;
+        };
+        let (Some(version), checksum) = (
+            columns.iter().position(|c| c == "version"),
+            columns.iter().position(|c| c == "checksum"),
+        ) else {
+            continue;
+        };
+        for row in lines.by_ref().take_while(|l| *l != "\\.") {
+            let fields: Vec<&str> = row.split('\t').collect();
+            let Some(name) = fields.get(version) else {
+                continue;
+            };
+            let entry = applied.entry((*name).to_owned()).or_insert(None);
+            if let Some(sum) = checksum.and_then(|i| fields.get(i)) {
+                *entry = Some((*sum).to_owned());
+            }
+        }
+    }
+    applied
+}
+
+/// The column names of a `COPY <table> (<columns>) FROM stdin;` line of either of the
+/// migrator's tables.
+fn copy_columns(line: &str) -> Option<Vec<String>> {
+    let rest = line.strip_prefix("COPY ")?.strip_suffix(" FROM stdin;")?;
+    let (table, columns) = rest.split_once(" (")?;
+    let table = table.rsplit('.').next()?.trim_matches('"');
+    if table != VERSIONS && table != CHECKSUMS {
+        return None;
+    }
+    let columns = columns.strip_suffix(')')?;
+    Some(
+        columns
+            .split(", ")
+            .map(|c| c.trim_matches('"').to_owned())
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_history_is_read_from_both_tables_of_a_restore_script() {
+        let script = "--\n-- Data\n--\n\
+            COPY public.seaql_migrations (version, applied_at) FROM stdin;\n\
+            m1\t1767225600\nm2\t1767225601\n\\.\n\n\
+            COPY public.seaql_migrations_checksums (version, checksum, recorded_at) FROM stdin;\n\
+            m1\taaa\t2026-01-01 00:00:00+00\n\\.\n";
+        let applied = parse_history(script);
+        assert_eq!(applied.get("m1"), Some(&Some("aaa".to_owned())));
+        assert_eq!(applied.get("m2"), Some(&None));
+        assert_eq!(applied.len(), 2);
+    }
+
+    #[test]
+    fn a_dump_of_other_migrations_is_refused_naming_the_difference() {
+        let code = [("m1", "aaa"), ("m2", "bbb")];
+        let history = |rows: &[(&str, &str)]| {
+            let applied = rows
+                .iter()
+                .map(|(v, c)| (v.to_string(), Some(c.to_string())))
+                .collect();
+            Status::new(code.into_iter(), applied)
+        };
+        let file = Path::new("db.dump");
+        assert!(refuse_other_history(file, &history(&[("m1", "aaa")])).is_ok());
+        let edited = refuse_other_history(file, &history(&[("m1", "zzz")]));
+        assert!(
+            edited
+                .unwrap_err()
+                .to_string()
+                .contains("migration m1 sent other SQL")
+        );
+        let newer = refuse_other_history(file, &history(&[("m1", "aaa"), ("m9", "fff")]));
+        let line = newer.unwrap_err().to_string();
+        assert!(
+            line.contains("the dump has migration m9") && line.ends_with("--force"),
+            "{line}"
+        );
+        assert!(refuse_other_history(file, &history(&[])).is_err());
+    }
+}
