@@ -113,7 +113,16 @@ fn explain(url: &str, cause: &str) -> Failure {
         message,
         transient: false,
     };
-    if lower.contains("password authentication failed") || lower.contains("no password") {
+    if lower.contains("unsupported startup parameter") {
+        // PgBouncer refuses the `options` parameter that carries the session's timeouts; a
+        // server never does, so this is a pooler, which cannot keep a session's lock either.
+        permanent(format!(
+            "refusing to connect through a connection pooler: {shown} does not keep its session \
+             (it refuses the session's startup parameters), so the migration lock cannot be \
+             held: set DIRECT_URL or MIGRATION_DATABASE_URL to the PostgreSQL server itself, not \
+             the pooler"
+        ))
+    } else if lower.contains("password authentication failed") || lower.contains("no password") {
         permanent(format!(
             "wrong user or password for {shown}: fix the credentials in DATABASE_URL \
              (percent-encode special characters of the password, e.g. @ as %40, % as %25)"

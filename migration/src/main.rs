@@ -97,7 +97,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(url) => url,
         None => dbconn::direct::migration_url()
             .map(|(_, url)| url)
-            .context("no database: set DATABASE_URL (or DIRECT_URL or MIGRATION_DATABASE_URL, which win for migrations), or pass --database-url")?,
+            .context(
+                "missing --database-url (or MIGRATION_DATABASE_URL, DIRECT_URL or DATABASE_URL, \
+                 the first set wins), e.g. postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+            )?,
     };
     if let BinCommand::Migrate(command) = &command {
         migration::cli::guard(command, &url)?;

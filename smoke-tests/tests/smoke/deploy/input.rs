@@ -85,7 +85,7 @@ fn migration_cases() -> Vec<Case> {
             &["sideways"],
             None,
             "error: unknown command `sideways`: expected one of up, down, status, fresh, refresh, \
-             reset, resolve, drift, verify, repair",
+             reset, resolve, backups, restore, drift, verify, repair, monitor",
         ),
     ]
 }
@@ -165,7 +165,7 @@ async fn a_missing_database_url_names_the_flag_and_the_variable() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr).trim_end(),
-        "error: missing --database-url (or DATABASE_URL), e.g. \
-         postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+        "error: missing --database-url (or MIGRATION_DATABASE_URL, DIRECT_URL or DATABASE_URL, \
+         the first set wins), e.g. postgres://USER:PASSWORD@HOST:PORT/DATABASE"
     );
 }
