@@ -14,7 +14,9 @@ use xshell::{Shell, cmd};
 pub const DEFAULT_IMAGE: &str = "pgvector/pgvector:pg17";
 /// The image `cargo xtask image` builds with no registry, used when the default is absent.
 pub const OFFLINE_IMAGE: &str = "agents-db/pgvector:pg18";
-const PASSWORD: &str = "postgres";
+/// The superuser's password in throwaway containers: distinctive, so the smoke tests that
+/// check no output shows a password cannot pass by accident (the user is `postgres` too).
+const PASSWORD: &str = "smoke-Secret-4b1d";
 
 /// The image to run: `SMOKE_PG_IMAGE`; else the default when the engine holds it; else the
 /// offline build when the engine holds that; else the default (which would need a pull).
