@@ -138,7 +138,11 @@ mod tests {
     fn the_facts_name_the_deployers_bookkeeping_tables() {
         assert_eq!(
             schema_facts::BOOKKEEPING_TABLES,
-            [deploy::VERSIONS, deploy::CHECKSUMS]
+            [
+                deploy::VERSIONS,
+                deploy::CHECKSUMS,
+                online::backfill::PROGRESS
+            ]
         );
     }
 
