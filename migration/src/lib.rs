@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 pub mod cli;
 pub mod deploy;
+pub mod fleet;
 pub mod online;
 pub mod owned;
 mod phase1_core;

@@ -4,11 +4,14 @@
 //! [`migration::deploy::Deployer`] (lock, checksums, timeouts); `drift` and `verify` are the
 //! read-only checks of `dbcheck`, for after a deploy; `repair` sets derived counters back to
 //! their recount; SeaORM's file commands (`generate`, `init`) go to
-//! `sea_orm_migration::cli::run_cli` unchanged.
+//! `sea_orm_migration::cli::run_cli` unchanged. With `--targets FILE`, `up`, `status` and
+//! `verify` run on every database of a fleet ([`migration::fleet`]).
 
 use clap::{Parser, Subcommand};
 use migration::cli::{Command, UpArgs};
 use migration::deploy::Settings;
+use migration::fleet::{FleetArgs, FleetCommand};
+use migration::online::LagArgs;
 use migration::repair::{RepairArgs, VerifyArgs};
 
 #[derive(Parser)]
@@ -18,11 +21,15 @@ use migration::repair::{RepairArgs, VerifyArgs};
     about = "Apply the platform's migrations safely."
 )]
 struct Cli {
-    /// The database; its password is never printed.
+    /// The database; its password is never printed. Not needed with --targets.
     #[arg(short = 'u', long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: String,
+    database_url: Option<String>,
     #[command(flatten)]
     settings: Settings,
+    #[command(flatten)]
+    lag: LagArgs,
+    #[command(flatten)]
+    fleet: FleetArgs,
     #[command(subcommand)]
     command: Option<BinCommand>,
 }
@@ -70,10 +77,25 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let url = cli.database_url;
+    cli.lag.apply();
     let command = cli
         .command
         .unwrap_or(BinCommand::Migrate(Command::Up(UpArgs::default())));
+    if cli.fleet.targets.is_some() {
+        let command = match command {
+            BinCommand::Migrate(command) => FleetCommand::migrate(command, None)?,
+            BinCommand::Verify(args) => FleetCommand::Verify(args),
+            _ => anyhow::bail!(
+                "--targets works with up, status and verify: run drift and repair on one \
+                 database at a time (DATABASE_URL)"
+            ),
+        };
+        return migration::fleet::run(&cli.fleet, cli.settings, command).await;
+    }
+    // Checked here, not by clap: a `--targets` given after the subcommand makes it optional.
+    let Some(url) = cli.database_url else {
+        anyhow::bail!("no database: set DATABASE_URL, pass --database-url URL, or --targets FILE");
+    };
     if let BinCommand::Migrate(command) = &command {
         migration::cli::guard(command, &url)?;
     }

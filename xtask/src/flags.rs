@@ -75,6 +75,11 @@ pub struct MigrateArgs {
     pub up: migration::cli::UpArgs,
     #[command(flatten)]
     pub settings: migration::deploy::Settings,
+    #[command(flatten)]
+    pub lag: migration::online::LagArgs,
+    /// `--targets FILE`: `up` or `status` on every database of a fleet instead of the dev one.
+    #[command(flatten)]
+    pub fleet: migration::fleet::FleetArgs,
 }
 
 #[derive(Args)]
