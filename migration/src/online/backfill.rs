@@ -77,6 +77,23 @@ impl<'a> Backfill<'a> {
     fn qualified(&self) -> String {
         format!("{}.{}", quote(self.schema), quote(self.table))
     }
+
+    /// What the backfill does, as a SQL comment: the name, the table, the assignments and
+    /// the filter (not the batch size or timeouts, which are tuning, not the change).
+    fn description(&self) -> String {
+        let only = self
+            .only
+            .map(|only| format!(" WHERE {only}"))
+            .unwrap_or_default();
+        let text = format!(
+            "backfill {}: UPDATE {} SET {}{only}, in key-ranged batches",
+            self.name,
+            self.qualified(),
+            self.set
+        );
+        // PostgreSQL nests block comments: neither an opening nor a closing one may remain.
+        format!("/* {} */", text.replace("/*", "/ *").replace("*/", "* /"))
+    }
 }
 
 /// What a backfill run did.
@@ -118,6 +135,13 @@ where
 {
     let what = format!("backfill {}", job.name);
     install(db).await.context("create the backfill table")?;
+    if !answers(db).await? {
+        // Only the recording connection that renders migrations (render.rs) answers nothing:
+        // describe the work in a comment, so checksums catch an edit of it and --dry-run
+        // shows it; a comment is harmless wherever it goes.
+        db.execute_unprepared(&job.description()).await?;
+        return Ok(Filled::default());
+    }
     let key = primary_key(db, job).await?;
     let mut filled = start(db, job).await.with_context(|| what.clone())?;
     if filled.already_done {
@@ -172,6 +196,14 @@ pub async fn forget<C: ConnectionTrait>(db: &C, name: &str) -> Result<(), DbErr>
     ))
     .await?;
     Ok(())
+}
+
+/// Whether `db` is a database: a real one answers every query that always returns a row.
+async fn answers<C: ConnectionTrait>(db: &C) -> Result<bool, DbErr> {
+    Ok(db
+        .query_one_raw(stmt("SELECT 1 AS one", []))
+        .await?
+        .is_some())
 }
 
 /// Creates the bookkeeping table if it is missing.
@@ -458,5 +490,37 @@ mod tests {
         assert_eq!(job.lock_timeout, Duration::from_secs(2));
         assert_eq!(job.max_replica_lag, None);
         assert_eq!(job.qualified(), r#""public"."messages""#);
+    }
+
+    #[tokio::test]
+    async fn a_rendered_backfill_describes_its_work_in_a_comment() {
+        struct Fill;
+        impl sea_orm_migration::MigrationName for Fill {
+            fn name(&self) -> &str {
+                "m1_fill"
+            }
+        }
+        #[async_trait::async_trait]
+        impl sea_orm_migration::MigrationTrait for Fill {
+            async fn up(&self, manager: &sea_orm_migration::SchemaManager) -> Result<(), DbErr> {
+                let job = Backfill {
+                    only: Some(r#""n" IS NULL"#),
+                    ..Backfill::new("fill_n", "public", "t", r#""n" = 1 /* one */"#)
+                };
+                backfill(manager.get_connection(), &job)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| DbErr::Custom(e.to_string()))
+            }
+        }
+        let sql = crate::render::render_up(&Fill).await.unwrap();
+        assert!(
+            sql[0].starts_with("CREATE TABLE IF NOT EXISTS seaql_backfills"),
+            "{sql:?}"
+        );
+        assert_eq!(
+            sql.last().unwrap(),
+            r#"/* backfill fill_n: UPDATE "public"."t" SET "n" = 1 / * one * / WHERE "n" IS NULL, in key-ranged batches */"#
+        );
     }
 }
