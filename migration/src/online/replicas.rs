@@ -91,7 +91,8 @@ const MAX_SAMPLES: usize = 3600;
 const REMIND_EVERY: Duration = Duration::from_secs(30);
 
 const REPLICAS_SQL: &str = r#"
-SELECT coalesce(nullif(r.application_name, ''), host(r.client_addr), r.pid::text) AS name,
+SELECT concat_ws(' at ', nullif(r.application_name, ''), host(r.client_addr),
+                 CASE WHEN r.client_addr IS NULL THEN 'pid ' || r.pid END) AS name,
        extract(epoch FROM r.replay_lag)::float8 AS replay_lag,
        (r.replay_lsn - '0/0'::pg_lsn)::float8 AS replay,
        extract(epoch FROM r.reply_time)::float8 AS reply_time,
@@ -180,7 +181,13 @@ impl ReplicaLag {
                 .map_or(0.0, |(at, _)| reply - at),
             None => 0.0,
         };
-        let lag = row.replay_lag.unwrap_or(0.0).max(proven).max(0.0);
+        // Fully replayed as of its last reply: PostgreSQL's figure may still show how late the
+        // last WAL was (it keeps it until two idle replies), but nothing is waiting.
+        let lag = if replay >= row.current {
+            0.0
+        } else {
+            row.replay_lag.unwrap_or(0.0).max(proven).max(0.0)
+        };
         Replica {
             name: row.name.clone(),
             lag: Duration::from_secs_f64(lag),
@@ -296,8 +303,11 @@ mod tests {
         check.samples.extend([(10.0, 100.0), (20.0, 200.0)]);
         // The standby replied at 15, before the WAL at 200 was written: no lag proven.
         assert_eq!(check.measure(&row(150.0, 15.0, None)).lag, Duration::ZERO);
-        // Caught up: nothing unreplayed.
-        assert_eq!(check.measure(&row(500.0, 99.0, None)).lag, Duration::ZERO);
+        // Caught up: nothing unreplayed, whatever PostgreSQL's last figure says.
+        assert_eq!(
+            check.measure(&row(500.0, 99.0, Some(12.0))).lag,
+            Duration::ZERO
+        );
     }
 
     #[test]
