@@ -1,0 +1,118 @@
+//! A fleet runner killed mid-rollout leaves every target with whole migrations only, and the
+//! same command run again finishes every target.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use dbcheck::catalog::assert_same;
+use sea_orm::DatabaseConnection;
+use smoke_tests::{TestDb, migrator, snapshot};
+
+use super::{Fleet, total};
+use crate::deploy::{catalog_at_each_step, rows_if_present};
+use crate::query_strings;
+
+const SIZE: usize = 12;
+
+#[tokio::test]
+async fn a_fleet_runner_killed_mid_rollout_is_finished_by_a_rerun() {
+    let reference = TestDb::new("fleet_kill_reference").await;
+    let steps = catalog_at_each_step(&reference.db).await;
+    let admin = dbconn::connect(&std::env::var("SMOKE_SERVER_URL").expect("smoke server"))
+        .await
+        .expect("connect to the smoke server");
+    // Killed once the second wave of four has started, then once the third has.
+    for (round, started) in [(0, 5), (1, 9)] {
+        let fleet = Fleet::new(&format!("fleet_kill_{round}"), SIZE).await;
+        let mut runner = fleet
+            .command(&["up", "--parallel", "4"])
+            .spawn()
+            .expect("start the fleet runner");
+        let seen = wait_for_starts(&admin, &fleet, started).await;
+        runner.start_kill().expect("SIGKILL"); // no cleanup of any kind runs
+        runner.wait().await.expect("reap the runner");
+        migrators_gone(&admin, &fleet).await;
+
+        let (mut untouched, mut partial) = (0, 0);
+        for i in 0..SIZE {
+            let db = fleet.connect(i).await;
+            let applied = rows_if_present(&db, "seaql_migrations", "version")
+                .await
+                .len();
+            untouched += usize::from(applied == 0);
+            partial += usize::from((1..total()).contains(&applied));
+            assert_same(
+                &snapshot(&db).await,
+                &steps[applied],
+                &format!("round {round}: {} after the kill", Fleet::name(i)),
+                &format!("exactly {applied} whole migration(s)"),
+            );
+            db.close().await.ok();
+        }
+        println!(
+            "round {round}: killed with {untouched} target(s) untouched, {partial} part-way, \
+             {} complete",
+            SIZE - untouched - partial
+        );
+        assert!(
+            untouched > 0,
+            "round {round}: the kill came after the rollout ended ({seen} started)"
+        );
+
+        let output = fleet.run(&["up", "--parallel", "4"]).await;
+        assert!(
+            output.status.success(),
+            "round {round}: {}",
+            migrator::last_stderr_line(&output)
+        );
+        for i in 0..SIZE {
+            let db = fleet.connect(i).await;
+            assert_same(
+                &snapshot(&db).await,
+                &steps[total()],
+                &format!("round {round}: {} after the rerun", Fleet::name(i)),
+                "a rollout never killed",
+            );
+            db.close().await.ok();
+        }
+        fleet.close().await;
+    }
+}
+
+/// Waits until migrators have been seen on `count` of the fleet's databases (for at most
+/// 60 s) and returns how many were seen.
+async fn wait_for_starts(admin: &DatabaseConnection, fleet: &Fleet, count: usize) -> usize {
+    let names: BTreeSet<String> = fleet.dbs.iter().map(|db| db.name.clone()).collect();
+    let mut seen = BTreeSet::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        for datname in query_strings(admin, MIGRATING).await {
+            if names.contains(&datname) {
+                seen.insert(datname);
+            }
+        }
+        if seen.len() >= count {
+            return seen.len();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("only {} of {count} targets started within 60 s", seen.len());
+}
+
+/// The databases where a migrator session is open.
+const MIGRATING: &str = "SELECT DISTINCT datname::text FROM pg_stat_activity \
+                         WHERE application_name = 'agents-db migrator' AND datname IS NOT NULL";
+
+/// PostgreSQL ends a dead runner's sessions, rolling back their open transactions, once it
+/// notices the closed sockets: the fleet is judged after that, as the rerun sees it.
+async fn migrators_gone(admin: &DatabaseConnection, fleet: &Fleet) {
+    let names: BTreeSet<String> = fleet.dbs.iter().map(|db| db.name.clone()).collect();
+    for _ in 0..200 {
+        let open = query_strings(admin, MIGRATING).await;
+        if !open.iter().any(|datname| names.contains(datname)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the killed runner's sessions were still open after 10 s");
+}
