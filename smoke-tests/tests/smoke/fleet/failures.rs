@@ -44,12 +44,10 @@ async fn a_canary_failure_starts_no_other_target() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let t00 = row_of(&stdout, "t00");
     assert!(t00.starts_with(&format!("t00 {} ", total())), "{stdout}");
+    assert!(t00.ends_with("ok (canary, verified)"), "{stdout}");
+    let t01 = row_of(&stdout, "t01");
     assert!(
-        row_of(&stdout, "t00").ends_with("ok (canary, verified)"),
-        "{stdout}"
-    );
-    assert!(
-        row_of(&stdout, "t01").contains("FAILED: refusing to migrate: migration m20261121_000001"),
+        t01.contains("FAILED: refusing to migrate: migration m20261121_000001"),
         "{stdout}"
     );
     for i in 2..6 {
@@ -66,8 +64,13 @@ async fn a_canary_failure_starts_no_other_target() {
         !stdout.contains("postgres://"),
         "the table names targets, never URLs"
     );
+    the_matrix_shows_current_edited_behind_and_unreachable(&fleet).await;
+    fleet.close().await;
+}
 
-    // The matrix: t00 current, t01 edited, the rest behind, and an unreachable one.
+/// After the canary stopped: t00 current, t01 edited, the rest behind, and an unreachable
+/// target added to the list, its password never shown.
+async fn the_matrix_shows_current_edited_behind_and_unreachable(fleet: &Fleet) {
     fleet.write_targets(&["dead=postgres://nobody:hunter2@127.0.0.1:9/gone"]);
     let output = fleet.run(&["status", "--wait", "1s"]).await;
     assert_eq!(output.status.code(), Some(1));
@@ -78,23 +81,21 @@ async fn a_canary_failure_starts_no_other_target() {
         t01.contains(" E.") && t01.contains("EDITED m20261121_000001"),
         "{stdout}"
     );
-    assert!(
-        row_of(&stdout, "t02").ends_with(&format!("behind: {} pending", total())),
-        "{stdout}"
-    );
+    let behind = format!("behind: {} pending", total());
+    assert!(row_of(&stdout, "t02").ends_with(&behind), "{stdout}");
     assert!(
         row_of(&stdout, "dead").contains("FAILED: unreachable"),
         "{stdout}"
     );
+    let printed = [&output.stdout, &output.stderr].map(|b| String::from_utf8_lossy(b).into_owned());
     assert!(
-        !stdout.contains("hunter2") && !String::from_utf8_lossy(&output.stderr).contains("hunter2")
+        !printed.iter().any(|text| text.contains("hunter2")),
+        "{printed:?}"
     );
-    let error = migrator::last_stderr_line(&output);
     assert_eq!(
-        error,
+        migrator::last_stderr_line(&output),
         "error: 2 target(s) need attention: t01, dead (see their state above)"
     );
-    fleet.close().await;
 }
 
 #[tokio::test]
@@ -105,25 +106,23 @@ async fn after_the_canary_a_failure_stops_new_starts_and_keep_going_finishes_the
     t03.execute_unprepared("CREATE TABLE users (id integer)")
         .await
         .expect("a table in the way");
+    t03.close().await.ok();
 
     let output = fleet.run(&["up", "--canary", "1", "--parallel", "1"]).await;
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
     for i in 0..3 {
-        assert!(
-            row_of(&stdout, &Fleet::name(i)).contains(&format!(" {} ", total())),
-            "{stdout}"
-        );
+        let row = row_of(&stdout, &Fleet::name(i));
+        assert!(row.contains(&format!(" {} ", total())), "{stdout}");
     }
+    let t03 = row_of(&stdout, "t03");
     assert!(
-        row_of(&stdout, "t03").contains("FAILED: could not apply m20261121_000002"),
+        t03.contains("FAILED: could not apply m20261121_000002"),
         "{stdout}"
     );
     for i in 4..6 {
-        assert!(
-            row_of(&stdout, &Fleet::name(i)).ends_with("not started: t03 failed"),
-            "{stdout}"
-        );
+        let row = row_of(&stdout, &Fleet::name(i));
+        assert!(row.ends_with("not started: t03 failed"), "{stdout}");
         assert_eq!(applied(&fleet, i).await, 0);
     }
     let error = migrator::last_stderr_line(&output);
@@ -131,56 +130,59 @@ async fn after_the_canary_a_failure_stops_new_starts_and_keep_going_finishes_the
         error.starts_with("error: 1 of 6 target(s) failed: t03; 2 not started"),
         "{error}"
     );
+    keep_going_finishes_all_but_t03(&fleet).await;
+    verify_passes_all_but_t03(&fleet).await;
+    fleet.close().await;
+}
 
-    // The same rollout again with --keep-going: t03 fails again, the rest finish.
+/// The same rollout again with `--keep-going` and `--json`: t03 fails again, the rest
+/// finish, and the JSON says so target by target.
+async fn keep_going_finishes_all_but_t03(fleet: &Fleet) {
     let output = fleet
         .run(&["up", "--keep-going", "--parallel", "2", "--json"])
         .await;
     assert_eq!(output.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON summary");
     assert_eq!(doc["ok"], false);
-    let results: Vec<(&str, &str, u64)> = doc["targets"]
+    let results: Vec<(String, String, Option<u64>)> = doc["targets"]
         .as_array()
         .expect("targets")
         .iter()
         .map(|t| {
-            let applied = t["applied"].as_u64().unwrap_or(u64::MAX);
-            (
-                t["target"].as_str().unwrap(),
-                t["result"].as_str().unwrap(),
-                applied,
-            )
+            let text = |field: &str| t[field].as_str().unwrap_or_default().to_owned();
+            (text("target"), text("result"), t["applied"].as_u64())
         })
         .collect();
-    let n = total() as u64;
-    let failed = u64::MAX;
+    let n = Some(total() as u64);
+    let expected = [
+        ("t00", "ok", Some(0)),
+        ("t01", "ok", Some(0)),
+        ("t02", "ok", Some(0)),
+        ("t03", "failed", None),
+        ("t04", "ok", n),
+        ("t05", "ok", n),
+    ]
+    .map(|(t, r, a)| (t.to_owned(), r.to_owned(), a));
+    assert_eq!(results, expected);
     assert_eq!(
-        results,
-        [
-            ("t00", "ok", 0),
-            ("t01", "ok", 0),
-            ("t02", "ok", 0),
-            ("t03", "failed", failed),
-            ("t04", "ok", n),
-            ("t05", "ok", n)
-        ]
-    );
-    assert_eq!(
-        applied(&fleet, 3).await,
+        applied(fleet, 3).await,
         1,
         "t03 keeps its one whole migration"
     );
-    assert!(migrator::last_stderr_line(&output).starts_with("error: 1 of 6 target(s) failed: t03"));
+    let error = migrator::last_stderr_line(&output);
+    assert!(
+        error.starts_with("error: 1 of 6 target(s) failed: t03"),
+        "{error}"
+    );
+}
 
-    // verify --targets: every complete target passes, t03 does not.
+/// `verify --targets`: every complete target passes, t03 does not.
+async fn verify_passes_all_but_t03(fleet: &Fleet) {
     let output = fleet.run(&["verify"]).await;
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        row_of(&stdout, "t05").ends_with("ok (verified)"),
-        "{stdout}"
-    );
+    for name in ["t00", "t04", "t05"] {
+        assert!(row_of(&stdout, name).ends_with("ok (verified)"), "{stdout}");
+    }
     assert!(row_of(&stdout, "t03").contains("FAILED:"), "{stdout}");
-    t03.close().await.ok();
-    fleet.close().await;
 }

@@ -33,22 +33,12 @@ async fn a_fleet_runner_killed_mid_rollout_is_finished_by_a_rerun() {
         runner.wait().await.expect("reap the runner");
         migrators_gone(&admin, &fleet).await;
 
-        let (mut untouched, mut partial) = (0, 0);
-        for i in 0..SIZE {
-            let db = fleet.connect(i).await;
-            let applied = rows_if_present(&db, "seaql_migrations", "version")
-                .await
-                .len();
-            untouched += usize::from(applied == 0);
-            partial += usize::from((1..total()).contains(&applied));
-            assert_same(
-                &snapshot(&db).await,
-                &steps[applied],
-                &format!("round {round}: {} after the kill", Fleet::name(i)),
-                &format!("exactly {applied} whole migration(s)"),
-            );
-            db.close().await.ok();
-        }
+        let applied = only_whole_migrations(&fleet, &steps, &format!("round {round}")).await;
+        let untouched = applied.iter().filter(|&&n| n == 0).count();
+        let partial = applied
+            .iter()
+            .filter(|&&n| (1..total()).contains(&n))
+            .count();
         println!(
             "round {round}: killed with {untouched} target(s) untouched, {partial} part-way, \
              {} complete",
@@ -60,23 +50,40 @@ async fn a_fleet_runner_killed_mid_rollout_is_finished_by_a_rerun() {
         );
 
         let output = fleet.run(&["up", "--parallel", "4"]).await;
+        let error = migrator::last_stderr_line(&output);
+        assert!(output.status.success(), "round {round}: {error}");
+        let applied = only_whole_migrations(&fleet, &steps, &format!("round {round} rerun")).await;
         assert!(
-            output.status.success(),
-            "round {round}: {}",
-            migrator::last_stderr_line(&output)
+            applied.iter().all(|&n| n == total()),
+            "round {round}: {applied:?}"
         );
-        for i in 0..SIZE {
-            let db = fleet.connect(i).await;
-            assert_same(
-                &snapshot(&db).await,
-                &steps[total()],
-                &format!("round {round}: {} after the rerun", Fleet::name(i)),
-                "a rollout never killed",
-            );
-            db.close().await.ok();
-        }
         fleet.close().await;
     }
+}
+
+/// Checks that each target's catalog is that of its recorded migrations, all whole, and
+/// returns how many each has.
+async fn only_whole_migrations(
+    fleet: &Fleet,
+    steps: &[dbcheck::catalog::Snapshot],
+    when: &str,
+) -> Vec<usize> {
+    let mut counts = Vec::with_capacity(fleet.dbs.len());
+    for i in 0..fleet.dbs.len() {
+        let db = fleet.connect(i).await;
+        let applied = rows_if_present(&db, "seaql_migrations", "version")
+            .await
+            .len();
+        assert_same(
+            &snapshot(&db).await,
+            &steps[applied],
+            &format!("{when}: {}", Fleet::name(i)),
+            &format!("exactly {applied} whole migration(s)"),
+        );
+        db.close().await.ok();
+        counts.push(applied);
+    }
+    counts
 }
 
 /// Waits until migrators have been seen on `count` of the fleet's databases (for at most

@@ -40,18 +40,7 @@ async fn helpers_pause_while_a_standby_lags_and_finish_when_it_catches_up() {
         lag(db).await < MAX_LAG
     })
     .await;
-
-    replica
-        .execute_unprepared("SELECT pg_wal_replay_pause()")
-        .await
-        .expect("pause replay");
-    db.execute_unprepared("UPDATE items SET code = code || '-v2'")
-        .await
-        .expect("WAL the standby will not replay");
-    wait_until(&db, "the standby falls behind", async |db| {
-        lag(db).await > MAX_LAG * 2
-    })
-    .await;
+    fall_behind(&db, &replica).await;
 
     let index = child::command(child::JOB_ITEMS_INDEX, primary.admin_url(), MAX_LAG);
     let backfill = child::command(child::JOB_ITEMS_BACKFILL, primary.admin_url(), MAX_LAG);
@@ -69,28 +58,16 @@ async fn helpers_pause_while_a_standby_lags_and_finish_when_it_catches_up() {
         let running = helper.child.try_wait().expect("poll").is_none();
         assert!(running, "a helper went on while the standby lagged");
     }
-    assert_eq!(
-        count(&db, "SELECT count(*) FROM items WHERE fills IS NOT NULL").await,
-        0
-    );
+    let filled = "SELECT count(*) FROM items WHERE fills IS NOT NULL";
+    assert_eq!(count(&db, filled).await, 0);
     assert_eq!(count(&db, INDEX).await, 0);
 
     replica
         .execute_unprepared("SELECT pg_wal_replay_resume()")
         .await
         .expect("resume replay");
-    for mut helper in helpers {
-        let said = helper.line_with("replicas caught up").await;
-        assert!(said.contains("continuing"), "{said}");
-        println!("{said}");
-        let status = tokio::time::timeout(Duration::from_secs(60), helper.child.wait())
-            .await
-            .expect("the helper finishes within 60 s")
-            .expect("reap");
-        assert!(
-            status.success(),
-            "the helper failed after the standby caught up"
-        );
+    for helper in helpers {
+        helper.finishes().await;
     }
     assert_eq!(
         count(&db, "SELECT count(*) FROM items WHERE fills = 1").await,
@@ -98,6 +75,22 @@ async fn helpers_pause_while_a_standby_lags_and_finish_when_it_catches_up() {
     );
     assert_eq!(count(&db, INDEX).await, 1);
     drop((replica, db, standby, primary));
+}
+
+/// Pauses the standby's replay and writes WAL it will not replay, until the primary sees it
+/// more than twice the bound behind.
+async fn fall_behind(db: &DatabaseConnection, replica: &DatabaseConnection) {
+    replica
+        .execute_unprepared("SELECT pg_wal_replay_pause()")
+        .await
+        .expect("pause replay");
+    db.execute_unprepared("UPDATE items SET code = code || '-v2'")
+        .await
+        .expect("WAL the standby will not replay");
+    wait_until(db, "the standby falls behind", async |db| {
+        lag(db).await > MAX_LAG * 2
+    })
+    .await;
 }
 
 const INDEX: &str = "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
@@ -147,6 +140,21 @@ impl Helper {
             child,
             log: BufReader::new(stderr).lines(),
         }
+    }
+
+    /// Says it continues, and ends well within 60 s.
+    async fn finishes(mut self) {
+        let said = self.line_with("replicas caught up").await;
+        assert!(said.contains("continuing"), "{said}");
+        println!("{said}");
+        let status = tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+            .await
+            .expect("the helper finishes within 60 s")
+            .expect("reap");
+        assert!(
+            status.success(),
+            "the helper failed after the standby caught up"
+        );
     }
 
     /// The next line of the helper's log containing `needle`, read for at most 30 s.
