@@ -115,22 +115,30 @@ pub async fn run(
         .as_deref()
         .context("a fleet run needs --targets FILE")?;
     let targets = targets::load(source)?;
+    let count = targets.len();
+    // Only `up` has a canary: the read-only commands look at every target anyway.
+    let canary = match (&command, args.canary) {
+        (FleetCommand::Up { .. }, k) if k > 0 => format!(", canary {}", k.min(count)),
+        _ => String::new(),
+    };
     eprintln!(
-        "fleet: {} target(s), {} at a time{}",
-        targets.len(),
-        args.parallel,
-        match args.canary {
-            0 => String::new(),
-            k => format!(", canary {}", k.min(targets.len())),
-        }
+        "fleet: {count} target(s), {} at a time{canary}",
+        args.parallel
     );
+    let name = match &command {
+        FleetCommand::Up { .. } => "up",
+        FleetCommand::Status => "status",
+        FleetCommand::Verify(_) => "verify",
+    };
     match command {
         FleetCommand::Up { args: up, through } => {
             self::up(targets, args, settings, up, through).await
         }
         FleetCommand::Status => status(targets, args, settings).await,
         FleetCommand::Verify(verify_args) => verify(targets, args, settings, verify_args).await,
-    }
+    }?;
+    eprintln!("fleet: {name} succeeded on all {count} target(s)");
+    Ok(())
 }
 
 /// What `up` did on one target.
