@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 pub mod cli;
 pub mod deploy;
+pub mod fleet;
 pub mod online;
 pub mod operate;
 pub mod owned;
@@ -142,7 +143,11 @@ mod tests {
     fn the_facts_name_the_deployers_bookkeeping_tables() {
         assert_eq!(
             schema_facts::BOOKKEEPING_TABLES,
-            [deploy::VERSIONS, deploy::CHECKSUMS]
+            [
+                deploy::VERSIONS,
+                deploy::CHECKSUMS,
+                online::backfill::PROGRESS
+            ]
         );
     }
 

@@ -4,7 +4,9 @@
 //! [`migration::deploy::Deployer`] (lock, checksums, timeouts); `drift` and `verify` are the
 //! read-only checks of `dbcheck`, for after a deploy; `repair` sets derived counters back to
 //! their recount; `monitor` is dbcheck's read-only report for operators; SeaORM's file
-//! commands (`generate`, `init`) go to `sea_orm_migration::cli::run_cli` unchanged.
+//! commands (`generate`, `init`) go to `sea_orm_migration::cli::run_cli` unchanged. With
+//! `--targets FILE`, `up`, `status` and `verify` run on every database of a fleet
+//! ([`migration::fleet`]).
 //!
 //! The URL is `--database-url`, else `MIGRATION_DATABASE_URL`, else `DIRECT_URL`, else
 //! `DATABASE_URL`: the application's URL may point at a pooler, migrations need the server.
@@ -14,6 +16,8 @@ use clap::{Parser, Subcommand};
 use dbconn::Liveness;
 use migration::cli::{Command, UpArgs};
 use migration::deploy::Settings;
+use migration::fleet::{FleetArgs, FleetCommand};
+use migration::online::LagArgs;
 use migration::operate::{self, MonitorArgs};
 use migration::repair::{RepairArgs, VerifyArgs};
 use sea_orm::DatabaseConnection;
@@ -27,11 +31,15 @@ use sea_orm::sqlx::{Connection, PgConnection};
 )]
 struct Cli {
     /// The database, instead of MIGRATION_DATABASE_URL, DIRECT_URL or DATABASE_URL (the first
-    /// set wins); its password is never printed.
+    /// set wins); its password is never printed. Not needed with --targets.
     #[arg(short = 'u', long)]
     database_url: Option<String>,
     #[command(flatten)]
     settings: Settings,
+    #[command(flatten)]
+    lag: LagArgs,
+    #[command(flatten)]
+    fleet: FleetArgs,
     #[command(subcommand)]
     command: Option<BinCommand>,
 }
@@ -84,9 +92,21 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    cli.lag.apply();
     let command = cli
         .command
         .unwrap_or(BinCommand::Migrate(Command::Up(UpArgs::default())));
+    if cli.fleet.targets.is_some() {
+        let command = match command {
+            BinCommand::Migrate(command) => FleetCommand::migrate(command, None)?,
+            BinCommand::Verify(args) => FleetCommand::Verify(args),
+            _ => anyhow::bail!(
+                "--targets works with up, status and verify: run drift, repair and monitor on \
+                 one database at a time (DATABASE_URL)"
+            ),
+        };
+        return migration::fleet::run(&cli.fleet, cli.settings, command).await;
+    }
     // Listing and pruning dumps reads a directory, not a database.
     if let BinCommand::Migrate(Command::Backups(args)) = &command
         && !args.take
@@ -99,7 +119,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .map(|(_, url)| url)
             .context(
                 "missing --database-url (or MIGRATION_DATABASE_URL, DIRECT_URL or DATABASE_URL, \
-                 the first set wins), e.g. postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+                 the first set wins, or --targets FILE), e.g. \
+                 postgres://USER:PASSWORD@HOST:PORT/DATABASE",
             )?,
     };
     if let BinCommand::Migrate(command) = &command {

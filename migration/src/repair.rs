@@ -61,10 +61,12 @@ pub struct Repaired {
 
 /// Recounts every counter in batches of `size` parent rows (dbcheck's read-only batches) and,
 /// when `apply`, sets the rows of each batch that differ to their recount, one short
-/// transaction per batch.
+/// transaction per batch, each written only while the standbys keep up
+/// (`--max-replica-lag`).
 pub async fn repair(db: &DatabaseConnection, apply: bool, size: u64) -> anyhow::Result<Repaired> {
     let size = size.max(1);
     let mut repaired = Repaired::default();
+    let mut lag = crate::online::ReplicaLag::with_default();
     for counter in COUNTERS {
         if !counters::present(db, counter).await? {
             continue;
@@ -76,6 +78,7 @@ pub async fn repair(db: &DatabaseConnection, apply: bool, size: u64) -> anyhow::
             if apply && !batch.mismatches.is_empty() {
                 let mut keys: Vec<&str> = batch.mismatches.iter().map(|m| m.key.as_str()).collect();
                 keys.dedup();
+                lag.wait(db, "repair").await?;
                 repaired.rows_fixed += fix(db, counter, &keys).await?;
             }
             repaired.found.extend(batch.mismatches);

@@ -11,10 +11,14 @@ pub const SCHEMAS: &[&str] = &["public", "health", "finance"];
 /// drops them whole.
 pub const CREATED_SCHEMAS: &[&str] = &["health", "finance"];
 
-/// The migrator's bookkeeping tables in `public`: SeaORM's `seaql_migrations` and the safe
-/// deployer's checksums beside it. They record migration state, not the data model, so no
-/// check, snapshot or diagram includes them.
-pub const BOOKKEEPING_TABLES: &[&str] = &["seaql_migrations", "seaql_migrations_checksums"];
+/// The migrator's bookkeeping tables in `public`: SeaORM's `seaql_migrations`, the safe
+/// deployer's checksums beside it, and the progress of batched backfills. They record
+/// migration state, not the data model, so no check, snapshot or diagram includes them.
+pub const BOOKKEEPING_TABLES: &[&str] = &[
+    "seaql_migrations",
+    "seaql_migrations_checksums",
+    "seaql_backfills",
+];
 
 /// One feature area of the schema; its migrations live in `migration/src/phase<N>_<name>/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

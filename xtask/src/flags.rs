@@ -17,7 +17,7 @@ pub enum Command {
     #[command(subcommand)]
     Db(DbCommand),
     /// Apply pending migrations, show their status, or roll them back.
-    Migrate(MigrateArgs),
+    Migrate(Box<MigrateArgs>),
     /// Fill the database with a profile's data; running it again changes nothing.
     Seed(seed::cli::SeedArgs),
     /// Drop everything the project owns, migrate, and seed the dev profile.
@@ -79,6 +79,11 @@ pub struct MigrateArgs {
     pub up: migration::cli::UpArgs,
     #[command(flatten)]
     pub settings: migration::deploy::Settings,
+    #[command(flatten)]
+    pub lag: migration::online::LagArgs,
+    /// `--targets FILE`: `up` or `status` on every database of a fleet instead of the dev one.
+    #[command(flatten)]
+    pub fleet: migration::fleet::FleetArgs,
 }
 
 #[derive(Args)]

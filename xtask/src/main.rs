@@ -40,7 +40,7 @@ fn run() -> anyhow::Result<()> {
     runtime.block_on(async {
         match flags.command {
             Command::Db(cmd) => db::run(cmd).await,
-            Command::Migrate(args) => migrate::run(args).await,
+            Command::Migrate(args) => migrate::run(*args).await,
             Command::Seed(args) => seed::run(args).await,
             Command::Reset(args) => reset::run(args).await,
             Command::Smoke(args) => smoke::run(args).await,

@@ -6,6 +6,10 @@ use migration::operate::{BackupsArgs, RestoreArgs};
 use crate::flags::MigrateArgs;
 
 pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
+    args.lag.apply();
+    if args.fleet.targets.is_some() {
+        return fleet(args).await;
+    }
     // Checked first: a bad --phase is refused before anything connects or starts.
     let through = migration::through_phase(args.phase)?;
     let mut command = args.action.unwrap_or(Command::Up(args.up));
@@ -43,4 +47,14 @@ fn embedded_tools(command: &mut Command) {
     if slot.is_none() {
         *slot = devdb::embedded::tool(tool).ok();
     }
+}
+
+/// `--targets FILE`: the fleet's databases, never the dev one.
+async fn fleet(args: MigrateArgs) -> anyhow::Result<()> {
+    let through = migration::through_phase(args.phase)?;
+    let mut command = args.action.unwrap_or(Command::Up(args.up));
+    // As for one database: the embedded server's tools, when there are some.
+    embedded_tools(&mut command);
+    let command = migration::fleet::FleetCommand::migrate(command, through)?;
+    migration::fleet::run(&args.fleet, args.settings, command).await
 }

@@ -4,6 +4,7 @@
 mod binaries;
 mod install;
 pub(crate) mod privilege;
+mod standby;
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::TcpListener;
@@ -13,6 +14,7 @@ use anyhow::{Context, bail};
 use xshell::Shell;
 
 pub use binaries::PgBin;
+pub use standby::Standby;
 
 /// The path of a PostgreSQL tool (`pg_dump`, `psql`, ...) of the binaries embedded servers use.
 pub fn tool(name: &str) -> anyhow::Result<PathBuf> {

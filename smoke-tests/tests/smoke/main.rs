@@ -6,6 +6,7 @@ mod deploy;
 mod drift;
 mod entities;
 mod erd;
+mod fleet;
 mod load;
 mod migrate;
 mod online;

@@ -4,9 +4,11 @@
 //! Figures: migrate (the `migration` binary against `psql -1 -f` of the same schema's dump),
 //! load seeding (the `seed` binary against a server-side `COPY FROM` of the same rows, plus
 //! the seeder's peak memory), the critical queries at load scale, writers' latency while an
-//! index is built online and the naive way, and the smoke suite's wall time. The result is
-//! printed and written to docs/benchmarks.md (quick mode: target/benchmarks-quick.md).
+//! index is built online and the naive way, a fleet rollout eight at a time against one at a
+//! time, and the smoke suite's wall time. The result is printed and written to
+//! docs/benchmarks.md (quick mode: target/benchmarks-quick.md).
 
+mod fleet;
 mod machine;
 mod migrate;
 mod queries;
@@ -160,6 +162,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .await
         .context("keyset query with the new index")?,
     );
+    if !bench.quick {
+        // Eighty migrations: too slow for --quick, which only keeps the bench code working.
+        figures.extend(fleet::run(&bench).await.context("fleet figure")?);
+    }
     if !bench.quick {
         figures.push(smoke::run().context("smoke figure")?);
     }

@@ -1,5 +1,10 @@
-//! The online index helper builds without a transaction, is re-runnable, and replaces the
-//! INVALID index an interrupted build leaves.
+//! The online helpers: the index helper builds without a transaction, is re-runnable, and
+//! replaces the INVALID index an interrupted build leaves; backfills resume after a kill and
+//! fill every row once; both wait while a standby lags.
+
+mod backfill;
+mod child;
+mod replicas;
 
 use std::time::Duration;
 

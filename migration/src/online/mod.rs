@@ -7,12 +7,22 @@
 //! helper handles both sides: its own connection in autocommit, a `lock_timeout` so that it
 //! gives up rather than queue behind (and in front of) other lock holders, and a leftover
 //! INVALID index of the same name dropped first, so it can simply be run again.
+//!
+//! Where standbys follow the primary, a build writes WAL they must replay: the helpers here
+//! pause between their steps while a standby is too far behind ([`replicas`]).
+//! [`backfill()`] fills a column of a big table in short, resumable batches.
+
+pub mod backfill;
+pub mod replicas;
 
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use sea_orm::sqlx;
 use sea_orm_migration::DbErr;
+
+pub use self::backfill::{Backfill, Filled, backfill};
+pub use self::replicas::{LagArgs, ReplicaLag};
 
 /// An index to build online.
 #[derive(Clone, Debug)]
@@ -43,57 +53,95 @@ impl OnlineIndex<'_> {
 
 /// Builds `index` with `CREATE INDEX CONCURRENTLY` on a dedicated connection, after dropping
 /// an INVALID index of the same name left by an interrupted build. A valid index of that name
-/// is kept as it is, so running this again is a no-op.
+/// is kept as it is, so running this again is a no-op. Before each step it waits while a
+/// standby is more than the process's bound behind ([`replicas::default_max_lag`]).
 pub async fn create_index_concurrently(
     db: &DatabaseConnection,
     index: &OnlineIndex<'_>,
 ) -> Result<(), DbErr> {
-    let mut conn = db
-        .get_postgres_connection_pool()
-        .acquire()
-        .await
-        .map_err(sqlx_err)?;
-    let millis = index.lock_timeout.as_millis().max(1);
-    sqlx::query(sqlx::AssertSqlSafe(format!("SET lock_timeout = {millis}")))
-        .execute(&mut *conn)
-        .await
-        .map_err(sqlx_err)?;
-    let valid: Option<bool> = sqlx::query_scalar(
-        "SELECT i.indisvalid FROM pg_index i
-           JOIN pg_class c ON c.oid = i.indexrelid
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relname = $2",
-    )
-    .bind(index.schema)
-    .bind(index.name)
-    .fetch_optional(&mut *conn)
+    create_index_throttled(db, index, &mut ReplicaLag::with_default()).await
+}
+
+/// [`create_index_concurrently`] with a lag check of the caller's (its own bound).
+pub async fn create_index_throttled(
+    db: &DatabaseConnection,
+    index: &OnlineIndex<'_>,
+    lag: &mut ReplicaLag,
+) -> Result<(), DbErr> {
+    let what = format!("online index {}", index.name);
+    // Each step starts only while the standbys keep up. The check runs while this helper
+    // holds no connection: a migration's session pool has just one.
+    lag.wait(db, &what).await?;
+    if drop_invalid(db, index).await? {
+        lag.wait(db, &what).await?;
+    }
+    let create = index.create_sql();
+    with_lock_timeout(db, index.lock_timeout, async |conn| {
+        sqlx::query(sqlx::AssertSqlSafe(create))
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })
     .await
-    .map_err(sqlx_err)?;
-    if valid == Some(false) {
+}
+
+/// Drops the INVALID index of `index`'s name an interrupted build left, if there is one, and
+/// says whether it did.
+async fn drop_invalid(db: &DatabaseConnection, index: &OnlineIndex<'_>) -> Result<bool, DbErr> {
+    with_lock_timeout(db, index.lock_timeout, async |conn| {
+        let valid: Option<bool> = sqlx::query_scalar(
+            "SELECT i.indisvalid FROM pg_index i
+               JOIN pg_class c ON c.oid = i.indexrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 AND c.relname = $2",
+        )
+        .bind(index.schema)
+        .bind(index.name)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if valid != Some(false) {
+            return Ok(false);
+        }
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DROP INDEX CONCURRENTLY IF EXISTS {}.{}",
             quote(index.schema),
             quote(index.name)
         )))
+        .execute(conn)
+        .await?;
+        Ok(true)
+    })
+    .await
+}
+
+/// Runs `work` on a pooled connection (autocommit, as CONCURRENTLY needs) with `lock_timeout`
+/// set, and resets it before the connection goes back to the pool, whatever happened.
+async fn with_lock_timeout<T>(
+    db: &DatabaseConnection,
+    lock_timeout: Duration,
+    work: impl AsyncFnOnce(&mut sqlx::PgConnection) -> Result<T, sqlx::Error>,
+) -> Result<T, DbErr> {
+    let mut conn = db
+        .get_postgres_connection_pool()
+        .acquire()
+        .await
+        .map_err(sqlx_err)?;
+    let millis = lock_timeout.as_millis().max(1);
+    sqlx::query(sqlx::AssertSqlSafe(format!("SET lock_timeout = {millis}")))
         .execute(&mut *conn)
         .await
         .map_err(sqlx_err)?;
-    }
-    let result = sqlx::query(sqlx::AssertSqlSafe(index.create_sql()))
-        .execute(&mut *conn)
-        .await
-        .map(|_| ())
-        .map_err(sqlx_err);
-    // The connection goes back to the pool: leave it as it came.
+    let result = work(&mut conn).await.map_err(sqlx_err);
     let reset = sqlx::query("RESET lock_timeout")
         .execute(&mut *conn)
         .await
         .map(|_| ())
         .map_err(sqlx_err);
-    result.and(reset)
+    result.and_then(|value| reset.map(|()| value))
 }
 
-fn quote(name: &str) -> String {
+/// Quotes an identifier for PostgreSQL, doubling embedded quotes.
+pub(crate) fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 

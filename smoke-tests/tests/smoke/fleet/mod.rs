@@ -1,0 +1,182 @@
+//! Fleet rollouts with the shipped binary: many databases on the smoke server, listed in a
+//! targets file, brought up in parallel, stopped by a failing canary or target, killed and
+//! finished by a rerun.
+
+mod failures;
+mod kill;
+mod parallel;
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use dbconn::url::{quote_ident, with_database};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use smoke_tests::migrator;
+
+/// Databases `smoke_<prefix>_NN` on the smoke server, dropped by [`Fleet::close`] (or, after
+/// a panic, on drop), and the targets file that lists them as `tNN=URL`.
+pub struct Fleet {
+    pub dbs: Vec<FleetDb>,
+    pub file: PathBuf,
+    admin_url: String,
+    closed: bool,
+}
+
+/// One database of a [`Fleet`].
+pub struct FleetDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl Fleet {
+    /// Creates the databases over one connection: a connection per database, as
+    /// [`smoke_tests::TestDb`] makes, would cost more than the rollouts measured here.
+    pub async fn new(prefix: &str, size: usize) -> Fleet {
+        let admin_url = std::env::var("SMOKE_SERVER_URL").unwrap_or_else(|_| {
+            panic!("SMOKE_SERVER_URL is not set: run the smoke tests with `cargo xtask smoke`")
+        });
+        let names: Vec<String> = (0..size)
+            .map(|i| format!("smoke_{prefix}_{i:02}"))
+            .collect();
+        let admin = dbconn::connect(&admin_url)
+            .await
+            .expect("connect to the smoke server");
+        let mut dbs = Vec::with_capacity(size);
+        for name in names {
+            // A killed run may have left one behind.
+            for sql in [
+                format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    quote_ident(&name)
+                ),
+                format!("CREATE DATABASE {}", quote_ident(&name)),
+            ] {
+                admin
+                    .execute_unprepared(&sql)
+                    .await
+                    .expect("create a fleet database");
+            }
+            let url = with_database(&admin_url, &name).expect("fleet URL");
+            dbs.push(FleetDb { name, url });
+        }
+        admin.close().await.ok();
+        let file = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{prefix}.targets"));
+        let fleet = Fleet {
+            dbs,
+            file,
+            admin_url,
+            closed: false,
+        };
+        fleet.write_targets(&[]);
+        fleet
+    }
+
+    /// Drops the databases, over one connection.
+    pub async fn close(mut self) {
+        drop_all(&self.admin_url, &self.dbs).await;
+        self.closed = true;
+    }
+
+    /// The name of target `i` in the targets file and the summary.
+    pub fn name(i: usize) -> String {
+        format!("t{i:02}")
+    }
+
+    /// Writes the targets file: every database, then the `extra` lines.
+    pub fn write_targets(&self, extra: &[&str]) {
+        let mut text = String::from("# written by the fleet smoke tests\n");
+        for (i, db) in self.dbs.iter().enumerate() {
+            text.push_str(&format!("{}={}\n", Fleet::name(i), db.url));
+        }
+        for line in extra {
+            text.push_str(line);
+            text.push('\n');
+        }
+        std::fs::write(&self.file, text).expect("write the targets file");
+    }
+
+    /// A `migration` command with `--targets` this fleet's file, and no DATABASE_URL.
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut command = migrator::command("", args);
+        command
+            .env_remove("DATABASE_URL")
+            .arg("--targets")
+            .arg(&self.file);
+        command
+    }
+
+    /// Runs a fleet command to its end.
+    pub async fn run(&self, args: &[&str]) -> Output {
+        self.command(args)
+            .output()
+            .await
+            .expect("run the migration binary")
+    }
+
+    /// A connection to target `i`.
+    pub async fn connect(&self, i: usize) -> DatabaseConnection {
+        dbconn::connect(&self.dbs[i].url)
+            .await
+            .expect("connect to a fleet database")
+    }
+}
+
+/// Drops `dbs`, ending their sessions first, over a few connections at once: a drop waits
+/// in 100 ms steps for the autovacuum workers it stops, and those waits then overlap.
+async fn drop_all(admin_url: &str, dbs: &[FleetDb]) {
+    let mut drops = tokio::task::JoinSet::new();
+    for share in dbs.chunks(dbs.len().div_ceil(8).max(1)) {
+        let names: Vec<String> = share.iter().map(|db| db.name.clone()).collect();
+        let admin_url = admin_url.to_owned();
+        drops.spawn(async move {
+            let admin = dbconn::connect(&admin_url)
+                .await
+                .expect("connect to the smoke server");
+            for name in names {
+                let sql = format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    quote_ident(&name)
+                );
+                if let Err(err) = admin.execute_unprepared(&sql).await {
+                    eprintln!("could not drop fleet database {name}: {err}");
+                }
+            }
+            admin.close().await.ok();
+        });
+    }
+    drops.join_all().await;
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.file);
+        if self.closed {
+            return;
+        }
+        // A test that panicked: drop the databases from a thread with a runtime of its own,
+        // since this may run inside a runtime that must not block.
+        let admin_url = self.admin_url.clone();
+        let dbs = std::mem::take(&mut self.dbs);
+        let _ = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|runtime| runtime.block_on(drop_all(&admin_url, &dbs)))
+        })
+        .join();
+    }
+}
+
+/// The row of target `name` in a summary or matrix, its columns separated by single spaces.
+pub fn row_of(stdout: &str, name: &str) -> String {
+    stdout
+        .lines()
+        .find(|line| line.split_whitespace().next() == Some(name))
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| panic!("no row for {name} in:\n{stdout}"))
+}
+
+/// How many migrations the build has.
+pub fn total() -> usize {
+    migration::migrations_through_phase(u8::MAX).len()
+}
