@@ -166,6 +166,6 @@ async fn a_missing_database_url_names_the_flag_and_the_variable() {
     assert_eq!(
         String::from_utf8_lossy(&output.stderr).trim_end(),
         "error: missing --database-url (or MIGRATION_DATABASE_URL, DIRECT_URL or DATABASE_URL, \
-         the first set wins), e.g. postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+         the first set wins, or --targets FILE), e.g. postgres://USER:PASSWORD@HOST:PORT/DATABASE"
     );
 }
