@@ -18,9 +18,12 @@ const SIZE: usize = 12;
 async fn a_fleet_runner_killed_mid_rollout_is_finished_by_a_rerun() {
     let reference = TestDb::new("fleet_kill_reference").await;
     let steps = catalog_at_each_step(&reference.db).await;
-    let admin = dbconn::connect(&std::env::var("SMOKE_SERVER_URL").expect("smoke server"))
-        .await
-        .expect("connect to the smoke server");
+    let admin = dbconn::connect_waiting(
+        &std::env::var("SMOKE_SERVER_URL").expect("smoke server"),
+        super::BUSY_SERVER_WAIT,
+    )
+    .await
+    .expect("connect to the smoke server");
     // Killed once five targets have started (the second four under way), then once eight
     // have (four left to start: a margin for targets that finish between two polls).
     for (round, started) in [(0, 5), (1, 8)] {

@@ -13,6 +13,10 @@ use dbconn::url::{quote_ident, with_database};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use smoke_tests::migrator;
 
+/// How long the fleet tests wait to connect: forty databases made and dropped beside the rest
+/// of the suite can keep a container's server from answering within a plain connect's 2 s.
+pub const BUSY_SERVER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Databases `smoke_<prefix>_NN` on the smoke server, dropped by [`Fleet::close`] (or, after
 /// a panic, on drop), and the targets file that lists them as `tNN=URL`.
 pub struct Fleet {
@@ -38,7 +42,7 @@ impl Fleet {
         let names: Vec<String> = (0..size)
             .map(|i| format!("smoke_{prefix}_{i:02}"))
             .collect();
-        let admin = dbconn::connect(&admin_url)
+        let admin = dbconn::connect_waiting(&admin_url, BUSY_SERVER_WAIT)
             .await
             .expect("connect to the smoke server");
         let mut dbs = Vec::with_capacity(size);
@@ -115,7 +119,7 @@ impl Fleet {
 
     /// A connection to target `i`.
     pub async fn connect(&self, i: usize) -> DatabaseConnection {
-        dbconn::connect(&self.dbs[i].url)
+        dbconn::connect_waiting(&self.dbs[i].url, BUSY_SERVER_WAIT)
             .await
             .expect("connect to a fleet database")
     }
@@ -129,7 +133,7 @@ async fn drop_all(admin_url: &str, dbs: &[FleetDb]) {
         let names: Vec<String> = share.iter().map(|db| db.name.clone()).collect();
         let admin_url = admin_url.to_owned();
         drops.spawn(async move {
-            let admin = dbconn::connect(&admin_url)
+            let admin = dbconn::connect_waiting(&admin_url, BUSY_SERVER_WAIT)
                 .await
                 .expect("connect to the smoke server");
             for name in names {
