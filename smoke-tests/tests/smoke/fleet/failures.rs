@@ -34,6 +34,9 @@ async fn record_an_edit(db: &DatabaseConnection, url: &str) {
 
 #[tokio::test]
 async fn a_canary_failure_starts_no_other_target() {
+    if super::skipped_in_a_container() {
+        return;
+    }
     let fleet = Fleet::new("fleet_canary", 6).await;
     let edited = fleet.connect(1).await;
     record_an_edit(&edited, &fleet.dbs[1].url).await;
@@ -100,6 +103,9 @@ async fn the_matrix_shows_current_edited_behind_and_unreachable(fleet: &Fleet) {
 
 #[tokio::test]
 async fn after_the_canary_a_failure_stops_new_starts_and_keep_going_finishes_the_rest() {
+    if super::skipped_in_a_container() {
+        return;
+    }
     let fleet = Fleet::new("fleet_stop", 6).await;
     let t03 = fleet.connect(3).await;
     // A table in the way: the second migration creates `users`, and fails on this one.

@@ -16,6 +16,9 @@ const SIZE: usize = 12;
 
 #[tokio::test]
 async fn a_fleet_runner_killed_mid_rollout_is_finished_by_a_rerun() {
+    if super::skipped_in_a_container() {
+        return;
+    }
     let reference = TestDb::new("fleet_kill_reference").await;
     let steps = catalog_at_each_step(&reference.db).await;
     let admin = dbconn::connect_waiting(

@@ -14,6 +14,9 @@ const SIZE: usize = 40;
 
 #[tokio::test]
 async fn a_fleet_of_forty_comes_up_eight_at_a_time_identical_to_one_database() {
+    if super::skipped_in_a_container() {
+        return;
+    }
     let reference = TestDb::new("fleet_parallel_reference").await;
     migrate_all(&reference.db).await;
     let expected = snapshot(&reference.db).await;
