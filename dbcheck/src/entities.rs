@@ -4,7 +4,7 @@
 use sea_orm::sea_query::{ForeignKeyAction, TableRef};
 use sea_orm::{
     ColumnTrait, ColumnType, DbBackend, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn,
-    RelationTrait, Schema, sea_query::StringLen,
+    RelationDef, RelationTrait, Schema, sea_query::StringLen,
 };
 
 /// One table as its entity describes it.
@@ -120,64 +120,60 @@ entities! {
 
 fn table<E: EntityTrait + Default>(phase: u8) -> ExpectedTable {
     let entity = E::default();
-    let schema = entity.schema_name().unwrap_or("public").to_owned();
-    let name = entity.table_name().to_owned();
-    let mut columns = Vec::new();
-    let mut unique = Vec::new();
-    for column in E::Column::iter() {
-        let def = column.def();
-        let column_name = column.as_str().to_owned();
-        if def.is_unique() {
-            unique.push(vec![column_name.clone()]);
-        }
-        let enum_labels = match def.get_column_type() {
-            ColumnType::Enum { variants, .. } => {
-                Some(variants.iter().map(|v| v.to_string()).collect())
-            }
-            _ => None,
-        };
-        columns.push(ExpectedColumn {
-            name: column_name,
-            sql_type: entity_type(def.get_column_type()),
-            nullable: def.is_null(),
-            enum_labels,
-        });
-    }
+    let columns: Vec<ExpectedColumn> = E::Column::iter().map(|c| column(&c)).collect();
+    let mut unique: Vec<Vec<String>> = E::Column::iter()
+        .filter(|c| c.def().is_unique())
+        .map(|c| vec![c.as_str().to_owned()])
+        .collect();
     // `unique_key` groups have no getter on SeaORM's `ColumnDef`; the unique indexes SeaORM
     // would create from the entity carry them.
     unique.extend(
         Schema::new(DbBackend::Postgres)
-            .create_index_from_entity(entity)
+            .create_index_from_entity(E::default())
             .iter()
             .filter(|index| index.is_unique_key())
             .map(|index| index.get_index_spec().get_column_names()),
     );
-    let primary_key = E::PrimaryKey::iter()
-        .map(|k| k.into_column().as_str().to_owned())
-        .collect();
-    let foreign_keys = E::Relation::iter()
-        .map(|r| r.def())
-        .filter(|def| !def.is_owner && !def.skip_fk)
-        .map(|def| {
-            let (ref_schema, ref_table) = table_ref_name(&def.to_tbl);
-            ExpectedForeignKey {
-                columns: def.from_col.iter().map(|c| c.to_string()).collect(),
-                ref_schema,
-                ref_table,
-                ref_columns: def.to_col.iter().map(|c| c.to_string()).collect(),
-                on_delete: action_code(def.on_delete),
-                on_update: action_code(def.on_update),
-            }
-        })
-        .collect();
     ExpectedTable {
         phase,
-        schema,
-        name,
+        schema: entity.schema_name().unwrap_or("public").to_owned(),
+        name: entity.table_name().to_owned(),
         columns,
-        primary_key,
+        primary_key: E::PrimaryKey::iter()
+            .map(|k| k.into_column().as_str().to_owned())
+            .collect(),
         unique,
-        foreign_keys,
+        foreign_keys: E::Relation::iter()
+            .map(|r| r.def())
+            .filter(|def| !def.is_owner && !def.skip_fk)
+            .map(|def| foreign_key(&def))
+            .collect(),
+    }
+}
+
+fn column(column: &impl ColumnTrait) -> ExpectedColumn {
+    let def = column.def();
+    let enum_labels = match def.get_column_type() {
+        ColumnType::Enum { variants, .. } => Some(variants.iter().map(|v| v.to_string()).collect()),
+        _ => None,
+    };
+    ExpectedColumn {
+        name: column.as_str().to_owned(),
+        sql_type: entity_type(def.get_column_type()),
+        nullable: def.is_null(),
+        enum_labels,
+    }
+}
+
+fn foreign_key(def: &RelationDef) -> ExpectedForeignKey {
+    let (ref_schema, ref_table) = table_ref_name(&def.to_tbl);
+    ExpectedForeignKey {
+        columns: def.from_col.iter().map(|c| c.to_string()).collect(),
+        ref_schema,
+        ref_table,
+        ref_columns: def.to_col.iter().map(|c| c.to_string()).collect(),
+        on_delete: action_code(def.on_delete),
+        on_update: action_code(def.on_update),
     }
 }
 

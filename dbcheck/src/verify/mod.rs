@@ -143,38 +143,53 @@ pub fn manifest(catalog: &Catalog) -> String {
 /// Tables, indexes and foreign keys by name against `expected` (a manifest), invalid indexes,
 /// unvalidated foreign keys, and row-level security on health and finance.
 pub fn structure(catalog: &Catalog, expected: &str) -> Vec<Failure> {
-    let mut failures = Vec::new();
-    for table in crate::entities::expected() {
-        if !catalog
-            .tables
-            .iter()
-            .any(|t| t.schema == table.schema && t.name == table.name)
-        {
-            failures.push(fail(
+    let mut failures = missing_tables(catalog);
+    failures.extend(missing_from_manifest(catalog, expected));
+    failures.extend(unfinished_builds(catalog));
+    failures.extend(unprotected_tables(catalog));
+    failures
+}
+
+/// Every table the entities define that the database lacks.
+fn missing_tables(catalog: &Catalog) -> Vec<Failure> {
+    crate::entities::expected()
+        .into_iter()
+        .filter(|table| {
+            !catalog
+                .tables
+                .iter()
+                .any(|t| t.schema == table.schema && t.name == table.name)
+        })
+        .map(|table| {
+            fail(
                 "tables",
                 format!("{} missing", qualified(&table.schema, &table.name)),
-            ));
-        }
-    }
+            )
+        })
+        .collect()
+}
+
+/// Each index and foreign key of the manifest that the database lacks, with how many of its
+/// kind are there, so a wholesale loss reads differently from one dropped index.
+fn missing_from_manifest(catalog: &Catalog, expected: &str) -> Vec<Failure> {
     let live: BTreeSet<String> = manifest(catalog)
         .lines()
         .filter(|l| !l.starts_with('#'))
         .map(str::to_owned)
         .collect();
+    let mut failures = Vec::new();
     for (kind, check) in [("index", "indexes"), ("fk", "foreign keys")] {
+        let prefix = format!("{kind} ");
         let wanted: Vec<&str> = expected
             .lines()
-            .filter(|l| l.starts_with(&format!("{kind} ")))
+            .filter(|l| l.starts_with(&prefix))
             .collect();
         let missing: Vec<&str> = wanted
             .iter()
             .filter(|l| !live.contains(**l))
             .copied()
             .collect();
-        let present = live
-            .iter()
-            .filter(|l| l.starts_with(&format!("{kind} ")))
-            .count();
+        let present = live.iter().filter(|l| l.starts_with(&prefix)).count();
         for line in &missing {
             let mut parts = line.splitn(3, ' ').skip(1);
             let (table, name) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
@@ -188,42 +203,55 @@ pub fn structure(catalog: &Catalog, expected: &str) -> Vec<Failure> {
             ));
         }
     }
-    for index in catalog.indexes.iter().filter(|i| !i.valid) {
-        failures.push(fail(
+    failures
+}
+
+/// Indexes left INVALID by a failed concurrent build and foreign keys never validated.
+fn unfinished_builds(catalog: &Catalog) -> Vec<Failure> {
+    let indexes = catalog.indexes.iter().filter(|i| !i.valid).map(|index| {
+        fail(
             "invalid indexes",
             format!(
                 "{} on {} is invalid (a failed CREATE INDEX CONCURRENTLY): drop and recreate it",
                 index.name,
                 qualified(&index.schema, &index.table)
             ),
-        ));
-    }
-    for fk in catalog.foreign_keys.iter().filter(|f| !f.validated) {
-        failures.push(fail(
-            "foreign keys",
-            format!(
-                "{} on {} is NOT VALID: run ALTER TABLE ... VALIDATE CONSTRAINT",
-                fk.name,
-                qualified(&fk.schema, &fk.table)
-            ),
-        ));
-    }
-    for table in catalog
+        )
+    });
+    let fks = catalog
+        .foreign_keys
+        .iter()
+        .filter(|f| !f.validated)
+        .map(|fk| {
+            fail(
+                "foreign keys",
+                format!(
+                    "{} on {} is NOT VALID: run ALTER TABLE ... VALIDATE CONSTRAINT",
+                    fk.name,
+                    qualified(&fk.schema, &fk.table)
+                ),
+            )
+        });
+    indexes.chain(fks).collect()
+}
+
+/// Health and finance tables without row-level security both enabled and forced.
+fn unprotected_tables(catalog: &Catalog) -> Vec<Failure> {
+    catalog
         .tables
         .iter()
         .filter(|t| t.schema == "health" || t.schema == "finance")
-    {
-        if !table.row_security || !table.force_row_security {
-            failures.push(fail(
+        .filter(|t| !t.row_security || !t.force_row_security)
+        .map(|table| {
+            fail(
                 "row-level security",
                 format!(
                     "{} lacks ENABLE and FORCE ROW LEVEL SECURITY",
                     qualified(&table.schema, &table.name)
                 ),
-            ));
-        }
-    }
-    failures
+            )
+        })
+        .collect()
 }
 
 /// How long one orphan count may run: it reads the whole child table, so on a very large one
