@@ -3,11 +3,12 @@
 //!
 //! Figures: migrate (the `migration` binary against `psql -1 -f` of the same schema's dump),
 //! load seeding (the `seed` binary against a server-side `COPY FROM` of the same rows, plus
-//! the seeder's peak memory), the critical queries at load scale, writers' latency while an
-//! index is built online and the naive way, a fleet rollout eight at a time against one at a
-//! time, and the smoke suite's wall time. The result is printed and written to
+//! the seeder's peak memory), the critical queries at load scale, writers' latency during
+//! `verify --deep` and while an index is built online and the naive way, a fleet rollout
+//! eight at a time against one at a time, and the smoke suite's wall time. The result is printed and written to
 //! docs/benchmarks.md (quick mode: target/benchmarks-quick.md).
 
+mod deep;
 mod fleet;
 mod machine;
 mod migrate;
@@ -130,45 +131,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "bench: scale {scale} ({}), {reps} repetition(s), on a throwaway embedded server",
         if args.quick { "quick" } else { "full" }
     );
-    let mut figures = Vec::new();
-    figures.extend(migrate::run(&bench).await.context("migrate figure")?);
-    let load_url = bench.fresh_database("bench_load").await?;
-    figures.extend(
-        seeding::run(&bench, &load_url)
-            .await
-            .context("seed figure")?,
-    );
-    figures.extend(
-        queries::run(&bench, &load_url, None, "")
-            .await
-            .context("query figures")?,
-    );
-    figures.extend(
-        traffic::run(&load_url)
-            .await
-            .context("migration-under-traffic figure")?,
-    );
-    // What a migration that replaces the foreign key's index by the helper's would give the
-    // one critical query the schema has no fitting index for.
-    traffic::replace_foreign_key_index(&load_url).await?;
-    let note = " (after (conversationId, timestamp, id) replaces messages_conversationId_idx)";
-    figures.extend(
-        queries::run(
-            &bench,
-            &load_url,
-            Some("messages_of_conversation_by_time"),
-            note,
-        )
-        .await
-        .context("keyset query with the new index")?,
-    );
-    if !bench.quick {
-        // Eighty migrations: too slow for --quick, which only keeps the bench code working.
-        figures.extend(fleet::run(&bench).await.context("fleet figure")?);
-    }
-    if !bench.quick {
-        figures.push(smoke::run().context("smoke figure")?);
-    }
+    let figures = figures(&bench).await?;
     let machine = machine::describe(&bench).await?;
     let report = render(&machine, &bench, &figures);
     println!("{report}");
@@ -181,6 +144,50 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     std::fs::write(&out, report).with_context(|| format!("write {}", out.display()))?;
     eprintln!("bench: wrote {}", out.display());
     Ok(())
+}
+
+/// Every figure, in the report's order: the load database is seeded once and shared.
+async fn figures(bench: &Bench) -> anyhow::Result<Vec<Figure>> {
+    let mut figures = Vec::new();
+    figures.extend(migrate::run(bench).await.context("migrate figure")?);
+    let load_url = bench.fresh_database("bench_load").await?;
+    figures.extend(
+        seeding::run(bench, &load_url)
+            .await
+            .context("seed figure")?,
+    );
+    figures.extend(
+        queries::run(bench, &load_url, None, "")
+            .await
+            .context("query figures")?,
+    );
+    figures.extend(deep::run(&load_url).await.context("verify --deep figure")?);
+    figures.extend(
+        traffic::run(&load_url)
+            .await
+            .context("migration-under-traffic figure")?,
+    );
+    // What a migration that replaces the foreign key's index by the helper's would give the
+    // one critical query the schema has no fitting index for.
+    traffic::replace_foreign_key_index(&load_url).await?;
+    let note = " (after (conversationId, timestamp, id) replaces messages_conversationId_idx)";
+    figures.extend(
+        queries::run(
+            bench,
+            &load_url,
+            Some("messages_of_conversation_by_time"),
+            note,
+        )
+        .await
+        .context("keyset query with the new index")?,
+    );
+    if !bench.quick {
+        // Eighty migrations and the whole smoke suite: too slow for --quick, which only keeps
+        // the bench code working.
+        figures.extend(fleet::run(bench).await.context("fleet figure")?);
+        figures.push(smoke::run().context("smoke figure")?);
+    }
+    Ok(figures)
 }
 
 /// Builds the `migration` and `seed` binaries in xtask's own profile and returns their

@@ -13,8 +13,12 @@ use sea_orm::sqlx;
 
 use super::{Figure, ms, secs};
 
-/// One insert every this often.
-const PERIOD: Duration = Duration::from_millis(10);
+/// One round of writes every this often.
+pub(super) const PERIOD: Duration = Duration::from_millis(10);
+
+/// The writer of the index figure: one message into the longest conversation (`$1`).
+const INSERT_MESSAGE: &str = r#"INSERT INTO messages ("conversationId", role, content, "tokensInput")
+    VALUES ($1, 'user', 'written during a benchmark', 10)"#;
 pub const INDEX: &str = "bench_messages_conversation_time_id_idx";
 
 pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
@@ -23,7 +27,7 @@ pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
         .fetch_one(db.get_postgres_connection_pool())
         .await?;
 
-    let (idle, _) = with_writer(url, async { Ok(()) }).await?;
+    let (idle, _) = with_writer(url, &[INSERT_MESSAGE], async { Ok(()) }).await?;
     let helper = OnlineIndex {
         name: INDEX,
         schema: "public",
@@ -32,7 +36,7 @@ pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
         unique: false,
         lock_timeout: Duration::from_millis(100),
     };
-    let (naive, naive_build) = with_writer(url, async {
+    let (naive, naive_build) = with_writer(url, &[INSERT_MESSAGE], async {
         let mut tx = db.get_postgres_connection_pool().begin().await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             r#"CREATE INDEX "{INDEX}" ON public.messages ("conversationId", "timestamp", id)"#
@@ -45,7 +49,7 @@ pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
     })
     .await?;
     drop_index(&db).await?;
-    let (online, online_build) = with_writer(url, async {
+    let (online, online_build) = with_writer(url, &[INSERT_MESSAGE], async {
         create_index_concurrently(&db, &helper)
             .await
             .context("online index build")
@@ -84,17 +88,20 @@ async fn drop_index(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `work` while a writer inserts messages every [`PERIOD`] on its own connection, from
-/// half a second before to half a second after; returns the writer's worst insert latency and
-/// how long `work` took.
-async fn with_writer(
+/// Runs `work` while a writer runs `writes` every [`PERIOD`] on its own connection, from half
+/// a second before to half a second after; returns the writer's worst round latency and how
+/// long `work` took. A statement that mentions `$1` gets the load profile's longest
+/// conversation.
+pub(super) async fn with_writer(
     url: &str,
+    writes: &[&'static str],
     work: impl Future<Output = anyhow::Result<()>>,
 ) -> anyhow::Result<(Duration, Duration)> {
     let writer_db = dbconn::connect(url).await?;
     let pool = writer_db.get_postgres_connection_pool().clone();
     let stop = Arc::new(AtomicBool::new(false));
     let conversation = seed::load::long_conversation_id();
+    let writes = writes.to_vec();
     let writer = tokio::spawn({
         let stop = stop.clone();
         async move {
@@ -105,13 +112,15 @@ async fn with_writer(
             while !stop.load(Ordering::Relaxed) {
                 tick.tick().await;
                 let started = Instant::now();
-                sqlx::query(
-                    r#"INSERT INTO messages ("conversationId", role, content, "tokensInput")
-                       VALUES ($1, 'user', 'written during an index build', 10)"#,
-                )
-                .bind(conversation)
-                .execute(&mut *conn)
-                .await?;
+                for sql in &writes {
+                    let query = sqlx::query(*sql);
+                    let query = if sql.contains("$1") {
+                        query.bind(conversation)
+                    } else {
+                        query
+                    };
+                    query.execute(&mut *conn).await?;
+                }
                 worst = worst.max(started.elapsed());
             }
             Ok::<_, sqlx::Error>(worst)
@@ -126,7 +135,7 @@ async fn with_writer(
     let worst = writer
         .await
         .context("writer task")?
-        .context("writer insert")?;
+        .context("writer statement")?;
     writer_db.close().await.ok();
     result?;
     Ok((worst, took))
