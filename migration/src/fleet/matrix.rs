@@ -93,22 +93,7 @@ pub fn matrix(reports: &[Report<Status>]) -> String {
             ],
         })
         .collect();
-    let width = |i: usize| {
-        rows.iter()
-            .chain([&header])
-            .map(|row| row[i].chars().count())
-            .max()
-            .unwrap_or(0)
-    };
-    let (w0, w1, w2, w3) = (width(0), width(1), width(2), width(3));
-    let mut lines: Vec<String> = std::iter::once(&header)
-        .chain(&rows)
-        .map(|[name, applied, pending, cells, state]| {
-            format!("{name:<w0$}  {applied:>w1$}  {pending:>w2$}  {cells:<w3$}  {state}")
-                .trim_end()
-                .to_owned()
-        })
-        .collect();
+    let mut lines = super::summary::aligned(&header, &rows, [false, true, true, false, false]);
     lines.push(LEGEND.to_owned());
     lines.join("\n")
 }

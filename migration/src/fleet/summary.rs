@@ -35,23 +35,39 @@ pub fn table<T: Row>(reports: &[Report<T>]) -> String {
         })
         .collect();
     let header = ["target", "applied", "took", "result"].map(String::from);
+    aligned(&header, &rows, [false, true, true, false]).join("\n")
+}
+
+/// The header and rows as lines of columns two spaces apart, each padded to its widest cell
+/// (right-aligned where `right` says so) except the last, which runs to the line's end.
+pub(super) fn aligned<const N: usize>(
+    header: &[String; N],
+    rows: &[[String; N]],
+    right: [bool; N],
+) -> Vec<String> {
     let width = |i: usize| {
         rows.iter()
-            .chain([&header])
+            .chain([header])
             .map(|row| row[i].chars().count())
             .max()
             .unwrap_or(0)
     };
-    let (w0, w1, w2) = (width(0), width(1), width(2));
-    std::iter::once(&header)
-        .chain(&rows)
-        .map(|[name, applied, took, result]| {
-            format!("{name:<w0$}  {applied:>w1$}  {took:>w2$}  {result}")
-                .trim_end()
-                .to_owned()
+    let widths: Vec<usize> = (0..N).map(width).collect();
+    std::iter::once(header)
+        .chain(rows)
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(i, cell)| match (i + 1 == N, right[i]) {
+                    (true, _) => cell.clone(),
+                    (false, true) => format!("{cell:>w$}", w = widths[i]),
+                    (false, false) => format!("{cell:<w$}", w = widths[i]),
+                })
+                .collect();
+            cells.join("  ").trim_end().to_owned()
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect()
 }
 
 /// The summary as JSON, for pipelines: `{"command", "ok", "targets": [...]}`; URLs redacted.
@@ -175,6 +191,19 @@ mod tests {
                 Outcome::NotStarted("not started: us-1 failed".into()),
             ),
         ]
+    }
+
+    #[test]
+    fn columns_line_up_with_numbers_to_the_right_and_the_last_left_ragged() {
+        let header = ["name", "n", "note"].map(String::from);
+        let rows = [
+            ["a", "100", "long note"].map(String::from),
+            ["bbbb", "7", ""].map(String::from),
+        ];
+        assert_eq!(
+            aligned(&header, &rows, [false, true, false]),
+            ["name    n  note", "a     100  long note", "bbbb    7"]
+        );
     }
 
     #[test]
