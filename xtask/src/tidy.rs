@@ -141,3 +141,92 @@ fn the_monitor_thresholds_are_documented_with_their_defaults() {
         assert!(doc.contains(&row), "docs/operating.md does not give {row}");
     }
 }
+
+/// Functions may run past [`LONGEST_FUNCTION`] lines only for a reason written here.
+const LONG_FUNCTIONS: &[(&str, &str, &str)] = &[
+    (
+        "dbcheck/src/verify/queries.rs",
+        "critical_queries",
+        "a data list, one entry per query, read top to bottom",
+    ),
+    (
+        "dbcheck/src/catalog/snapshot.rs",
+        "catalog",
+        "test data: one catalog with one object of every kind",
+    ),
+];
+
+const LONGEST_FUNCTION: usize = 60;
+
+/// Finds functions longer than [`LONGEST_FUNCTION`] lines, from `fn` to the closing brace.
+struct LongFunctions {
+    file: String,
+    found: Vec<String>,
+}
+
+impl LongFunctions {
+    fn measure(&mut self, name: &syn::Ident, block: &syn::Block) {
+        let lines = block.brace_token.span.close().end().line - name.span().start().line + 1;
+        let name = name.to_string();
+        let allowed = LONG_FUNCTIONS
+            .iter()
+            .any(|(file, function, _)| *file == self.file && *function == name);
+        if lines > LONGEST_FUNCTION && !allowed {
+            self.found
+                .push(format!("{}: {name} ({lines} lines)", self.file));
+        }
+    }
+}
+
+impl<'ast> syn::visit::Visit<'ast> for LongFunctions {
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        self.measure(&item.sig.ident, &item.block);
+        syn::visit::visit_item_fn(self, item);
+    }
+
+    fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+        self.measure(&item.sig.ident, &item.block);
+        syn::visit::visit_impl_item_fn(self, item);
+    }
+}
+
+#[test]
+fn no_function_runs_past_sixty_lines_without_a_written_reason() {
+    let mut found = Vec::new();
+    for krate in [
+        "dbcheck",
+        "dbconn",
+        "devdb",
+        "entity",
+        "migration",
+        "schema-facts",
+        "seed",
+        "smoke-tests",
+        "xtask",
+    ] {
+        for path in sources(&root().join(krate)) {
+            let file = path
+                .strip_prefix(root())
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            // Applied migrations are frozen: their length is history, not style.
+            if file.starts_with("migration/src/phase") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("read source");
+            let tree = syn::parse_file(&text).unwrap_or_else(|err| panic!("parse {file}: {err}"));
+            let mut visitor = LongFunctions {
+                file,
+                found: Vec::new(),
+            };
+            syn::visit::Visit::visit_file(&mut visitor, &tree);
+            found.extend(visitor.found);
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "split these, or add each to LONG_FUNCTIONS in xtask/src/tidy.rs with the reason:\n{}",
+        found.join("\n")
+    );
+}

@@ -1,6 +1,7 @@
 //! dbcheck's catalog on a real server: what it reads beyond tables and keys, and how its
 //! snapshot lines change when a migration leaves such an object different.
 
+use dbcheck::catalog::Catalog;
 use sea_orm::ConnectionTrait;
 use smoke_tests::{TestDb, snapshot};
 
@@ -10,21 +11,8 @@ use crate::migrate_all;
 async fn the_snapshot_sees_trigger_states_grants_settings_policies_and_schemas() {
     let test = TestDb::new("catalog_sees_states_grants_settings").await;
     migrate_all(&test.db).await;
-    let catalog = dbcheck::catalog::Catalog::load(&test.db)
-        .await
-        .expect("read the catalog");
-    let trigger = catalog
-        .triggers
-        .iter()
-        .find(|t| t.schema == "health" && t.name == "allergies_set_updated_at")
-        .expect("the updatedAt trigger of health.allergies");
-    assert_eq!(
-        (trigger.timing.as_str(), trigger.events.as_slice()),
-        ("BEFORE", ["UPDATE".to_owned()].as_slice())
-    );
-    assert!(trigger.for_each_row);
-    assert_eq!(trigger.function, "public.set_updated_at");
-    assert_eq!(trigger.enabled, "O");
+    let catalog = Catalog::load(&test.db).await.expect("read the catalog");
+    assert_allergies_trigger(&catalog);
     let before = catalog.snapshot();
     test.db
         .execute_unprepared(
@@ -67,6 +55,22 @@ async fn the_snapshot_sees_trigger_states_grants_settings_policies_and_schemas()
     assert!(has("only in after: schema stray", ""), "{diff}");
     // Each change replaces one line, but the revoke and the new schema, which add or drop one.
     assert_eq!(diff.lines().count(), 3 * 2 + 2, "{diff}");
+}
+
+/// Checks that the catalog reads the updatedAt trigger of health.allergies, enabled, in full.
+fn assert_allergies_trigger(catalog: &Catalog) {
+    let trigger = catalog
+        .triggers
+        .iter()
+        .find(|t| t.schema == "health" && t.name == "allergies_set_updated_at")
+        .expect("the updatedAt trigger of health.allergies");
+    assert_eq!(
+        (trigger.timing.as_str(), trigger.events.as_slice()),
+        ("BEFORE", ["UPDATE".to_owned()].as_slice())
+    );
+    assert!(trigger.for_each_row);
+    assert_eq!(trigger.function, "public.set_updated_at");
+    assert_eq!(trigger.enabled, "O");
 }
 
 /// A trigger function whose body lines end in `eol`, and an aggregate, which has no body

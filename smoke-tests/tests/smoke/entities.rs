@@ -3,7 +3,9 @@
 
 use entity::prelude::*;
 use entity::{agents, conversations, users};
-use sea_orm::{ColumnTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter,
+};
 use smoke_tests::TestDb;
 
 use crate::{count, migrate_all};
@@ -41,6 +43,12 @@ async fn relations_resolve_both_ways() {
         .await
         .expect("seed");
     let db = &test.db;
+    let agent = assert_agents_and_their_owner_reach_each_other(db).await;
+    assert_conversation_relations(db, &agent).await;
+}
+
+/// Checks that the admin owns three agents and the coding assistant leads back to the admin.
+async fn assert_agents_and_their_owner_reach_each_other(db: &DatabaseConnection) -> agents::Model {
     let admin = Users::find()
         .filter(users::Column::Email.eq("cjhirashi@gmail.com"))
         .one(db)
@@ -63,6 +71,11 @@ async fn relations_resolve_both_ways() {
             .map(|u| u.id),
         Some(admin.id)
     );
+    agent
+}
+
+/// Checks that the agent's one conversation has two messages and a session owned by user one.
+async fn assert_conversation_relations(db: &DatabaseConnection, agent: &agents::Model) {
     let conversation = agent
         .find_related(Conversations)
         .one(db)

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeSet;
 
+use dbcheck::catalog::Snapshot;
 use entity::prelude::*;
 use entity::{support_tickets, users};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, ModelTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, RelationTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, ModelTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, RelationTrait,
 };
 use smoke_tests::{TestDb, snapshot};
 
@@ -355,7 +356,15 @@ async fn phase2_catalog_has_every_table_enum_index_fk_and_trigger() {
         .await
         .expect("migrate --phase 2");
     let catalog = snapshot(&test.db).await;
+    assert_tables_and_columns(&catalog);
+    assert_enums(&catalog);
+    assert_indexes(&catalog);
+    assert_constraints(&catalog);
+    assert_triggers(&catalog);
+}
 
+/// Checks that the 11 tables have exactly SCHEMA.md's columns, types and defaults included.
+fn assert_tables_and_columns(catalog: &Snapshot) {
     // Columns, without the ordinal: `column public.t.c #n type ...` becomes `t.c type ...`.
     let columns: BTreeSet<String> = catalog
         .of_kind("column")
@@ -376,11 +385,17 @@ async fn phase2_catalog_has_every_table_enum_index_fk_and_trigger() {
     assert_eq!(columns, expected);
     let tables: BTreeSet<_> = columns.iter().filter_map(|c| c.split('.').next()).collect();
     assert_eq!(tables.len(), 11);
+}
 
+/// Checks that the eight Phase-2 enum types exist, labels in order.
+fn assert_enums(catalog: &Snapshot) {
     let enums: BTreeSet<String> = ENUMS.iter().map(|e| format!("enum public.{e}")).collect();
     let found = set(catalog.of_kind("enum").filter(|l| enums.contains(*l)));
     assert_eq!(found, enums);
+}
 
+/// Checks that the Phase-2 tables have exactly the listed indexes, primary keys included.
+fn assert_indexes(catalog: &Snapshot) {
     let indexes = set(catalog.of_kind("index").filter(|l| {
         TABLES
             .iter()
@@ -397,7 +412,10 @@ async fn phase2_catalog_has_every_table_enum_index_fk_and_trigger() {
         })
         .collect();
     assert_eq!(indexes, expected);
+}
 
+/// Checks that the Phase-2 tables have exactly the listed foreign keys, checks and primary keys.
+fn assert_constraints(catalog: &Snapshot) {
     // PostgreSQL 18 lists NOT NULL as constraints too; the column lines already cover them.
     let constraints = set(catalog.of_kind("constraint").filter(|l| {
         !l.contains("_not_null NOT NULL ")
@@ -422,7 +440,10 @@ async fn phase2_catalog_has_every_table_enum_index_fk_and_trigger() {
         ));
     }
     assert_eq!(constraints, expected);
+}
 
+/// Checks the `updatedAt` triggers, the quota trigger, and the quota trigger's one function.
+fn assert_triggers(catalog: &Snapshot) {
     let triggers = set(catalog.of_kind("trigger").filter(|l| {
         TABLES
             .iter()
@@ -589,6 +610,13 @@ async fn phase2_entities_read_the_seed_and_relations_resolve() {
         .await
         .expect("seed");
     let db = &test.db;
+    assert_every_entity_reads_its_table(db).await;
+    assert_ticket_relations(db).await;
+    assert_user_one_relations(db).await;
+}
+
+/// Checks that each Phase-2 entity reads every row of its table.
+async fn assert_every_entity_reads_its_table(db: &DatabaseConnection) {
     macro_rules! reads_all {
         ($($entity:ty => $table:literal),+ $(,)?) => {$(
             let rows = <$entity>::find().all(db).await.unwrap_or_else(|e| panic!("{}: {e}", $table));
@@ -603,7 +631,10 @@ async fn phase2_entities_read_the_seed_and_relations_resolve() {
         FileShares => "file_shares", Tags => "tags", ArtifactTags => "artifact_tags",
         StorageFileTags => "storage_file_tags", ConversationTags => "conversation_tags",
     );
+}
 
+/// Checks that a ticket reaches its two messages, its requester and its assignee.
+async fn assert_ticket_relations(db: &DatabaseConnection) {
     let ticket = SupportTickets::find()
         .one(db)
         .await
@@ -640,6 +671,10 @@ async fn phase2_entities_read_the_seed_and_relations_resolve() {
             .as_deref(),
         Some("admin@cjhirashi.com")
     );
+}
+
+/// Checks that user one reaches their files and tags, and a tag leads back to user one.
+async fn assert_user_one_relations(db: &DatabaseConnection) {
     let user_one = Users::find()
         .filter(users::Column::Email.eq("user1@example.com"))
         .one(db)

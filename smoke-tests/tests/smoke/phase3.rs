@@ -1,6 +1,7 @@
 //! Phase 3: the health and finance schemas match SCHEMA.md, and row-level security lets
 //! `app_user` see and write only the rows of the user named by `app.current_user_id`.
 
+use dbcheck::catalog::Snapshot;
 use entity::health::enums::ConditionStatus;
 use entity::health::medical_conditions;
 use sea_orm::prelude::{Date, Uuid};
@@ -141,14 +142,33 @@ async fn phase3_catalog_has_every_table_enum_index_fk_and_trigger() {
     let test = TestDb::new("phase3_catalog").await;
     migrate_all(&test.db).await;
     let catalog = snapshot(&test.db).await;
-    let lines = |kind| -> Vec<String> {
-        catalog
-            .of_kind(kind)
-            .filter(|l| in_phase3(l))
-            .cloned()
-            .collect()
-    };
+    assert_schemas(&catalog);
+    assert_tables_and_columns(&catalog);
+    assert_column_types(&catalog);
+    assert_enums(&catalog);
+    assert_indexes(&catalog);
+    assert_foreign_keys_and_checks(&catalog);
+    assert_triggers(&catalog);
+    assert_row_security(&catalog);
+    let roles = count(
+        &test.db,
+        "SELECT count(*) FROM pg_roles WHERE rolname = 'app_user' AND NOT rolcanlogin AND NOT rolbypassrls AND NOT rolsuper",
+    )
+    .await;
+    assert_eq!(roles, 1);
+}
 
+/// The catalog's lines of `kind` that name a health or finance object.
+fn lines(catalog: &Snapshot, kind: &str) -> Vec<String> {
+    catalog
+        .of_kind(kind)
+        .filter(|l| in_phase3(l))
+        .cloned()
+        .collect()
+}
+
+/// Checks that the health and finance schemas exist.
+fn assert_schemas(catalog: &Snapshot) {
     let schemas: Vec<_> = catalog.of_kind("schema").cloned().collect();
     assert!(
         schemas.contains(&"schema health".to_string()),
@@ -158,9 +178,11 @@ async fn phase3_catalog_has_every_table_enum_index_fk_and_trigger() {
         schemas.contains(&"schema finance".to_string()),
         "{schemas:?}"
     );
+}
 
-    // Tables, and the columns every one of them has.
-    let columns = lines("column");
+/// Checks the tables, the columns every one of them has, and the number of columns.
+fn assert_tables_and_columns(catalog: &Snapshot) {
+    let columns = lines(catalog, "column");
     let mut tables: Vec<String> = columns
         .iter()
         .filter_map(|l| l.split(' ').nth(1))
@@ -199,7 +221,11 @@ async fn phase3_catalog_has_every_table_enum_index_fk_and_trigger() {
         );
     }
     assert_eq!(columns.len(), 65 + 89, "{columns:#?}");
-    // Spot checks of SCHEMA.md's types: enums inside their schema, money, currency.
+}
+
+/// Spot-checks SCHEMA.md's types: enums inside their schema, money, currency.
+fn assert_column_types(catalog: &Snapshot) {
+    let columns = lines(catalog, "column");
     for line in [
         r#"column health.medical_conditions.status #5 health."ConditionStatus" NOT NULL DEFAULT 'ACTIVE'::health."ConditionStatus""#,
         r#"column health.health_measurements.type #3 health."MeasurementType" NOT NULL"#,
@@ -212,16 +238,21 @@ async fn phase3_catalog_has_every_table_enum_index_fk_and_trigger() {
     ] {
         assert!(columns.contains(&line.to_string()), "missing {line}");
     }
+}
 
+/// Checks that the two schemas hold exactly the listed enum types, labels in order.
+fn assert_enums(catalog: &Snapshot) {
     let enums: Vec<_> = catalog
         .of_kind("enum")
         .filter(|l| l.starts_with("enum health.") || l.starts_with("enum finance."))
         .cloned()
         .collect();
     assert_eq!(enums, ENUMS);
+}
 
-    // Every listed index, plus 15 primary keys, and nothing else.
-    let indexes = lines("index");
+/// Checks every listed index, plus 15 primary keys, and nothing else.
+fn assert_indexes(catalog: &Snapshot) {
+    let indexes = lines(catalog, "index");
     for index in INDEXES {
         assert!(
             indexes.contains(&format!("index {index}")),
@@ -231,9 +262,11 @@ async fn phase3_catalog_has_every_table_enum_index_fk_and_trigger() {
     let pkeys = indexes.iter().filter(|l| l.contains("_pkey ON ")).count();
     assert_eq!(pkeys, 15);
     assert_eq!(indexes.len(), INDEXES.len() + 15, "{indexes:#?}");
+}
 
-    // Foreign keys: one userId key per table, and the eight others with their rules.
-    let constraints = lines("constraint");
+/// Checks one userId key per table, the eight other keys with their rules, and the checks.
+fn assert_foreign_keys_and_checks(catalog: &Snapshot) {
+    let constraints = lines(catalog, "constraint");
     let fks: Vec<_> = constraints
         .iter()
         .filter(|l| l.contains("FOREIGN KEY"))
@@ -266,9 +299,11 @@ async fn phase3_catalog_has_every_table_enum_index_fk_and_trigger() {
             "missing {check}"
         );
     }
+}
 
-    // The updatedAt trigger on the 11 tables that have the column.
-    let triggers = lines("trigger");
+/// Checks the updatedAt trigger on the 11 tables that have the column, and no other trigger.
+fn assert_triggers(catalog: &Snapshot) {
+    let triggers = lines(catalog, "trigger");
     assert_eq!(
         triggers.len(),
         TABLES.len() - NO_UPDATED_AT.len(),
@@ -281,9 +316,11 @@ async fn phase3_catalog_has_every_table_enum_index_fk_and_trigger() {
         );
         assert!(triggers.contains(&line), "missing {line}\n{triggers:#?}");
     }
+}
 
-    // Row-level security enabled and forced everywhere, one owner policy per table.
-    let rls = lines("rls");
+/// Checks that row-level security is enabled and forced, with one owner policy per table.
+fn assert_row_security(catalog: &Snapshot) {
+    let rls = lines(catalog, "rls");
     let policies: Vec<_> = catalog
         .of_kind("policy")
         .filter(|l| l.starts_with("policy health.") || l.starts_with("policy finance."))
@@ -300,12 +337,6 @@ async fn phase3_catalog_has_every_table_enum_index_fk_and_trigger() {
         );
         assert!(policies.contains(&line), "missing {line}\n{policies:#?}");
     }
-    let roles = count(
-        &test.db,
-        "SELECT count(*) FROM pg_roles WHERE rolname = 'app_user' AND NOT rolcanlogin AND NOT rolbypassrls AND NOT rolsuper",
-    )
-    .await;
-    assert_eq!(roles, 1);
 }
 
 /// A transaction acting as `app_user` for `user` (or for nobody, with `None`).

@@ -27,6 +27,23 @@ fn counter_lines(output: &std::process::Output) -> Vec<String> {
         .collect()
 }
 
+/// Checks that the counter lines name each planted value, with its stored and actual count.
+fn assert_names_each_planted_value(lines: &[String]) {
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    for expected in [
+        "conversations id=",
+        "messageCount: stored 2, actual 3",
+        "tokenCount: stored 58, actual 98",
+        "usedStorage: stored ",
+        "chunkCount: stored 99, actual 4",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains(expected)),
+            "{expected}: {lines:#?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn verify_deep_reports_planted_errors_and_repair_apply_fixes_them() {
     let test = TestDb::new("counters_verify_deep_and_repair").await;
@@ -51,19 +68,7 @@ async fn verify_deep_reports_planted_errors_and_repair_apply_fixes_them() {
     let found = migrator::run(&test.url, &deep).await;
     assert_eq!(found.status.code(), Some(1));
     let lines = counter_lines(&found);
-    assert_eq!(lines.len(), 4, "{lines:#?}");
-    for expected in [
-        "conversations id=",
-        "messageCount: stored 2, actual 3",
-        "tokenCount: stored 58, actual 98",
-        "usedStorage: stored ",
-        "chunkCount: stored 99, actual 4",
-    ] {
-        assert!(
-            lines.iter().any(|l| l.contains(expected)),
-            "{expected}: {lines:#?}"
-        );
-    }
+    assert_names_each_planted_value(&lines);
 
     // A dry run lists the same lines and changes nothing.
     let before = all_rows(&test.db).await;

@@ -57,28 +57,7 @@ async fn a_migrator_behind_a_hung_proxy_exits_and_frees_the_server_within_its_bo
         .spawn()
         .expect("start the next migrator");
 
-    let lost = format!(
-        "no answer to the heartbeat for {}s (--hang-timeout)",
-        bound.as_secs()
-    );
-    let gone = format!(
-        "SELECT count(*) FROM pg_stat_activity WHERE pid IN ({})",
-        pids.join(", ")
-    );
-    let (exited_after, released_after) = measure(&test.db, hung, fault, &gone, &lost).await;
-    eprintln!(
-        "hung proxy, --hang-timeout {}s: migrator exited after {exited_after:?}, \
-         server released its sessions and locks after {released_after:?}",
-        bound.as_secs()
-    );
-    assert!(
-        exited_after <= bound + SLACK,
-        "exited after {exited_after:?}"
-    );
-    assert!(
-        released_after <= bound + SLACK,
-        "released after {released_after:?}"
-    );
+    assert_hung_migrator_ends_within(&test.db, hung, fault, &pids, bound).await;
 
     let next = next
         .wait_with_output()
@@ -92,6 +71,38 @@ async fn a_migrator_behind_a_hung_proxy_exits_and_frees_the_server_within_its_bo
         "a clean run",
     );
     assert!(application_can_write_users(&test.db).await);
+}
+
+/// Checks that the hung migrator exits and its sessions end within `bound` of the fault.
+async fn assert_hung_migrator_ends_within(
+    db: &DatabaseConnection,
+    hung: tokio::process::Child,
+    fault: Instant,
+    pids: &[String],
+    bound: Duration,
+) {
+    let lost = format!(
+        "no answer to the heartbeat for {}s (--hang-timeout)",
+        bound.as_secs()
+    );
+    let gone = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE pid IN ({})",
+        pids.join(", ")
+    );
+    let (exited_after, released_after) = measure(db, hung, fault, &gone, &lost).await;
+    eprintln!(
+        "hung proxy, --hang-timeout {}s: migrator exited after {exited_after:?}, \
+         server released its sessions and locks after {released_after:?}",
+        bound.as_secs()
+    );
+    assert!(
+        exited_after <= bound + SLACK,
+        "exited after {exited_after:?}"
+    );
+    assert!(
+        released_after <= bound + SLACK,
+        "released after {released_after:?}"
+    );
 }
 
 #[tokio::test]

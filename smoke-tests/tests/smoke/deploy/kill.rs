@@ -27,16 +27,7 @@ async fn a_migrator_killed_anywhere_leaves_only_whole_migrations() {
     let total = steps.len() - 1;
 
     // How long a whole run takes here, so kill points spread over all of it.
-    let timing = TestDb::new("killed_migrator_timing").await;
-    let start = Instant::now();
-    let output = migrator::run(&timing.url, &["up"]).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        migrator::last_stderr_line(&output)
-    );
-    let full_run = start.elapsed();
-    drop(timing);
+    let full_run = time_a_whole_run().await;
 
     let mut rng = XorShift(0x5eed_1234_abcd_0001);
     let mut partial_runs = 0;
@@ -82,6 +73,19 @@ async fn a_migrator_killed_anywhere_leaves_only_whole_migrations() {
         partial_runs >= 3,
         "only {partial_runs} of 20 kills landed mid-run"
     );
+}
+
+/// Checks that a migrator run on a fresh database succeeds, and returns how long it took.
+async fn time_a_whole_run() -> Duration {
+    let timing = TestDb::new("killed_migrator_timing").await;
+    let start = Instant::now();
+    let output = migrator::run(&timing.url, &["up"]).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        migrator::last_stderr_line(&output)
+    );
+    start.elapsed()
 }
 
 /// PostgreSQL ends a dead client's sessions when it notices the closed socket, and rolls
