@@ -7,6 +7,19 @@
 
 use std::path::{Path, PathBuf};
 
+/// Every crate of the workspace, whose sources the checks below read.
+const CRATES: &[&str] = &[
+    "dbcheck",
+    "dbconn",
+    "devdb",
+    "entity",
+    "migration",
+    "schema-facts",
+    "seed",
+    "smoke-tests",
+    "xtask",
+];
+
 fn root() -> PathBuf {
     devdb::workspace_root()
 }
@@ -103,19 +116,8 @@ fn migrations_never_import_entity() {
 
 #[test]
 fn every_source_file_starts_with_its_purpose() {
-    let crates = [
-        "dbcheck",
-        "dbconn",
-        "devdb",
-        "entity",
-        "migration",
-        "schema-facts",
-        "seed",
-        "smoke-tests",
-        "xtask",
-    ];
     let mut missing = Vec::new();
-    for krate in crates {
+    for krate in CRATES {
         for file in sources(&root().join(krate)) {
             let text = std::fs::read_to_string(&file).expect("read source");
             if !text.trim_start().starts_with("//!") {
@@ -193,17 +195,7 @@ impl<'ast> syn::visit::Visit<'ast> for LongFunctions {
 #[test]
 fn no_function_runs_past_sixty_lines_without_a_written_reason() {
     let mut found = Vec::new();
-    for krate in [
-        "dbcheck",
-        "dbconn",
-        "devdb",
-        "entity",
-        "migration",
-        "schema-facts",
-        "seed",
-        "smoke-tests",
-        "xtask",
-    ] {
+    for krate in CRATES {
         for path in sources(&root().join(krate)) {
             let file = path
                 .strip_prefix(root())
