@@ -37,6 +37,9 @@ async fn connect_with(
     liveness: Option<Liveness>,
 ) -> anyhow::Result<DatabaseConnection> {
     parse(url)?;
+    crate::tls::check_files(url)?;
+    // What the driver is given; messages keep showing the URL as the user wrote it.
+    let target = crate::tls::require_for_remote(url)?;
     let deadline = Instant::now() + wait;
     let mut backoff = Duration::from_millis(250);
     loop {
@@ -45,12 +48,12 @@ async fn connect_with(
         let attempt = deadline
             .saturating_duration_since(Instant::now())
             .clamp(Duration::from_secs(2), Duration::from_secs(10));
-        let err = match Database::connect(options(url, attempt, liveness)).await {
+        let err = match Database::connect(options(&target, attempt, liveness)).await {
             Ok(db) => return Ok(db),
             Err(err) => err,
         };
         let cause = hide_password(url, &err.to_string());
-        let failure = explain(url, &cause);
+        let failure = explain(&target, &cause);
         let now = Instant::now();
         if !failure.transient || now >= deadline {
             if failure.transient && !wait.is_zero() {
@@ -113,6 +116,9 @@ fn explain(url: &str, cause: &str) -> Failure {
         message,
         transient: false,
     };
+    if let Some(message) = crate::tls::explain(url, cause) {
+        return permanent(message);
+    }
     if lower.contains("unsupported startup parameter") {
         // PgBouncer refuses the `options` parameter that carries the session's timeouts; a
         // server never does, so this is a pooler, which cannot keep a session's lock either.

@@ -149,22 +149,28 @@ pub fn database_name(raw: &str) -> anyhow::Result<String> {
     Ok(url.path().trim_start_matches('/').to_string())
 }
 
-/// Whether the URL's host is the loopback interface or a local socket.
+/// Whether the URL's host is the loopback interface or a local socket. A `host` query
+/// parameter wins over the authority's host, as it does for the driver; a host starting with
+/// `/` (percent-encoded or not) is a socket directory.
 pub fn is_local(raw: &str) -> bool {
-    match Url::parse(raw)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-    {
-        Some(host) => {
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            host == "localhost"
-                || host.starts_with('/')
-                || host
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        }
-        None => false,
-    }
+    let Ok(url) = Url::parse(raw) else {
+        return false;
+    };
+    let host = match url.query_pairs().find(|(k, _)| k == "host") {
+        Some((_, value)) => value.into_owned(),
+        None => match url.host_str() {
+            Some(host) => percent_encoding::percent_decode_str(host)
+                .decode_utf8_lossy()
+                .into_owned(),
+            None => return false,
+        },
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host.starts_with('/')
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 #[cfg(test)]
@@ -289,6 +295,13 @@ mod tests {
         assert!(is_local("postgres://u@[::1]:5432/db"));
         assert!(!is_local("postgres://u@10.0.0.5/db"));
         assert!(!is_local("postgres://u@db.prod.internal/db"));
+        assert!(is_local("postgres://u@[::ffff:127.0.0.1]/db"));
+        assert!(is_local("postgres://u@%2Fvar%2Frun%2Fpostgresql/db"));
+        assert!(is_local(
+            "postgres://u@localhost/db?host=/var/run/postgresql"
+        ));
+        // The driver connects to the `host` parameter, not to the authority's host.
+        assert!(!is_local("postgres://u@localhost/db?host=db.prod.internal"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use clap::{Args, Subcommand};
 use sea_orm::DatabaseConnection;
 
 use crate::deploy::{Deployer, Resolution, Settings, State, Up};
-use crate::operate::{self, BackupsArgs, RestoreArgs, StatusArgs};
+use crate::operate::{self, BackupKeyArgs, BackupsArgs, RestoreArgs, StatusArgs};
 use dbconn::guard;
 use dbconn::url::redact;
 
@@ -48,8 +48,8 @@ pub struct UpArgs {
     /// Print the SQL each pending migration would run, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Dump the database into this directory first (pg_dump custom format); apply nothing if
-    /// the dump fails.
+    /// Dump the database into this directory first (pg_dump custom format, encrypted with
+    /// --backup-recipient); apply nothing if the dump fails.
     #[arg(long, value_name = "DIR")]
     pub backup: Option<PathBuf>,
     /// Deploy without a dump: required instead of --backup under APP_ENV=production, so that
@@ -62,6 +62,8 @@ pub struct UpArgs {
     /// The pg_dump to run for --backup (default: the one on PATH).
     #[arg(long, value_name = "PATH")]
     pub pg_dump: Option<PathBuf>,
+    #[command(flatten)]
+    pub key: BackupKeyArgs,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -121,6 +123,7 @@ pub fn guard(command: &Command, url: &str) -> anyhow::Result<()> {
             guard::destructive("restore a dump into the database", url, args.force)
         }
         Command::Up(args) => operate::require_backup_decision(args),
+        Command::Backups(args) if args.take => args.key.require_encryption(),
         _ => Ok(()),
     }
 }

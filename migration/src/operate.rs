@@ -9,7 +9,7 @@ use clap::Args;
 use sea_orm::DatabaseConnection;
 
 use crate::cli::{Command, UpArgs};
-use crate::deploy::{Backup, Deployer, Restore, State, backups};
+use crate::deploy::{Backup, Deployer, Recipients, Restore, State, backups};
 use dbcheck::monitor::{self, Level};
 use dbconn::url::{database_name, redact};
 
@@ -19,6 +19,41 @@ pub struct StatusArgs {
     /// build and unedited: a readiness probe or CI gate.
     #[arg(long)]
     pub check: bool,
+}
+
+/// How the dumps a command takes are encrypted.
+#[derive(Args, Clone, Debug, Default)]
+pub struct BackupKeyArgs {
+    /// Encrypt each dump to this age public key (`age1...`; several separated by commas) as
+    /// it streams out of pg_dump, into `*.dump.age`: no plaintext dump touches the disk.
+    #[arg(long, env = "MIGRATION_BACKUP_RECIPIENT", value_name = "AGE_PUBLIC_KEY", value_parser = Recipients::parse)]
+    pub backup_recipient: Option<Recipients>,
+    /// Take an unencrypted dump under APP_ENV=production, which refuses one otherwise.
+    #[arg(long)]
+    pub allow_unencrypted_backup: bool,
+}
+
+impl BackupKeyArgs {
+    /// The recipients dumps are encrypted to; none for a plain dump.
+    pub fn recipients(&self) -> Recipients {
+        self.backup_recipient.clone().unwrap_or_default()
+    }
+
+    /// Under `APP_ENV=production`, a dump must be encrypted, or its plaintext allowed on
+    /// purpose: a dump holds every user's data, and backup volumes are copied and kept.
+    pub fn require_encryption(&self) -> anyhow::Result<()> {
+        if dbconn::guard::is_production()
+            && self.backup_recipient.is_none()
+            && !self.allow_unencrypted_backup
+        {
+            bail!(
+                "refusing an unencrypted backup of production: set MIGRATION_BACKUP_RECIPIENT \
+                 (or --backup-recipient) to an age public key to encrypt it, or pass \
+                 --allow-unencrypted-backup"
+            );
+        }
+        Ok(())
+    }
 }
 
 #[derive(Args, Clone, Debug)]
@@ -35,6 +70,8 @@ pub struct BackupsArgs {
     /// The pg_dump for --take (default: the one on PATH).
     #[arg(long, value_name = "PATH")]
     pub pg_dump: Option<PathBuf>,
+    #[command(flatten)]
+    pub key: BackupKeyArgs,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -53,6 +90,10 @@ pub struct RestoreArgs {
     /// The pg_restore to run (default: the one on PATH).
     #[arg(long, value_name = "PATH")]
     pub pg_restore: Option<PathBuf>,
+    /// The age identity file (the secret key, as age-keygen writes it) that decrypts an
+    /// encrypted dump (`*.dump.age`).
+    #[arg(long, env = "MIGRATION_BACKUP_IDENTITY", value_name = "FILE")]
+    pub backup_identity: Option<PathBuf>,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -73,13 +114,20 @@ pub struct MonitorArgs {
 }
 
 /// Under `APP_ENV=production`, `up` must be told how the database is backed up: `--backup
-/// DIR`, or `--no-backup` when it is backed up another way. A dry run changes nothing.
+/// DIR`, encrypted unless allowed otherwise, or `--no-backup` when it is backed up another
+/// way. A dry run changes nothing.
 pub fn require_backup_decision(args: &UpArgs) -> anyhow::Result<()> {
-    if dbconn::guard::is_production() && !args.dry_run && args.backup.is_none() && !args.no_backup {
+    if !dbconn::guard::is_production() || args.dry_run {
+        return Ok(());
+    }
+    if args.backup.is_none() && !args.no_backup {
         bail!(
             "refusing to migrate production without a backup decision: pass --backup DIR to \
              dump the database first, or --no-backup if it is backed up another way"
         );
+    }
+    if args.backup.is_some() {
+        args.key.require_encryption()?;
     }
     Ok(())
 }
@@ -94,6 +142,7 @@ pub fn backup_of(args: &UpArgs) -> Option<Backup> {
             .unwrap_or_else(|| PathBuf::from("pg_dump")),
         after: None,
         keep: args.keep.map(|k| k as usize),
+        recipients: args.key.recipients(),
     })
 }
 
@@ -194,6 +243,7 @@ pub async fn backups(
                 .unwrap_or_else(|| PathBuf::from("pg_dump")),
             after: None,
             keep,
+            recipients: args.key.recipients(),
         };
         let file = deployer.backup(db, &backup).await?;
         eprintln!("backups: took {}", file.display());
@@ -247,6 +297,7 @@ pub async fn restore(
             .unwrap_or_else(|| PathBuf::from("pg_restore")),
         clean: args.clean,
         force: args.force,
+        identity: args.backup_identity,
     };
     let restored = deployer.restore(db, &restore).await?;
     let at = restored.last_migration.as_deref().unwrap_or("no migration");

@@ -1,11 +1,16 @@
-//! `migrate --backup DIR`: a pg_dump of the database before anything is applied.
+//! `migrate --backup DIR`: a pg_dump of the database before anything is applied, encrypted
+//! as it streams to disk when a key is configured.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 
 use anyhow::{Context, bail};
+use tokio::io::AsyncReadExt;
 
 use dbconn::Liveness;
 use dbconn::url::{database_name, password, redact, without_password};
+
+use super::encryption::Recipients;
 
 /// Where to dump and with which pg_dump.
 #[derive(Clone, Debug)]
@@ -18,64 +23,119 @@ pub struct Backup {
     pub after: Option<String>,
     /// Once the dump is taken, keep only this many dumps of the database in `dir`.
     pub keep: Option<usize>,
+    /// Encrypt the dump to these public keys as it streams out of pg_dump (`*.dump.age`);
+    /// none: a plain `*.dump`.
+    pub recipients: Recipients,
 }
 
 impl Backup {
     /// Dumps the database of `url` in pg_dump's custom format (restore with pg_restore) and
-    /// returns the file. The password goes through the environment, never the command line;
-    /// pg_dump's connection gets the same keepalive bounds as the migrator's own.
+    /// returns the file, encrypted on its way to disk when there are recipients. The password
+    /// goes through the environment, never the command line; pg_dump's connection gets the
+    /// same keepalive bounds as the migrator's own, and TLS as the migrator's own.
     pub async fn dump(&self, url: &str, liveness: Liveness) -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("create backup directory {}", self.dir.display()))?;
-        let name = super::backups::file_name(
+        let mut name = super::backups::file_name(
             &database_name(url)?,
             chrono::Utc::now(),
             self.after.as_deref(),
         );
+        let encrypted = !self.recipients.is_empty();
+        if encrypted {
+            name.push_str(super::encryption::SUFFIX);
+        }
         let file = self.dir.join(name);
-        let mut command = tokio::process::Command::new(&self.pg_dump);
-        command
-            .arg("--format=custom")
-            .arg("--no-password")
-            .arg(format!("--file={}", file.display()))
-            .arg(format!("--dbname={}", dump_target(url, liveness)?))
-            .args(super::backups::statistics_flag(&self.pg_dump))
-            .env("PGOPTIONS", server_options(liveness))
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            // A migrator that gives up (a lost server) takes its pg_dump with it.
-            .kill_on_drop(true);
-        // Decoded, as libpq wants it; in the environment, which other users cannot read.
-        match password(url)? {
-            Some(password) => command.env("PGPASSWORD", password),
-            None => command.env_remove("PGPASSWORD"),
-        };
-        let output = match command.output().await {
-            Ok(output) => output,
+        let result = self.run_pg_dump(url, liveness, &file, encrypted).await;
+        if result.is_err() {
+            let _ = std::fs::remove_file(&file);
+        }
+        result.map(|()| file)
+    }
+
+    /// Runs pg_dump into `file`: directly, or through its stdout and the encryption.
+    async fn run_pg_dump(
+        &self,
+        url: &str,
+        liveness: Liveness,
+        file: &Path,
+        encrypted: bool,
+    ) -> anyhow::Result<()> {
+        let mut child = match self.command(url, liveness, file, encrypted)?.spawn() {
+            Ok(child) => child,
             Err(err) => bail!(
                 "backup failed, nothing applied: cannot run {} ({err}): install pg_dump or pass --pg-dump PATH",
                 self.pg_dump.display()
             ),
         };
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
+        // Read at once, so pg_dump never blocks on a full stderr pipe while stdout streams.
+        let mut stderr = child.stderr.take().context("pg_dump's stderr")?;
+        let errors = tokio::spawn(async move {
+            let mut text = Vec::new();
+            let _ = stderr.read_to_end(&mut text).await;
+            text
+        });
+        // Dropping stdout on a failed write ends pg_dump (a broken pipe).
+        let written = match child.stdout.take() {
+            Some(mut stdout) => self.recipients.encrypt_stream(&mut stdout, file).await,
+            None => Ok(0),
+        };
+        let status = child.wait().await.context("wait for pg_dump")?;
+        let stderr = errors.await.unwrap_or_default();
+        written.context("backup failed, nothing applied")?;
+        if !status.success() {
+            let stderr = String::from_utf8_lossy(&stderr);
             let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            let _ = std::fs::remove_file(&file);
             bail!(
                 "backup of {} failed, nothing applied: {}: fix pg_dump (it must be at least the server's version) or deploy without --backup",
                 redact(url),
                 first.trim()
             );
         }
-        Ok(file)
+        Ok(())
+    }
+
+    /// The pg_dump command: into `file`, or to stdout when the dump is to be encrypted.
+    fn command(
+        &self,
+        url: &str,
+        liveness: Liveness,
+        file: &Path,
+        encrypted: bool,
+    ) -> anyhow::Result<tokio::process::Command> {
+        let mut command = tokio::process::Command::new(&self.pg_dump);
+        command
+            .arg("--format=custom")
+            .arg("--no-password")
+            .arg(format!("--dbname={}", dump_target(url, liveness)?))
+            .args(super::backups::statistics_flag(&self.pg_dump))
+            .env("PGOPTIONS", server_options(liveness))
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            // A migrator that gives up (a lost server) takes its pg_dump with it.
+            .kill_on_drop(true);
+        if encrypted {
+            // Without --file, pg_dump writes the archive to stdout, encrypted on its way.
+            command.stdout(Stdio::piped());
+        } else {
+            command
+                .arg(format!("--file={}", file.display()))
+                .stdout(Stdio::null());
+        }
+        // Decoded, as libpq wants it; in the environment, which other users cannot read.
+        match password(url)? {
+            Some(password) => command.env("PGPASSWORD", password),
+            None => command.env_remove("PGPASSWORD"),
+        };
+        Ok(command)
     }
 }
 
 /// The URL pg_dump connects to: no password, and libpq's own keepalives and
 /// `tcp_user_timeout` set to the bound, so a lost network cannot hang the dump.
 fn dump_target(url: &str, liveness: Liveness) -> anyhow::Result<String> {
-    let mut target = url::Url::parse(&without_password(url)?).context("database URL")?;
+    let direct = dbconn::tls::require_for_remote(&without_password(url)?)?;
+    let mut target = url::Url::parse(&direct).context("database URL")?;
     let settings = liveness.session_settings();
     let get = |name: &str| {
         settings

@@ -2,7 +2,7 @@
 //! newest first, pruned to the newest N; and a dump taken on demand under the migration lock.
 //!
 //! The name tells which dump to restore without opening any (`agents-20261121T093000Z-
-//! m20261121_000303_create_mcp_tables.dump`); what a dump really holds (its migrations and
+//! m20261121_000303_create_mcp_tables.dump`, `.dump.age` when encrypted); what a dump really holds (its migrations and
 //! their checksums) is read from the dump itself when it is restored.
 
 use std::path::{Path, PathBuf};
@@ -28,6 +28,8 @@ pub struct Dump {
     /// named before names carried it.
     pub last_migration: Option<String>,
     pub bytes: u64,
+    /// Encrypted with age (`.dump.age`): restoring it needs the identity file.
+    pub encrypted: bool,
 }
 
 /// `--statistics` where pg_dump can dump the planner's statistics (PostgreSQL 18 on), so a
@@ -58,10 +60,11 @@ pub fn file_name(database: &str, at: DateTime<Utc>, last: Option<&str>) -> Strin
     )
 }
 
-/// Database, time and last migration from a dump's file name; `None` for other files.
-/// Migration names have no `-`, so the name splits from the right; `<db>-<time>.dump`, the
-/// older naming, reads with no migration.
+/// Database, time and last migration from a dump's file name, encrypted (`.dump.age`) or
+/// not; `None` for other files. Migration names have no `-`, so the name splits from the
+/// right; `<db>-<time>.dump`, the older naming, reads with no migration.
 pub fn parse(name: &str) -> Option<(String, String, Option<String>)> {
+    let name = name.strip_suffix(super::encryption::SUFFIX).unwrap_or(name);
     let stem = name.strip_suffix(EXTENSION)?;
     let (rest, last) = stem.rsplit_once('-')?;
     if is_stamp(last) {
@@ -97,6 +100,7 @@ pub fn list(dir: &Path) -> anyhow::Result<Vec<Dump>> {
             taken,
             last_migration,
             bytes,
+            encrypted: name.ends_with(super::encryption::SUFFIX),
         });
     }
     dumps.sort_by(|a, b| b.taken.cmp(&a.taken).then_with(|| a.path.cmp(&b.path)));
@@ -200,6 +204,14 @@ mod tests {
             Some(("db".into(), "20260102T030405Z".into(), None))
         );
         assert_eq!(
+            parse(&format!("{name}.age")),
+            Some((
+                "agents-prod".into(),
+                "20261121T093000Z".into(),
+                Some("m20261121_000303_x".into())
+            ))
+        );
+        assert_eq!(
             parse("db-20260102T030405Z.dump"),
             Some(("db".into(), "20260102T030405Z".into(), None))
         );
@@ -208,6 +220,7 @@ mod tests {
             "db.dump",
             "db-yesterday-m1.dump",
             "-20260102T030405Z-m1.dump",
+            "db-20260102T030405Z-m1.age",
         ] {
             assert_eq!(parse(other), None, "{other}");
         }
@@ -221,7 +234,7 @@ mod tests {
         let names = [
             "a-20260101T000000Z-m1.dump",
             "a-20260102T000000Z-m2.dump",
-            "a-20260103T000000Z-m2.dump",
+            "a-20260103T000000Z-m2.dump.age",
             "b-20260101T000000Z-none.dump",
             "README.txt",
         ];
@@ -241,7 +254,7 @@ mod tests {
             left,
             [
                 "README.txt",
-                "a-20260103T000000Z-m2.dump",
+                "a-20260103T000000Z-m2.dump.age",
                 "b-20260101T000000Z-none.dump"
             ]
         );

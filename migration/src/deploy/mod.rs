@@ -20,6 +20,7 @@ mod analyze;
 mod apply;
 pub mod backup;
 pub mod backups;
+pub mod encryption;
 mod ledger;
 mod lock;
 mod pooler;
@@ -36,6 +37,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 pub use self::backup::Backup;
+pub use self::encryption::{Identities, Recipients};
 pub use self::ledger::{CHECKSUMS, VERSIONS};
 pub use self::restore::{Restore, Restored};
 pub use self::settings::Settings;

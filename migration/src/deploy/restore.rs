@@ -7,17 +7,24 @@
 //! what the dump holds, so objects created after the dump (a later migration's tables) stay
 //! and their foreign keys stop the drops.
 //!
+//! An encrypted dump (age, see [`super::encryption`]) is decrypted as it streams into each
+//! pg_restore; a wrong identity fails before pg_restore starts, and a tampered or truncated
+//! file stops pg_restore before it commits.
+//!
 //! Before anything changes, the migrations and checksums the dump recorded are compared with
 //! this build's: a dump taken under other migrations (edited, or unknown to this build) is
 //! refused unless forced, because this build could then neither migrate nor check it.
 
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
 
 use anyhow::{Context, bail};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 use dbconn::url::{database_name, password, redact, without_password};
 
+use super::encryption::{self, Identities, Plaintext};
 use super::ledger::{Applied, CHECKSUMS, VERSIONS};
 use super::{Deployer, State, Status};
 
@@ -31,6 +38,8 @@ pub struct Restore {
     pub clean: bool,
     /// Restore a dump whose schema history differs from this build's.
     pub force: bool,
+    /// The age identity file that decrypts an encrypted dump (see [`super::encryption`]).
+    pub identity: Option<PathBuf>,
 }
 
 /// What a restore left behind.
@@ -220,26 +229,18 @@ impl Restore {
     }
 
     fn pg_restore_into(&self, url: &str, list: &Path) -> anyhow::Result<()> {
-        let mut command = duct::cmd(
-            &self.pg_restore,
-            [
-                "--single-transaction".into(),
-                "--exit-on-error".into(),
-                "--no-owner".into(),
-                "--no-password".into(),
-                format!("--use-list={}", list.display()),
-                format!("--dbname={}", without_password(url)?),
-                self.file.display().to_string(),
-            ],
-        )
-        .stdout_null()
-        .stderr_capture()
-        .unchecked();
-        // Decoded, as libpq wants it; in the environment, which other users cannot read.
-        if let Some(password) = password(url)? {
-            command = command.env("PGPASSWORD", password);
-        }
-        let output = command.run().with_context(|| self.cannot_run())?;
+        let args = vec![
+            "--single-transaction".into(),
+            "--exit-on-error".into(),
+            "--no-owner".into(),
+            "--no-password".into(),
+            format!("--use-list={}", list.display()),
+            format!(
+                "--dbname={}",
+                dbconn::tls::require_for_remote(&without_password(url)?)?
+            ),
+        ];
+        let output = self.run_pg_restore(args, password(url)?)?;
         if !output.status.success() {
             bail!(
                 "restore of {} into {} failed, nothing restored: {}",
@@ -274,14 +275,7 @@ impl Restore {
 
     /// Runs pg_restore on the dump with `args`, without a database, and returns its output.
     fn pg_restore(&self, args: &[String]) -> anyhow::Result<String> {
-        let mut argv = args.to_vec();
-        argv.push(self.file.display().to_string());
-        let output = duct::cmd(&self.pg_restore, argv)
-            .stdout_capture()
-            .stderr_capture()
-            .unchecked()
-            .run()
-            .with_context(|| self.cannot_run())?;
+        let output = self.run_pg_restore(args.to_vec(), None)?;
         if !output.status.success() {
             bail!(
                 "cannot read {}: {}: is it a dump of pg_dump --format=custom? (the pg_restore \
@@ -293,11 +287,107 @@ impl Restore {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
+    /// Runs pg_restore with `args` on the dump: given its path, or, for an encrypted dump,
+    /// fed the plaintext on stdin as it is decrypted, so it never touches the disk. The
+    /// password goes through the environment, never the command line.
+    fn run_pg_restore(
+        &self,
+        mut args: Vec<String>,
+        password: Option<String>,
+    ) -> anyhow::Result<Output> {
+        let plaintext = self.decrypted()?;
+        if plaintext.is_none() {
+            args.push(self.file.display().to_string());
+        }
+        let mut command = std::process::Command::new(&self.pg_restore);
+        command
+            .args(&args)
+            .stdin(match plaintext {
+                Some(_) => Stdio::piped(),
+                None => Stdio::null(),
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(password) = password {
+            command.env("PGPASSWORD", password);
+        }
+        let mut child = command.spawn().with_context(|| self.cannot_run())?;
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        if let (Some(mut plaintext), Some(stdin)) = (plaintext, child.stdin.take())
+            && let Err(err) = feed(&mut plaintext, stdin)
+        {
+            // Killed before its input ends, pg_restore commits nothing: its transaction
+            // dies with its connection.
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(err.context(format!(
+                "restore of {} stopped, nothing restored",
+                self.file.display()
+            )));
+        }
+        let status = child.wait().with_context(|| self.cannot_run())?;
+        Ok(Output {
+            status,
+            stdout: stdout.join().unwrap_or_default(),
+            stderr: stderr.join().unwrap_or_default(),
+        })
+    }
+
+    /// The decrypted stream of an encrypted dump, `None` for a plain one; fails before
+    /// pg_restore starts when the dump is encrypted and no identity given matches.
+    fn decrypted(&self) -> anyhow::Result<Option<Plaintext>> {
+        if !encryption::is_encrypted(&self.file)? {
+            return Ok(None);
+        }
+        let Some(identity) = &self.identity else {
+            bail!(
+                "{} is encrypted (age): pass --backup-identity FILE or set \
+                 MIGRATION_BACKUP_IDENTITY to the identity file whose public key it was \
+                 encrypted to",
+                self.file.display()
+            );
+        };
+        Identities::load(identity)?.open(&self.file).map(Some)
+    }
+
     fn cannot_run(&self) -> String {
         format!(
             "cannot run {}: install pg_restore or pass --pg-restore PATH",
             self.pg_restore.display()
         )
+    }
+}
+
+/// Reads a child's output to its end on a thread of its own, so the child never blocks on a
+/// full pipe while its input is fed.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut text = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut text);
+        }
+        text
+    })
+}
+
+/// Copies the decrypted dump into pg_restore's stdin. A decryption error (a wrong, tampered
+/// or truncated file) is an error; pg_restore closing its input early (`--list` reads only
+/// the table of contents) is not: its exit status says whether it had what it needed.
+fn feed(plaintext: &mut Plaintext, mut stdin: std::process::ChildStdin) -> anyhow::Result<()> {
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = plaintext
+            .read(&mut buffer)
+            .context("decrypt the dump (is it complete and unaltered?)")?;
+        if read == 0 {
+            return Ok(());
+        }
+        match stdin.write_all(&buffer[..read]) {
+            Ok(()) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(err) => return Err(err).context("feed the decrypted dump to pg_restore"),
+        }
     }
 }
 
