@@ -20,7 +20,7 @@ pub use standby::Standby;
 pub fn tool(name: &str) -> anyhow::Result<PathBuf> {
     Ok(binaries::find(&Shell::new()?, &crate::devdb_dir())?.tool(name))
 }
-pub use privilege::is_root;
+pub use privilege::{give_to_server, is_root};
 
 /// The superuser of embedded clusters; they listen on loopback only and trust local logins.
 const SUPERUSER: &str = "postgres";

@@ -17,6 +17,7 @@ mod phase3;
 mod phase4;
 mod reset;
 mod seed;
+mod tls;
 mod verify;
 
 use migration::{Migrator, MigratorTrait};

@@ -18,7 +18,7 @@ fn last_migration() -> String {
 }
 
 /// Takes a dump of `url` into `dir` with `backups --take` and returns its path.
-async fn take(url: &str, dir: &std::path::Path, extra: &[&str]) -> PathBuf {
+pub(super) async fn take(url: &str, dir: &std::path::Path, extra: &[&str]) -> PathBuf {
     let pg_dump = embedded_tool("pg_dump");
     let dir_arg = dir.display().to_string();
     let mut args = vec!["backups", &dir_arg, "--take", "--pg-dump", &pg_dump];
@@ -174,7 +174,7 @@ async fn a_dump_of_another_schema_history_is_refused_unless_forced() {
 }
 
 /// A `migration` command on `url` under `APP_ENV=production`, exiting with `code`.
-async fn in_production(url: &str, args: &[&str], code: i32) -> std::process::Output {
+pub(super) async fn in_production(url: &str, args: &[&str], code: i32) -> std::process::Output {
     let output = migrator::command(url, args)
         .env("APP_ENV", "production")
         .output()

@@ -1,8 +1,9 @@
 //! Operating after the deploy, through the shipped binary: the monitor, readiness, backups
-//! and restore, the analyze after a deploy, and migrating behind a pooler.
+//! and restore (encrypted too), the analyze after a deploy, and migrating behind a pooler.
 
 mod analyze;
 mod backup;
+mod encrypted_backup;
 mod monitor;
 mod pooler;
 mod statements;
