@@ -220,7 +220,17 @@ async fn a_deploy_names_its_dump_after_the_last_migration_and_keeps_the_newest()
     let dir = dump_dir("production_backup_keep");
     let dir_arg = dir.display().to_string();
     let pg_dump = embedded_tool("pg_dump");
-    let backup = ["--backup", &dir_arg, "--keep", "1", "--pg-dump", &pg_dump];
+    // Plain dumps, on purpose: their names are the subject (encrypted ones are
+    // encrypted_backup.rs's).
+    let backup = [
+        "--backup",
+        &dir_arg,
+        "--keep",
+        "1",
+        "--pg-dump",
+        &pg_dump,
+        "--allow-unencrypted-backup",
+    ];
     in_production(&test.url, &[&["up", "--num", "6"][..], &backup].concat(), 0).await;
     let first = dumps(&dir);
     assert_eq!(first.len(), 1);
