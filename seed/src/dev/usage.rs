@@ -129,7 +129,7 @@ async fn seed_audit<C: ConnectionTrait>(
 ) -> anyhow::Result<()> {
     let audit = audit_logs::ActiveModel {
         id: Set(seed_id("audit_logs", "seed/grant-health-advisor")),
-        admin_id: Set(core.super_admin),
+        admin_id: Set(Some(core.super_admin)),
         action: Set("agent.grant".into()),
         target_id: Set(Some(core.user_one)),
         details: Set(Some(json!({ "agent": "health-advisor" }))),
@@ -137,6 +137,8 @@ async fn seed_audit<C: ConnectionTrait>(
             "127.0.0.1/32".parse::<IpNetwork>().context("parse ip")?,
         )),
         timestamp: Set(seeded_at()),
+        actor_id: Set(None),
+        db_role: Set(None),
     };
     insert_if_absent(db, summary, audit, [audit_logs::Column::Id])
         .await
