@@ -72,6 +72,22 @@ fn describe(table: &ExpectedTable) -> String {
     format!("{}|{}", table.name, columns.join(" "))
 }
 
+/// The phase-1 tables later phases changed, as (reference line, the line since): the entities
+/// describe the table as it is now. Phase 7 made `audit_logs."adminId"` optional (an entry a
+/// trigger writes has no admin) and added who wrote an automatic entry.
+const LATER_CHANGES: &[(&str, &str)] = &[(
+    "audit_logs|id:uuid:NO adminId:uuid:NO action:character varying(100):NO targetId:uuid:YES details:jsonb:YES ipAddress:inet:YES timestamp:timestamp without time zone:NO",
+    "audit_logs|id:uuid:NO adminId:uuid:YES action:character varying(100):NO targetId:uuid:YES details:jsonb:YES ipAddress:inet:YES timestamp:timestamp without time zone:NO actorId:uuid:YES dbRole:character varying(63):YES",
+)];
+
+/// A reference line as later phases left it.
+fn as_changed_later(line: &str) -> &str {
+    LATER_CHANGES
+        .iter()
+        .find(|(before, _)| *before == line)
+        .map_or(line, |(_, after)| after)
+}
+
 /// A line of [`REFERENCE_COLUMNS`] with its types in the same normal form as [`describe`]'s.
 /// Types hold spaces (`character varying(50)`), so a column ends at its `:YES` or `:NO`.
 fn normalise(line: &str) -> String {
@@ -99,7 +115,10 @@ fn normalise(line: &str) -> String {
 #[test]
 fn columns_match_reference_ddl() {
     let actual: Vec<String> = phase1().iter().map(describe).collect();
-    let expected: Vec<String> = REFERENCE_COLUMNS.lines().map(normalise).collect();
+    let expected: Vec<String> = REFERENCE_COLUMNS
+        .lines()
+        .map(|l| normalise(as_changed_later(l)))
+        .collect();
     assert_eq!(actual.len(), expected.len());
     for (actual, expected) in actual.iter().zip(expected) {
         assert_eq!(*actual, expected);

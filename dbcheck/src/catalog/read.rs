@@ -284,10 +284,14 @@ pub(super) async fn functions(db: &impl ConnectionTrait) -> anyhow::Result<Vec<F
     .await
 }
 
+/// The expressions come back on one line: PostgreSQL prints a subquery (a policy that reaches
+/// the owner through a parent) over several, and a snapshot or manifest line must not break.
 pub(super) async fn policies(db: &impl ConnectionTrait) -> anyhow::Result<Vec<Policy>> {
     let sql = format!(
         "SELECT p.schemaname::text, p.tablename::text, p.policyname::text,
-                p.permissive = 'PERMISSIVE', p.cmd, to_json(p.roles::text[]), p.qual, p.with_check
+                p.permissive = 'PERMISSIVE', p.cmd, to_json(p.roles::text[]),
+                regexp_replace(p.qual, '\\s+', ' ', 'g'),
+                regexp_replace(p.with_check, '\\s+', ' ', 'g')
          FROM pg_policies p
          WHERE p.schemaname IN ({}) AND p.tablename NOT IN ({})",
         sql_list(SCHEMAS),

@@ -6,7 +6,10 @@ use entity::sea_orm_active_enums::AlertType;
 use entity::{audit_logs, monthly_usage, usage_alerts, usage_logs};
 use rust_decimal::Decimal;
 use sea_orm::prelude::IpNetwork;
-use sea_orm::{ActiveValue::Set, ConnectionTrait};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ConnectionTrait,
+};
 use serde_json::json;
 
 use super::core::Core;
@@ -129,7 +132,7 @@ async fn seed_audit<C: ConnectionTrait>(
 ) -> anyhow::Result<()> {
     let audit = audit_logs::ActiveModel {
         id: Set(seed_id("audit_logs", "seed/grant-health-advisor")),
-        admin_id: Set(core.super_admin),
+        admin_id: Set(Some(core.super_admin)),
         action: Set("agent.grant".into()),
         target_id: Set(Some(core.user_one)),
         details: Set(Some(json!({ "agent": "health-advisor" }))),
@@ -137,6 +140,10 @@ async fn seed_audit<C: ConnectionTrait>(
             "127.0.0.1/32".parse::<IpNetwork>().context("parse ip")?,
         )),
         timestamp: Set(seeded_at()),
+        // Left out of the INSERT, not written as NULL: the columns exist only from phase 7
+        // on, and the dev seed also runs on databases migrated through an earlier phase.
+        actor_id: NotSet,
+        db_role: NotSet,
     };
     insert_if_absent(db, summary, audit, [audit_logs::Column::Id])
         .await

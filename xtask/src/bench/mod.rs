@@ -13,6 +13,7 @@ mod fleet;
 mod machine;
 mod migrate;
 mod queries;
+mod rls;
 mod seeding;
 mod smoke;
 mod traffic;
@@ -161,6 +162,7 @@ async fn figures(bench: &Bench) -> anyhow::Result<Vec<Figure>> {
             .await
             .context("query figures")?,
     );
+    figures.extend(rls::run(bench, &load_url).await.context("rls figures")?);
     figures.extend(deep::run(&load_url).await.context("verify --deep figure")?);
     figures.extend(
         traffic::run(&load_url)

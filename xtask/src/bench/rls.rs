@@ -1,0 +1,177 @@
+//! Row-level security's price: p95 of each critical query as `app_user` (acting for the user
+//! who owns the rows asked for) beside the same query as the owner, on the loaded database.
+//!
+//! The queries are `dbcheck::verify::critical_queries()`. Under row-level security a query
+//! for another user's rows finds nothing quickly, so each run acts for the owner of its
+//! parameters: the user asked for, the long conversation's owner, the account's owner. The
+//! support queue is the staff's screen and runs as `app_admin`.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use dbcheck::verify::{CriticalQuery, Param, critical_queries};
+use sea_orm::sqlx::{self, PgConnection};
+
+use super::{Bench, Figure, ms, percentile};
+
+/// The queries of the support staff's screens, timed as `app_admin`.
+const STAFF_QUERIES: &[&str] = &["tickets_by_status"];
+
+/// Values the parameters are drawn from, each with the user who owns it.
+struct Ctx {
+    scale: u64,
+    conversation: (String, String),
+    cursor: (String, String),
+    accounts: Vec<(String, String)>,
+    embedding: String,
+}
+
+impl Ctx {
+    /// The parameters of run `i` as text, and the user they belong to.
+    fn values(&self, q: &CriticalQuery, i: u64) -> (Vec<String>, String) {
+        let user = seed::load::user_id((i * 7919) % self.scale).to_string();
+        let account = &self.accounts[(i as usize * 31) % self.accounts.len()];
+        let mut owner = user.clone();
+        let values = q
+            .params
+            .iter()
+            .map(|param| match param {
+                Param::User => user.clone(),
+                Param::Conversation => {
+                    owner = self.conversation.1.clone();
+                    self.conversation.0.clone()
+                }
+                Param::CursorTimestamp => self.cursor.0.clone(),
+                Param::CursorId => self.cursor.1.clone(),
+                Param::Account => {
+                    owner = account.1.clone();
+                    account.0.clone()
+                }
+                Param::Embedding => self.embedding.clone(),
+            })
+            .collect();
+        (values, owner)
+    }
+}
+
+/// p95 of every critical query as the owner and under row-level security, one figure each.
+pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
+    let db = dbconn::connect(url).await?;
+    let pool = db.get_postgres_connection_pool();
+    let mut conn = pool.acquire().await?;
+    let ctx = context(&mut conn, bench.scale).await?;
+    let runs: u64 = if bench.quick { 20 } else { 300 };
+    let mut figures = Vec::new();
+    for q in critical_queries() {
+        let role = if STAFF_QUERIES.contains(&q.name) {
+            "app_admin"
+        } else {
+            "app_user"
+        };
+        let owner = p95(&mut conn, &q, &ctx, runs, None).await?;
+        let rls = p95(&mut conn, &q, &ctx, runs, Some(role)).await?;
+        figures.push(
+            Figure::new(
+                format!("query as {role}: {}", q.purpose),
+                format!("p95 {} (owner {})", ms(rls), ms(owner)),
+            )
+            .target("p95 < 5 ms", rls < Duration::from_millis(5)),
+        );
+    }
+    drop(conn);
+    db.close().await.ok();
+    Ok(figures)
+}
+
+/// p95 of `runs` runs of `q`, each in a transaction acting as `role` (or as the owner).
+async fn p95(
+    conn: &mut PgConnection,
+    q: &CriticalQuery,
+    ctx: &Ctx,
+    runs: u64,
+    role: Option<&str>,
+) -> anyhow::Result<Duration> {
+    // Warm the plan cache and the buffers, as a running service has them.
+    for i in 0..5 {
+        execute(conn, q, ctx, i, role).await?;
+    }
+    let mut samples = Vec::with_capacity(runs as usize);
+    for i in 0..runs {
+        let started = Instant::now();
+        execute(conn, q, ctx, i, role).await?;
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    Ok(percentile(&samples, 95))
+}
+
+/// One run, with the role switch and the setting inside the timed transaction, as the
+/// application pays them on every request.
+async fn execute(
+    conn: &mut PgConnection,
+    q: &CriticalQuery,
+    ctx: &Ctx,
+    i: u64,
+    role: Option<&str>,
+) -> anyhow::Result<()> {
+    let (values, owner) = ctx.values(q, i);
+    let mut txn = sqlx::Connection::begin(&mut *conn).await?;
+    if let Some(role) = role {
+        // The role is one of two constants of this file, never input.
+        sqlx::query(sqlx::AssertSqlSafe(format!("SET LOCAL ROLE {role}")))
+            .execute(&mut *txn)
+            .await?;
+        sqlx::query("SELECT set_config('app.current_user_id', $1, true)")
+            .bind(owner)
+            .execute(&mut *txn)
+            .await?;
+    }
+    let mut query = sqlx::query(q.template);
+    for value in values {
+        query = query.bind(value);
+    }
+    query
+        .fetch_all(&mut *txn)
+        .await
+        .with_context(|| format!("query `{}`", q.name))?;
+    txn.rollback().await?;
+    Ok(())
+}
+
+async fn context(conn: &mut PgConnection, scale: u64) -> anyhow::Result<Ctx> {
+    let long = seed::load::long_conversation_id().to_string();
+    let owner: String = sqlx::query_scalar(
+        r#"SELECT s."userId"::text FROM conversations c
+           JOIN chat_sessions s ON s.id = c."chatSessionId" WHERE c.id = $1::uuid"#,
+    )
+    .bind(&long)
+    .fetch_one(&mut *conn)
+    .await
+    .context("find the long conversation's owner")?;
+    let deep = (seed::load::LONG_CONVERSATION_MESSAGES * 9 / 10) as i64;
+    let cursor: (String, String) = sqlx::query_as(
+        r#"SELECT "timestamp"::text, id::text FROM messages WHERE "conversationId" = $1::uuid
+           ORDER BY "timestamp", id OFFSET $2 LIMIT 1"#,
+    )
+    .bind(&long)
+    .bind(deep)
+    .fetch_one(&mut *conn)
+    .await
+    .context("find the deep cursor")?;
+    let accounts: Vec<(String, String)> = sqlx::query_as(
+        r#"SELECT id::text, "userId"::text FROM finance.financial_accounts LIMIT 1000"#,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let embedding: String = sqlx::query_scalar("SELECT embedding::text FROM rag_chunks LIMIT 1")
+        .fetch_one(&mut *conn)
+        .await
+        .context("read an embedding")?;
+    Ok(Ctx {
+        scale,
+        conversation: (long, owner),
+        cursor,
+        accounts,
+        embedding,
+    })
+}
