@@ -58,6 +58,11 @@ pub const PHASES: &[Phase] = &[
         name: "counters",
         title: "exact derived counters",
     },
+    Phase {
+        number: 7,
+        name: "security",
+        title: "security (row-level security, audit, encryption at rest)",
+    },
 ];
 
 /// The names as a SQL list of string literals, `'a', 'b'`, for `IN (...)` conditions. The
@@ -81,9 +86,12 @@ mod tests {
     }
 
     #[test]
-    fn phases_are_numbered_in_order_from_one() {
-        for (i, phase) in PHASES.iter().enumerate() {
-            assert_eq!(usize::from(phase.number), i + 1, "phase {}", phase.name);
+    fn phases_are_numbered_in_ascending_order_from_one() {
+        // Phases land on separate branches, so a number may be missing for a while; "through
+        // phase N" only needs the order.
+        assert_eq!(PHASES[0].number, 1);
+        for pair in PHASES.windows(2) {
+            assert!(pair[0].number < pair[1].number, "phase {}", pair[1].name);
         }
     }
 

@@ -1,0 +1,36 @@
+//! Phase 7, security: medical free text refused unless sealed (encryption at rest).
+
+use sea_orm_migration::MigrationTrait;
+
+mod m20261201_000651_add_sealed_text_checks;
+mod m20261201_000652_validate_sealed_text_checks;
+
+/// The phase's migrations in the order they must run (the checks are added for new writes
+/// first, then validated against the rows already there).
+pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+    vec![
+        Box::new(m20261201_000651_add_sealed_text_checks::Migration),
+        Box::new(m20261201_000652_validate_sealed_text_checks::Migration),
+    ]
+}
+
+/// The medical free-text columns that must hold sealed envelopes, `(table in health, column)`.
+/// The entity layer's list (`entity::sealed::MEDICAL_COLUMNS`) must name the same columns; a
+/// smoke test compares it with the constraints in the database.
+const SEALED_TEXT: &[(&str, &str)] = &[
+    ("allergies", "reaction"),
+    ("health_profiles", "notes"),
+    ("medical_appointments", "notes"),
+    ("medical_conditions", "notes"),
+    ("medication_logs", "notes"),
+    ("medications", "instructions"),
+];
+
+/// The form of a sealed envelope: `v1:<key id>:<base64 of nonce, ciphertext and tag>`, the
+/// blob at least 28 bytes (12 of nonce, 16 of tag), so at least 38 base64 digits.
+const ENVELOPE_PATTERN: &str = "^v1:[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{38,}={0,2}$";
+
+/// The check constraint's name for `column` of `table`.
+fn constraint_name(table: &str, column: &str) -> String {
+    format!("{table}_{column}_sealed")
+}
