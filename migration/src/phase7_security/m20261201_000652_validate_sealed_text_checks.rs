@@ -39,9 +39,19 @@ END $$"#
         Ok(())
     }
 
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
-        // A validated constraint cannot be marked not valid again, and needs not be: the
-        // previous migration's down drops it.
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // PostgreSQL cannot mark a constraint not valid again: it is dropped and added back
+        // NOT VALID, as the previous migration left it, in this one transaction.
+        let db = manager.get_connection();
+        for (table, column) in SEALED_TEXT {
+            let name = constraint_name(table, column);
+            db.execute_unprepared(&format!(
+                r#"ALTER TABLE health.{table} DROP CONSTRAINT "{name}";
+                   ALTER TABLE health.{table} ADD CONSTRAINT "{name}"
+                   CHECK ("{column}" IS NULL OR "{column}" ~ '{ENVELOPE_PATTERN}') NOT VALID"#
+            ))
+            .await?;
+        }
         Ok(())
     }
 }
