@@ -15,7 +15,7 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
 }
 
 /// The medical free-text columns that must hold sealed envelopes, `(table in health, column)`.
-/// The entity layer's list (`entity::sealed::MEDICAL_COLUMNS`) must name the same columns; a
+/// The `secrets` crate's list (`secrets::MEDICAL_COLUMNS`) must name the same columns; a
 /// smoke test compares it with the constraints in the database.
 const SEALED_TEXT: &[(&str, &str)] = &[
     ("allergies", "reaction"),

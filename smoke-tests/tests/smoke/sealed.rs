@@ -381,3 +381,25 @@ async fn plaintext_written_before_phase_seven_stops_the_migration_until_sealed()
         .collect();
     assert_eq!(reactions, ["Hives (plaintext)", "Hives (plaintext)"]);
 }
+
+#[tokio::test]
+async fn the_load_profile_seals_the_allergies_it_writes() {
+    let test = TestDb::new("sealed_load").await;
+    migrate_all(&test.db).await;
+    seed::load::run(&test.db, 20, false).await.expect("load");
+    let values = stored(&test.db, "allergies", "reaction").await;
+    assert!(!values.is_empty(), "twenty users have some allergies");
+    assert!(
+        values.iter().all(|v| key_id_of(v) == Some("dev")),
+        "{values:?}"
+    );
+    let opened = allergies::Entity::find()
+        .all(&test.db)
+        .await
+        .expect("open through the entity");
+    assert!(
+        opened
+            .iter()
+            .all(|a| a.reaction.as_ref().is_some_and(|r| !r.as_str().is_empty()))
+    );
+}
