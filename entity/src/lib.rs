@@ -6,6 +6,7 @@
 
 pub mod prelude;
 pub mod sea_orm_active_enums;
+pub mod sealed;
 
 // Phase 1 — core MVP (schema `public`).
 // Identity and access.

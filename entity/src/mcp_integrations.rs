@@ -4,8 +4,9 @@
 use super::sea_orm_active_enums::{IntegrationProvider, IntegrationStatus};
 use sea_orm::entity::prelude::*;
 
-/// The token columns hold AES-256-GCM blobs (12-byte nonce, then ciphertext and tag), never
-/// plaintext; the key comes from the environment (see `seed::tokens::TokenCipher`).
+/// The token columns hold sealed envelopes as bytes (`v1:<key id>:<base64>`, older rows a bare
+/// nonce, ciphertext and tag), never plaintext: `crate::sealed::seal_token` and `open_token`
+/// make and read them with the environment's keyring.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "mcp_integrations", rename_all = "camelCase")]

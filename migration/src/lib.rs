@@ -17,6 +17,7 @@ mod phase5_counters;
 mod phase7_security;
 pub mod render;
 pub mod repair;
+pub mod rotate;
 mod schema_helpers;
 
 /// One feature area's migrations, applied in order.

@@ -3,7 +3,7 @@
 //! `up`, `down`, `status`, `fresh`, `refresh`, `reset` and `resolve` go through
 //! [`migration::deploy::Deployer`] (lock, checksums, timeouts); `drift` and `verify` are the
 //! read-only checks of `dbcheck`, for after a deploy; `repair` sets derived counters back to
-//! their recount; `monitor` is dbcheck's read-only report for operators; SeaORM's file
+//! their recount; `rotate-key` re-seals every encrypted value with the current key; `monitor` is dbcheck's read-only report for operators; SeaORM's file
 //! commands (`generate`, `init`) go to `sea_orm_migration::cli::run_cli` unchanged. With
 //! `--targets FILE`, `up`, `status` and `verify` run on every database of a fleet
 //! ([`migration::fleet`]).
@@ -20,6 +20,7 @@ use migration::fleet::{FleetArgs, FleetCommand};
 use migration::online::LagArgs;
 use migration::operate::{self, MonitorArgs};
 use migration::repair::{RepairArgs, VerifyArgs};
+use migration::rotate::RotateArgs;
 use sea_orm::DatabaseConnection;
 use sea_orm::sqlx::{Connection, PgConnection};
 
@@ -57,6 +58,9 @@ enum BinCommand {
     /// Set derived counters that differ from their recount back to it, in short batches; a
     /// dry run unless `--apply` (allowed on production: it destroys nothing).
     Repair(RepairArgs),
+    /// Re-seal every MCP token and medical text with the current key of APP_ENCRYPTION_KEYS,
+    /// online, in short batches; a rerun resumes (values already on the key are skipped).
+    RotateKey(RotateArgs),
     /// What to watch after a deploy, read-only: slow queries, sizes, unused, duplicate and
     /// invalid indexes, vacuum and analyze, long transactions, lock waits, connections,
     /// replication; `--fail-on` exits 2 (warn) or 3 (crit).
@@ -101,8 +105,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             BinCommand::Migrate(command) => FleetCommand::migrate(command, None)?,
             BinCommand::Verify(args) => FleetCommand::Verify(args),
             _ => anyhow::bail!(
-                "--targets works with up, status and verify: run drift, repair and monitor on \
-                 one database at a time (DATABASE_URL)"
+                "--targets works with up, status and verify: run drift, repair, rotate-key and \
+                 monitor on one database at a time (DATABASE_URL)"
             ),
         };
         return migration::fleet::run(&cli.fleet, cli.settings, command).await;
@@ -144,6 +148,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         BinCommand::Repair(args) => migration::repair::report(&db, &origin, &args).await,
+        BinCommand::RotateKey(args) => migration::rotate::report(&db, &origin, &args).await,
         BinCommand::Monitor(args) => {
             watched(&db, &liveness, operate::monitor(&db, &origin, &args)).await
         }

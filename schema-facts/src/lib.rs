@@ -61,7 +61,7 @@ pub const PHASES: &[Phase] = &[
     Phase {
         number: 7,
         name: "security",
-        title: "security (row-level security everywhere, admin role, audit)",
+        title: "security (row-level security everywhere, admin role, audit, encryption at rest)",
     },
 ];
 

@@ -11,9 +11,9 @@ mod dev;
 pub mod embedding;
 mod ids;
 mod insert;
+pub mod keys;
 pub mod load;
 mod prod;
-pub mod tokens;
 
 use std::fmt;
 

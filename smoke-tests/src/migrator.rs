@@ -39,6 +39,8 @@ fn command_of(program: PathBuf, url: &str, args: &[&str]) -> tokio::process::Com
         .env("DATABASE_URL", url)
         .env_remove("APP_ENV")
         .env_remove("SEED_SUPER_ADMIN_EMAIL")
+        .env_remove("APP_ENCRYPTION_KEYS")
+        .env_remove("TOKEN_ENCRYPTION_KEY")
         .env("MIGRATE_WAIT", "2s")
         .env("RUST_LOG", "info")
         .kill_on_drop(true)

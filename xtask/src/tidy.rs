@@ -15,6 +15,7 @@ const CRATES: &[&str] = &[
     "entity",
     "migration",
     "schema-facts",
+    "secrets",
     "seed",
     "smoke-tests",
     "xtask",

@@ -1,6 +1,7 @@
 //! Entity for `health.allergies`: an allergen a user reacts to, and how severely (one row per user and allergen).
 
 use super::enums::AllergySeverity;
+use crate::sealed::Sealed;
 use sea_orm::entity::prelude::*;
 
 /// Row-level security shows a row only to its owner (`"userId"`), see the phase-3 migrations.
@@ -22,8 +23,8 @@ pub struct Model {
     )]
     pub allergen: String,
     pub severity: AllergySeverity,
-    #[sea_orm(column_type = "Text", nullable)]
-    pub reaction: Option<String>,
+    /// Sealed at rest (AES-256-GCM, see `crate::sealed`); plaintext here.
+    pub reaction: Option<Sealed<super::AllergyReaction>>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
 

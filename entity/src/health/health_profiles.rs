@@ -1,5 +1,6 @@
 //! Entity for `health.health_profiles`: a user's health profile: blood type, height, weight, emergency contact (one per user).
 
+use crate::sealed::Sealed;
 use sea_orm::entity::prelude::*;
 
 /// Row-level security shows a row only to its owner (`"userId"`), see the phase-3 migrations.
@@ -23,8 +24,8 @@ pub struct Model {
     pub weight_kg: Option<Decimal>,
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub emergency_contact: Option<Json>,
-    #[sea_orm(column_type = "Text", nullable)]
-    pub notes: Option<String>,
+    /// Sealed at rest (AES-256-GCM, see `crate::sealed`); plaintext here.
+    pub notes: Option<Sealed<super::ProfileNotes>>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
 

@@ -1,6 +1,7 @@
 //! Entity for `health.medical_appointments`: a scheduled medical appointment.
 
 use super::enums::AppointmentStatus;
+use crate::sealed::Sealed;
 use sea_orm::entity::prelude::*;
 
 /// Row-level security shows a row only to its owner (`"userId"`), see the phase-3 migrations.
@@ -25,8 +26,8 @@ pub struct Model {
     pub duration_minutes: i32,
     pub status: AppointmentStatus,
     pub reminder_sent: bool,
-    #[sea_orm(column_type = "Text", nullable)]
-    pub notes: Option<String>,
+    /// Sealed at rest (AES-256-GCM, see `crate::sealed`); plaintext here.
+    pub notes: Option<Sealed<super::AppointmentNotes>>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
 

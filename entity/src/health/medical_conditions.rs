@@ -1,6 +1,7 @@
 //! Entity for `health.medical_conditions`: a diagnosed condition and whether it is active, managed or resolved.
 
 use super::enums::ConditionStatus;
+use crate::sealed::Sealed;
 use sea_orm::entity::prelude::*;
 
 /// Row-level security shows a row only to its owner (`"userId"`), see the phase-3 migrations.
@@ -21,8 +22,8 @@ pub struct Model {
     pub icd10_code: Option<String>,
     pub status: ConditionStatus,
     pub diagnosed_at: Option<Date>,
-    #[sea_orm(column_type = "Text", nullable)]
-    pub notes: Option<String>,
+    /// Sealed at rest (AES-256-GCM, see `crate::sealed`); plaintext here.
+    pub notes: Option<Sealed<super::ConditionNotes>>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
 

@@ -1,6 +1,7 @@
 //! Entity for `health.medication_logs`: one dose of a medication: taken, skipped or missed.
 
 use super::enums::MedicationLogStatus;
+use crate::sealed::Sealed;
 use sea_orm::entity::prelude::*;
 
 /// Row-level security shows a row only to its owner (`"userId"`), see the phase-3 migrations.
@@ -18,8 +19,8 @@ pub struct Model {
     pub medication_id: Uuid,
     pub status: MedicationLogStatus,
     pub taken_at: DateTime,
-    #[sea_orm(column_type = "Text", nullable)]
-    pub notes: Option<String>,
+    /// Sealed at rest (AES-256-GCM, see `crate::sealed`); plaintext here.
+    pub notes: Option<Sealed<super::MedicationLogNotes>>,
     pub created_at: DateTime,
 
     /// The owner of the row (`userId`).

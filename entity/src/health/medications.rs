@@ -1,5 +1,6 @@
 //! Entity for `health.medications`: a medication a user takes, optionally for one of their conditions.
 
+use crate::sealed::Sealed;
 use sea_orm::entity::prelude::*;
 
 /// Row-level security shows a row only to its owner (`"userId"`), see the phase-3 migrations.
@@ -24,8 +25,8 @@ pub struct Model {
     pub start_date: Date,
     pub end_date: Option<Date>,
     pub is_active: bool,
-    #[sea_orm(column_type = "Text", nullable)]
-    pub instructions: Option<String>,
+    /// Sealed at rest (AES-256-GCM, see `crate::sealed`); plaintext here.
+    pub instructions: Option<Sealed<super::MedicationInstructions>>,
     pub created_at: DateTime,
     pub updated_at: DateTime,
 

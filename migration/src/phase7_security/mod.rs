@@ -1,6 +1,6 @@
 //! Phase 7, security: every user's rows isolated by row-level security for `app_user`, an
-//! `app_admin` role that sees all of them, no reference from one user's row to another's, and
-//! an audit trail of sensitive writes.
+//! `app_admin` role that sees all of them, no reference from one user's row to another's, an
+//! audit trail of sensitive writes, and medical free text refused unless sealed.
 
 use sea_orm_migration::MigrationTrait;
 
@@ -9,9 +9,12 @@ mod m20261201_000602_isolate_user_tables;
 mod m20261201_000603_refuse_cross_user_references;
 mod m20261201_000604_extend_audit_logs;
 mod m20261201_000605_create_audit_triggers;
+mod m20261201_000651_add_sealed_text_checks;
+mod m20261201_000652_validate_sealed_text_checks;
 
 /// The phase's migrations in the order they must run: the role and the owner function first,
-/// since every policy after them names one or the other.
+/// since every policy after them names one or the other; the sealed-text checks are added for
+/// new writes first, then validated against the rows already there.
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261201_000601_create_admin_role::Migration),
@@ -19,5 +22,28 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261201_000603_refuse_cross_user_references::Migration),
         Box::new(m20261201_000604_extend_audit_logs::Migration),
         Box::new(m20261201_000605_create_audit_triggers::Migration),
+        Box::new(m20261201_000651_add_sealed_text_checks::Migration),
+        Box::new(m20261201_000652_validate_sealed_text_checks::Migration),
     ]
+}
+
+/// The medical free-text columns that must hold sealed envelopes, `(table in health, column)`.
+/// The `secrets` crate's list (`secrets::MEDICAL_COLUMNS`) must name the same columns; a
+/// smoke test compares it with the constraints in the database.
+const SEALED_TEXT: &[(&str, &str)] = &[
+    ("allergies", "reaction"),
+    ("health_profiles", "notes"),
+    ("medical_appointments", "notes"),
+    ("medical_conditions", "notes"),
+    ("medication_logs", "notes"),
+    ("medications", "instructions"),
+];
+
+/// The form of a sealed envelope: `v1:<key id>:<base64 of nonce, ciphertext and tag>`, the
+/// blob at least 28 bytes (12 of nonce, 16 of tag), so at least 38 base64 digits.
+const ENVELOPE_PATTERN: &str = "^v1:[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{38,}={0,2}$";
+
+/// The check constraint's name for `column` of `table`.
+fn constraint_name(table: &str, column: &str) -> String {
+    format!("{table}_{column}_sealed")
 }

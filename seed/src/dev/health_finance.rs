@@ -20,9 +20,11 @@ use entity::health::enums::{
     AllergySeverity, AppointmentStatus, ConditionStatus, MeasurementType, MedicationLogStatus,
 };
 use entity::health::{
-    allergies, health_measurements, health_profiles, medical_appointments, medical_conditions,
-    medication_logs, medications,
+    AllergyReaction, AppointmentNotes, ConditionNotes, MedicationInstructions, MedicationLogNotes,
+    ProfileNotes, allergies, health_measurements, health_profiles, medical_appointments,
+    medical_conditions, medication_logs, medications,
 };
+use entity::sealed::{Keyring, Sealed, SealedColumn};
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, Statement};
 use serde_json::json;
@@ -55,6 +57,8 @@ pub async fn seed<C: ConnectionTrait>(
     core: &super::core::Core,
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
+    // Medical free text is sealed like the application seals it (`entity::sealed`).
+    let ring = crate::keys::dev_keyring()?;
     // `n` varies the numbers so that the two users' rows are told apart at a glance.
     for (n, user) in [(0_i64, core.user_one), (1, core.user_two)] {
         act_as(db, user).await?;
@@ -64,6 +68,7 @@ pub async fn seed<C: ConnectionTrait>(
             user,
             n,
             at: seeded_at(),
+            ring: &ring,
         };
         owner
             .seed_health()
@@ -108,12 +113,19 @@ struct Owner<'a, C> {
     user: Uuid,
     n: i64,
     at: NaiveDateTime,
+    /// Seals the medical free text.
+    ring: &'a Keyring,
 }
 
 impl<C: ConnectionTrait> Owner<'_, C> {
     /// The id of this user's sample row of `table` known by `key`.
     fn id(&self, table: &str, key: &str) -> Uuid {
         seed_id(table, &format!("{}/{key}", self.user))
+    }
+
+    /// `text` sealed for the column `M` names.
+    fn seal<M: SealedColumn>(&self, text: &str) -> Option<Sealed<M>> {
+        Some(Sealed::seal_with(self.ring, text))
     }
 
     async fn insert<A>(
@@ -160,7 +172,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             emergency_contact: Set(Some(
                 json!({ "name": "Emergency Contact", "phone": format!("+52 55 0000 000{n}") }),
             )),
-            notes: Set(None),
+            notes: Set(self.seal::<ProfileNotes>("Carries an inhaler when travelling.")),
             created_at: Set(at),
             updated_at: Set(at),
         };
@@ -177,7 +189,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             icd10_code: Set(Some(if n == 0 { "I10" } else { "J45" }.into())),
             status: Set(ConditionStatus::Managed),
             diagnosed_at: Set(Some(date(2023, 3, 14))),
-            notes: Set(None),
+            notes: Set(self.seal::<ConditionNotes>("Home readings twice a week.")),
             created_at: Set(at),
             updated_at: Set(at),
         };
@@ -198,7 +210,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             start_date: Set(date(2023, 3, 15)),
             end_date: Set(None),
             is_active: Set(true),
-            instructions: Set(Some("Take in the morning.".into())),
+            instructions: Set(self.seal::<MedicationInstructions>("Take in the morning.")),
             created_at: Set(at),
             updated_at: Set(at),
         };
@@ -219,7 +231,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
                 medication_id: Set(medication),
                 status: Set(status),
                 taken_at: Set(at - Duration::days(day)),
-                notes: Set(notes.map(Into::into)),
+                notes: Set(notes.and_then(|n| self.seal::<MedicationLogNotes>(n))),
                 created_at: Set(at),
             };
             self.insert(model, [medication_logs::Column::Id]).await?;
@@ -239,7 +251,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             } else {
                 AllergySeverity::LifeThreatening
             }),
-            reaction: Set(Some("Hives".into())),
+            reaction: Set(self.seal::<AllergyReaction>("Hives")),
             created_at: Set(at),
             updated_at: Set(at),
         };
@@ -259,7 +271,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             duration_minutes: Set(30),
             status: Set(AppointmentStatus::Scheduled),
             reminder_sent: Set(false),
-            notes: Set(None),
+            notes: Set(self.seal::<AppointmentNotes>("Bring the blood pressure log.")),
             created_at: Set(at),
             updated_at: Set(at),
         };

@@ -6,6 +6,7 @@ use chrono::Duration;
 use entity::sea_orm_active_enums::{
     DocumentStatus, IntegrationProvider, IntegrationStatus, SyncStatus,
 };
+use entity::sealed::{ACCESS_TOKEN, REFRESH_TOKEN, seal_token};
 use entity::{mcp_integrations, mcp_sync_logs, rag_chunks, rag_documents, rag_settings};
 use rust_decimal::Decimal;
 use sea_orm::prelude::PgVector;
@@ -17,7 +18,6 @@ use super::core::Core;
 use super::seeded_at;
 use crate::embedding::{embed, sha256_hex};
 use crate::insert::{id_after_insert, insert_if_absent};
-use crate::tokens::{TOKEN_ENCRYPTION_KEY_VAR, TokenCipher};
 use crate::{Summary, seed_id};
 
 /// The tables this part writes; it runs only when all of them exist.
@@ -166,22 +166,21 @@ async fn seed_mcp<C: ConnectionTrait>(
     summary: &mut Summary,
 ) -> anyhow::Result<()> {
     let at = seeded_at();
-    // Dev data may use the public DEV-ONLY key when no key is configured: its tokens are
-    // made up and grant nothing, and the prod profile never writes tokens. A configured key
-    // wins so that a dev database can be read by an app running with that key.
-    let cipher = if std::env::var_os(TOKEN_ENCRYPTION_KEY_VAR).is_some() {
-        TokenCipher::from_env()?
-    } else {
-        TokenCipher::dev()
-    };
+    // Dev tokens are made up and grant nothing, and the prod profile never writes tokens, so
+    // the public DEV-ONLY key is enough when no key is configured.
+    let ring = crate::keys::dev_keyring()?;
     // The nonce is random, so a re-run makes other ciphertext; DO NOTHING keeps the first.
     let integration = mcp_integrations::ActiveModel {
         id: Set(seed_id("mcp_integrations", "user1@example.com/GITHUB")),
         user_id: Set(core.user_one),
         provider: Set(IntegrationProvider::Github),
         status: Set(IntegrationStatus::Active),
-        access_token_encrypted: Set(cipher.encrypt(GITHUB_ACCESS_TOKEN.as_bytes())),
-        refresh_token_encrypted: Set(Some(cipher.encrypt(GITHUB_REFRESH_TOKEN.as_bytes()))),
+        access_token_encrypted: Set(seal_token(&ring, &ACCESS_TOKEN, GITHUB_ACCESS_TOKEN)),
+        refresh_token_encrypted: Set(Some(seal_token(
+            &ring,
+            &REFRESH_TOKEN,
+            GITHUB_REFRESH_TOKEN,
+        ))),
         token_expires_at: Set(Some(at + Duration::hours(8))),
         scopes: Set(Some(json!(["repo", "read:user"]))),
         config: Set(Some(json!({ "repositories": ["cjhirashi/agents"] }))),

@@ -32,6 +32,8 @@ pub enum Kind {
     /// Streams that are not rows: token counts, content.
     Tokens,
     Content,
+    /// Last, so the kinds before it keep their numbers (and the loaded ids their values).
+    Allergy,
 }
 
 /// A deterministic UUID (version 8) made of the kind and three indexes, unique per row. The

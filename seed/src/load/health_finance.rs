@@ -1,8 +1,10 @@
-//! Phase 3: health measurements, financial accounts and their transactions.
+//! Phase 3: health measurements, allergies (their reaction sealed, as the application writes
+//! it), financial accounts and their transactions.
 //!
 //! An account's balance is the sum of its transactions (income minus expenses), drawn from
 //! the same stream as the transactions.
 
+use entity::sealed::{Keyring, MEDICAL_COLUMNS};
 use rand::Rng;
 
 use super::copy::{Rows, Table};
@@ -11,6 +13,7 @@ use super::data::{self, Kind, id, rng};
 
 pub const TABLES: &[&str] = &[
     "health.health_measurements",
+    "health.allergies",
     "finance.financial_accounts",
     "finance.transactions",
 ];
@@ -60,6 +63,53 @@ pub fn measurement_rows(u: u64, rows: &mut Rows) {
             .ts(at)
             .ts(at);
         rows.end();
+    }
+}
+
+const ALLERGENS: &[(&str, &str, &str)] = &[
+    ("Penicillin", "SEVERE", "Hives and swelling"),
+    ("Peanuts", "LIFE_THREATENING", "Anaphylaxis"),
+    ("Pollen", "MILD", "Sneezing"),
+    ("Latex", "MODERATE", "Contact rash"),
+];
+
+pub const ALLERGY_TABLE: Table<'static> = Table {
+    name: "health.allergies",
+    columns: &[
+        "id",
+        "userId",
+        "allergen",
+        "severity",
+        "reaction",
+        "createdAt",
+        "updatedAt",
+    ],
+    without_triggers: false,
+    units: 0,
+};
+
+/// Up to two allergies per user, the reaction sealed with `ring` for `health.allergies.reaction`
+/// (one keyring for the whole load, so the key schedule is expanded once).
+pub fn allergy_rows(ring: &Keyring) -> impl FnMut(u64, &mut Rows) + '_ {
+    let column = MEDICAL_COLUMNS
+        .iter()
+        .find(|c| c.table == "allergies")
+        .expect("allergies.reaction is sealed")
+        .qualified();
+    move |u, rows| {
+        let mut r = rng(Kind::Allergy, u, 0);
+        let first = r.random_range(0..ALLERGENS.len());
+        for i in 0..r.random_range(0..=2) {
+            let (allergen, severity, reaction) = ALLERGENS[(first + i) % ALLERGENS.len()];
+            rows.uuid(id(Kind::Allergy, u, 0, i as u64))
+                .uuid(user_id(u))
+                .val(allergen)
+                .val(severity)
+                .val(ring.seal(&column, reaction.as_bytes()))
+                .ts(data::epoch())
+                .ts(data::epoch());
+            rows.end();
+        }
     }
 }
 

@@ -91,6 +91,7 @@ pub const TABLES: &[(&str, bool)] = &[
     ("public.storage_quotas", true),
     ("public.storage_files", true),
     ("health.health_measurements", false),
+    ("health.allergies", false),
     ("finance.financial_accounts", false),
     ("finance.transactions", false),
     ("public.rag_documents", false),
@@ -227,6 +228,9 @@ async fn other_lane(
         use health_finance as h;
         let m = per_user(h::MEASUREMENT_TABLE);
         done.push(step(pool, bars, &m, h::measurement_rows).await?);
+        let ring = crate::keys::dev_keyring()?;
+        let a = per_user(h::ALLERGY_TABLE);
+        done.push(step(pool, bars, &a, h::allergy_rows(&ring)).await?);
         done.push(step(pool, bars, &per_user(h::ACCOUNTS), h::account_rows).await?);
         let t = per_user(h::TRANSACTIONS);
         done.push(step(pool, bars, &t, h::transaction_rows).await?);
@@ -317,6 +321,7 @@ mod tests {
             support_storage::QUOTAS,
             support_storage::FILES,
             health_finance::MEASUREMENT_TABLE,
+            health_finance::ALLERGY_TABLE,
             health_finance::ACCOUNTS,
             health_finance::TRANSACTIONS,
             rag::DOCUMENTS,

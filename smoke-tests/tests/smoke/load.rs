@@ -66,6 +66,7 @@ const ROW_COUNT: &str = r#"SELECT (SELECT count(*) FROM users) + (SELECT count(*
     + (SELECT count(*) FROM monthly_usage) + (SELECT count(*) FROM support_tickets)
     + (SELECT count(*) FROM storage_quotas) + (SELECT count(*) FROM storage_files)
     + (SELECT count(*) FROM health.health_measurements)
+    + (SELECT count(*) FROM health.allergies)
     + (SELECT count(*) FROM finance.financial_accounts)
     + (SELECT count(*) FROM finance.transactions) + (SELECT count(*) FROM rag_documents)
     + (SELECT count(*) FROM rag_chunks)

@@ -16,6 +16,7 @@ mod phase2;
 mod phase3;
 mod phase4;
 mod reset;
+mod sealed;
 mod security;
 mod seed;
 mod tls;

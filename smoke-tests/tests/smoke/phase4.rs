@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 
 use entity::prelude::McpIntegrations;
+use entity::sealed::{ACCESS_TOKEN, Keyring, REFRESH_TOKEN, open_token};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use seed::embedding::embed;
-use seed::tokens::TokenCipher;
 use smoke_tests::{TestDb, snapshot};
 
 use crate::{count, migrate_all, query_strings};
@@ -177,8 +177,8 @@ const SEEDED_REFRESH_TOKEN: &str = "ghr_devSeedRefreshToken000000000000000";
 async fn mcp_tokens_are_stored_encrypted_and_decrypt_to_the_plaintext() {
     let test = TestDb::new("mcp_tokens_encrypted").await;
     migrate_all(&test.db).await;
-    // The smoke run sets no TOKEN_ENCRYPTION_KEY, so the seed uses the DEV-ONLY key.
-    assert!(std::env::var_os(seed::tokens::TOKEN_ENCRYPTION_KEY_VAR).is_none());
+    // The smoke run sets no key, so the seed uses the DEV-ONLY key.
+    assert!(Keyring::from_env().expect("read the keys").is_none());
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");
@@ -202,22 +202,31 @@ async fn mcp_tokens_are_stored_encrypted_and_decrypt_to_the_plaintext() {
         .expect("read integrations");
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
-    let cipher = TokenCipher::dev();
-    for (blob, plaintext) in [
-        (&row.access_token_encrypted, SEEDED_ACCESS_TOKEN),
+    let ring = Keyring::dev();
+    for (column, blob, plaintext) in [
         (
+            ACCESS_TOKEN,
+            &row.access_token_encrypted,
+            SEEDED_ACCESS_TOKEN,
+        ),
+        (
+            REFRESH_TOKEN,
             row.refresh_token_encrypted.as_ref().expect("refresh token"),
             SEEDED_REFRESH_TOKEN,
         ),
     ] {
-        assert_ne!(blob.as_slice(), plaintext.as_bytes());
-        // Nonce (12) + ciphertext (as long as the plaintext) + tag (16).
-        assert_eq!(blob.len(), 12 + plaintext.len() + 16);
-        assert_eq!(cipher.decrypt(blob).expect("decrypt"), plaintext.as_bytes());
+        // `v1:dev:` and the base64 of nonce (12), ciphertext (as long as the plaintext), tag (16).
+        let envelope = std::str::from_utf8(blob).expect("an envelope is text");
+        assert!(envelope.starts_with("v1:dev:"), "{envelope}");
+        assert_eq!(
+            envelope.len(),
+            "v1:dev:".len() + (12 + plaintext.len() + 16).div_ceil(3) * 4
+        );
+        assert_eq!(open_token(&ring, &column, blob).expect("open"), plaintext);
     }
     assert_ne!(
-        row.access_token_encrypted[..12],
-        row.refresh_token_encrypted.as_ref().unwrap()[..12],
+        row.access_token_encrypted[..20],
+        row.refresh_token_encrypted.as_ref().unwrap()[..20],
         "each token has its own nonce"
     );
 }
