@@ -14,6 +14,7 @@ mod phase2_support_storage;
 mod phase3_health_finance;
 mod phase4_rag_mcp;
 mod phase5_counters;
+mod phase6_hot_paths;
 pub mod render;
 pub mod repair;
 mod schema_helpers;
@@ -47,6 +48,7 @@ pub const PHASES: &[Phase] = &[
     Phase::new(2, phase3_health_finance::migrations),
     Phase::new(3, phase4_rag_mcp::migrations),
     Phase::new(4, phase5_counters::migrations),
+    Phase::new(5, phase6_hot_paths::migrations),
 ];
 
 /// Runs the migrations of every phase in [`PHASES`], in order.

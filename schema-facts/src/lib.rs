@@ -58,6 +58,11 @@ pub const PHASES: &[Phase] = &[
         name: "counters",
         title: "exact derived counters",
     },
+    Phase {
+        number: 6,
+        name: "hot_paths",
+        title: "hot-path indexes and full-text search",
+    },
 ];
 
 /// The names as a SQL list of string literals, `'a', 'b'`, for `IN (...)` conditions. The
