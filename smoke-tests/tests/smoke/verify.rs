@@ -48,7 +48,7 @@ async fn verify_fails_on_a_dropped_index() {
     assert!(
         found
             .iter()
-            .any(|f| f.starts_with("query usage_logs_of_user_by_time: ")),
+            .any(|f| f.starts_with("query usage_logs_of_user_by_time (index path")),
         "{found:#?}"
     );
 }
