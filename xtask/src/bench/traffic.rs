@@ -57,9 +57,7 @@ pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
             .context("online index build")
     })
     .await?;
-    // Phase 6 has the same index: the copy is dropped so the queries measured later see the
-    // schema as deployed.
-    drop_index(&db).await?;
+    drop_index(&db).await?; // phase 6 has the same index: later figures see the deployed schema
     db.close().await.ok();
 
     let rate = 1.0 / PERIOD.as_secs_f64();
