@@ -35,6 +35,7 @@ use crate::shell::clean_cargo_env;
 const QUICK_SCALE: u64 = 20;
 
 /// One line of the report.
+#[derive(Clone)]
 pub struct Figure {
     pub name: String,
     pub value: String,
@@ -143,46 +144,46 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "bench: scale {scales:?} ({}), {reps} repetition(s), on a throwaway embedded server",
         if args.quick { "quick" } else { "full" }
     );
-    let sections = sections(&mut bench, &scales).await?;
-    let machine = machine::describe(&bench).await?;
-    let report = render(&machine, &bench, &scales, &sections);
-    println!("{report}");
     let out = if bench.quick {
         bench.work.join("benchmarks-quick.md")
     } else {
         devdb::workspace_root().join("docs/benchmarks.md")
     };
-    std::fs::create_dir_all(out.parent().expect("parent"))?;
-    std::fs::write(&out, report).with_context(|| format!("write {}", out.display()))?;
-    eprintln!("bench: wrote {}", out.display());
-    Ok(())
-}
-
-/// Every section, in the report's order: the figures independent of scale, then one section
-/// per scale.
-async fn sections(bench: &mut Bench, scales: &[u64]) -> anyhow::Result<Vec<Section>> {
-    let mut general = migrate::run(bench).await.context("migrate figure")?;
+    let machine = machine::describe(&bench).await?;
+    let mut sections = Vec::new();
+    let mut general = migrate::run(&bench).await.context("migrate figure")?;
+    for &scale in &scales {
+        bench.scale = scale;
+        eprintln!("bench: measuring at scale {scale}");
+        let figures = at_scale(&bench)
+            .await
+            .with_context(|| format!("scale {scale}"))?;
+        sections.push(Section {
+            heading: format!("Scale {scale} users"),
+            figures,
+        });
+        // Written after each scale, so a run stopped during a long scale keeps the others.
+        write(
+            &out,
+            &render(&machine, &bench, &scales, &general, &sections),
+        )?;
+    }
     if !bench.quick {
         // Eighty migrations and the whole smoke suite: too slow for --quick, which only keeps
         // the bench code working.
-        general.extend(fleet::run(bench).await.context("fleet figure")?);
+        general.extend(fleet::run(&bench).await.context("fleet figure")?);
         general.push(smoke::run().context("smoke figure")?);
     }
-    let mut sections = vec![Section {
-        heading: "Independent of scale".to_owned(),
-        figures: general,
-    }];
-    for &scale in scales {
-        bench.scale = scale;
-        eprintln!("bench: measuring at scale {scale}");
-        sections.push(Section {
-            heading: format!("Scale {scale} users"),
-            figures: at_scale(bench)
-                .await
-                .with_context(|| format!("scale {scale}"))?,
-        });
-    }
-    Ok(sections)
+    let report = render(&machine, &bench, &scales, &general, &sections);
+    println!("{report}");
+    write(&out, &report)
+}
+
+fn write(out: &std::path::Path, report: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out.parent().expect("parent"))?;
+    std::fs::write(out, report).with_context(|| format!("write {}", out.display()))?;
+    eprintln!("bench: wrote {}", out.display());
+    Ok(())
 }
 
 /// The figures of one scale, on a load database seeded once for them all (and replaced by the
@@ -235,7 +236,13 @@ fn build_binaries() -> anyhow::Result<PathBuf> {
     Ok(exe.parent().context("xtask's directory")?.to_path_buf())
 }
 
-fn render(machine: &str, bench: &Bench, scales: &[u64], sections: &[Section]) -> String {
+fn render(
+    machine: &str,
+    bench: &Bench,
+    scales: &[u64],
+    general: &[Figure],
+    sections: &[Section],
+) -> String {
     let mut out = String::from("# Benchmarks\n\n");
     out.push_str(
         "Written by `cargo xtask bench`; do not edit by hand. Each figure stands next to its \
@@ -250,7 +257,11 @@ fn render(machine: &str, bench: &Bench, scales: &[u64], sections: &[Section]) ->
         scales.join(", "),
         bench.reps
     ));
-    for section in sections {
+    let general = Section {
+        heading: "Independent of scale".to_owned(),
+        figures: general.to_vec(),
+    };
+    for section in std::iter::once(&general).chain(sections) {
         out.push_str(&format!(
             "\n## {}\n\n| figure | measured | floor | ratio | target |\n|---|---|---|---|---|\n",
             section.heading
