@@ -14,6 +14,7 @@ mod phase2_support_storage;
 mod phase3_health_finance;
 mod phase4_rag_mcp;
 mod phase5_counters;
+mod phase6_hot_paths;
 mod phase7_security;
 pub mod render;
 pub mod repair;
@@ -49,7 +50,8 @@ pub const PHASES: &[Phase] = &[
     Phase::new(2, phase3_health_finance::migrations),
     Phase::new(3, phase4_rag_mcp::migrations),
     Phase::new(4, phase5_counters::migrations),
-    Phase::new(5, phase7_security::migrations),
+    Phase::new(5, phase6_hot_paths::migrations),
+    Phase::new(6, phase7_security::migrations),
 ];
 
 /// Runs the migrations of every phase in [`PHASES`], in order.

@@ -59,6 +59,11 @@ pub const PHASES: &[Phase] = &[
         title: "exact derived counters",
     },
     Phase {
+        number: 6,
+        name: "hot_paths",
+        title: "hot-path indexes and full-text search",
+    },
+    Phase {
         number: 7,
         name: "security",
         title: "security (row-level security everywhere, admin role, audit, encryption at rest)",

@@ -38,7 +38,7 @@ pub async fn run() -> anyhow::Result<()> {
     // Keeps the benchmark code working at a small scale; no time is asserted, and the report
     // goes to target/bench, so the tree stays clean.
     crate::bench::run(BenchArgs {
-        scale: 0,
+        scale: Vec::new(),
         reps: 1,
         quick: true,
     })

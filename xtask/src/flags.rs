@@ -71,7 +71,7 @@ pub struct MigrateArgs {
     #[command(subcommand)]
     pub action: Option<migration::cli::Command>,
     /// Apply migrations only through this phase (1 core, 2 support/storage, 3 health/finance,
-    /// 4 RAG/MCP, 5 counters; `migrate status` lists every phase).
+    /// 4 RAG/MCP, 5 counters, 6 hot paths; `migrate status` lists every phase).
     #[arg(long, value_name = "N", value_parser = dbconn::cli::whole::<u8>)]
     pub phase: Option<u8>,
     /// Flags of the default command, `up`.
@@ -127,9 +127,10 @@ pub struct ImageArgs {
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Users of the load profile to measure at.
-    #[arg(long, default_value_t = seed::load::DEFAULT_SCALE, value_name = "N", value_parser = dbconn::cli::whole::<u64>)]
-    pub scale: u64,
+    /// Users of the load profile to measure at; a comma-separated list (`5000,20000`)
+    /// measures every scale-dependent figure at each, so the report shows how costs grow.
+    #[arg(long, default_values_t = [seed::load::DEFAULT_SCALE], value_name = "N[,N...]", value_delimiter = ',', value_parser = dbconn::cli::whole::<u64>)]
+    pub scale: Vec<u64>,
     /// Repetitions of the migrate figure (its median is reported).
     #[arg(long, default_value_t = 5, value_name = "N", value_parser = dbconn::cli::whole::<u32>)]
     pub reps: u32,

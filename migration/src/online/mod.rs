@@ -17,8 +17,8 @@ pub mod replicas;
 
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
 use sea_orm::sqlx;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use sea_orm_migration::DbErr;
 
 pub use self::backfill::{Backfill, Filled, backfill};
@@ -32,6 +32,10 @@ pub struct OnlineIndex<'a> {
     pub table: &'a str,
     pub columns: &'a [&'a str],
     pub unique: bool,
+    /// The access method (`gin`, `hnsw`); `None`: PostgreSQL's default, a B-tree.
+    pub method: Option<&'a str>,
+    /// The condition of a partial index, as SQL (`"isActive"`); `None`: every row.
+    pub predicate: Option<&'a str>,
     /// How long to wait for each lock before failing (the build itself is not limited).
     pub lock_timeout: Duration,
 }
@@ -40,13 +44,30 @@ impl OnlineIndex<'_> {
     /// The `CREATE INDEX CONCURRENTLY` statement, identifiers quoted.
     pub fn create_sql(&self) -> String {
         let columns: Vec<String> = self.columns.iter().map(|c| quote(c)).collect();
+        let method = self
+            .method
+            .map(|m| format!(" USING {m}"))
+            .unwrap_or_default();
+        let predicate = self
+            .predicate
+            .map(|p| format!(" WHERE {p}"))
+            .unwrap_or_default();
         format!(
-            "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {}.{} ({})",
+            "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {}.{}{method} ({}){predicate}",
             if self.unique { "UNIQUE " } else { "" },
             quote(self.name),
             quote(self.schema),
             quote(self.table),
             columns.join(", ")
+        )
+    }
+
+    /// The `DROP INDEX CONCURRENTLY` statement for this index, identifiers quoted.
+    pub fn drop_sql(&self) -> String {
+        format!(
+            "DROP INDEX CONCURRENTLY IF EXISTS {}.{}",
+            quote(self.schema),
+            quote(self.name)
         )
     }
 }
@@ -68,6 +89,9 @@ pub async fn create_index_throttled(
     index: &OnlineIndex<'_>,
     lag: &mut ReplicaLag,
 ) -> Result<(), DbErr> {
+    if !on_a_server(db) {
+        return db.execute_unprepared(&index.create_sql()).await.map(|_| ());
+    }
     let what = format!("online index {}", index.name);
     // Each step starts only while the standbys keep up. The check runs while this helper
     // holds no connection: a migration's session pool has just one.
@@ -83,6 +107,39 @@ pub async fn create_index_throttled(
             .map(|_| ())
     })
     .await
+}
+
+/// Drops `index` with `DROP INDEX CONCURRENTLY` on a dedicated connection, with its
+/// `lock_timeout`: readers and writers of the table go on while it waits for them to finish.
+/// An index already gone is no error, so running this again is a no-op.
+pub async fn drop_index_concurrently(
+    db: &DatabaseConnection,
+    index: &OnlineIndex<'_>,
+) -> Result<(), DbErr> {
+    let drop = index.drop_sql();
+    if !on_a_server(db) {
+        return db.execute_unprepared(&drop).await.map(|_| ());
+    }
+    ReplicaLag::with_default()
+        .wait(db, &format!("drop index {}", index.name))
+        .await?;
+    with_lock_timeout(db, index.lock_timeout, async |conn| {
+        sqlx::query(sqlx::AssertSqlSafe(drop))
+            .execute(conn)
+            .await
+            .map(|_| ())
+    })
+    .await
+}
+
+/// Whether `db` is a PostgreSQL pool. The other kind a migration meets is the recording
+/// connection that renders it (render.rs), which gets the statement itself, so checksums,
+/// `--dry-run` and the lint see what a server would run.
+fn on_a_server(db: &DatabaseConnection) -> bool {
+    matches!(
+        db.inner,
+        sea_orm::DatabaseConnectionType::SqlxPostgresPoolConnection(_)
+    )
 }
 
 /// Drops the INVALID index of `index`'s name an interrupted build left, if there is one, and
@@ -102,13 +159,9 @@ async fn drop_invalid(db: &DatabaseConnection, index: &OnlineIndex<'_>) -> Resul
         if valid != Some(false) {
             return Ok(false);
         }
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP INDEX CONCURRENTLY IF EXISTS {}.{}",
-            quote(index.schema),
-            quote(index.name)
-        )))
-        .execute(conn)
-        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(index.drop_sql()))
+            .execute(conn)
+            .await?;
         Ok(true)
     })
     .await
@@ -161,6 +214,8 @@ mod tests {
             table: "messages",
             columns: &["conversationId", "timestamp"],
             unique: false,
+            method: None,
+            predicate: None,
             lock_timeout: Duration::from_secs(1),
         };
         assert_eq!(
@@ -176,6 +231,28 @@ mod tests {
             unique
                 .create_sql()
                 .starts_with(r#"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "a""b""#)
+        );
+    }
+
+    #[test]
+    fn statement_names_the_method_and_the_partial_condition() {
+        let index = OnlineIndex {
+            name: "users_role_isActive_idx",
+            schema: "public",
+            table: "users",
+            columns: &["role", "isActive"],
+            unique: false,
+            method: Some("btree"),
+            predicate: Some(r#""isActive""#),
+            lock_timeout: Duration::from_secs(1),
+        };
+        assert_eq!(
+            index.create_sql(),
+            r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS "users_role_isActive_idx" ON "public"."users" USING btree ("role", "isActive") WHERE "isActive""#
+        );
+        assert_eq!(
+            index.drop_sql(),
+            r#"DROP INDEX CONCURRENTLY IF EXISTS "public"."users_role_isActive_idx""#
         );
     }
 }

@@ -141,7 +141,13 @@ fn progress_bar(bars: &MultiProgress, table: &Table<'_>) -> ProgressBar {
     bar
 }
 
-/// Switches the user triggers of `table` (schema-qualified, e.g. `public.messages`) on or off.
+/// Row triggers that derive a column of the row being written (the messages' search vector).
+/// The loader switches off the counter triggers, whose values it writes itself, but never
+/// these: with them off the loaded messages could not be found by a word.
+pub const KEPT_TRIGGERS: &[&str] = &["messages_content_search"];
+
+/// Switches the user triggers of `table` (schema-qualified, e.g. `public.messages`) on or off,
+/// all but the [`KEPT_TRIGGERS`], which stay on.
 pub async fn set_user_triggers(
     conn: &mut PgConnection,
     table: &str,
@@ -155,6 +161,28 @@ pub async fn set_user_triggers(
     .execute(&mut *conn)
     .await
     .with_context(|| format!("{} triggers of {table}", switch.to_lowercase()))?;
+    if on {
+        return Ok(());
+    }
+    // Only those the table has: a database migrated through an earlier phase lacks them.
+    let kept: Vec<String> = sea_orm::sqlx::query_scalar(
+        "SELECT tgname::text FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = ANY($2)",
+    )
+    .bind(qualified(table))
+    .bind(KEPT_TRIGGERS)
+    .fetch_all(&mut *conn)
+    .await
+    .with_context(|| format!("read the triggers of {table}"))?;
+    for name in kept {
+        sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE {} ENABLE TRIGGER {}",
+            qualified(table),
+            quote(&name)
+        )))
+        .execute(&mut *conn)
+        .await
+        .with_context(|| format!("keep trigger {name} of {table} on"))?;
+    }
     Ok(())
 }
 

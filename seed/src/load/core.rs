@@ -256,6 +256,14 @@ pub const MESSAGES: Table<'static> = Table {
     units: 0,
 };
 
+/// A word no sentence of the vocabulary holds, appended to every [`RARE_EVERY`]th message of
+/// a conversation, so full-text search can be measured on a rare word as well as a common one.
+pub const RARE_WORD: &str = "quetzal";
+pub const RARE_EVERY: u64 = 500;
+
+/// A word of the vocabulary, so in about a third of the messages.
+pub const COMMON_WORD: &str = "agent";
+
 pub fn message_rows(u: u64, rows: &mut Rows) {
     for c in conversations(u) {
         let conversation = id(Kind::Conversation, u, c.index, 0);
@@ -267,10 +275,15 @@ pub fn message_rows(u: u64, rows: &mut Rows) {
             } else {
                 text.random_range(4..24)
             };
+            let mut content = data::sentence(&mut text, words);
+            if m as u64 % RARE_EVERY == RARE_EVERY - 1 {
+                content.push(' ');
+                content.push_str(RARE_WORD);
+            }
             rows.uuid(id(Kind::Message, u, c.index, m as u64))
                 .uuid(conversation)
                 .val(if assistant { "assistant" } else { "user" })
-                .text(&data::sentence(&mut text, words))
+                .text(&content)
                 .val(facts.tokens_input);
             match facts.tokens_output {
                 Some(t) => rows.val(t),

@@ -12,6 +12,8 @@
 //! quota row would start from its recount, zero, before its messages or files exist. RAG
 //! documents and chunks keep theirs, and the chunk trigger counts each COPY once per
 //! statement. `updatedAt` triggers fire on UPDATE only, so COPY does not meet them.
+//! The messages' search-vector trigger (phase 6) stays on through their COPY, so every loaded
+//! message can be found by its words.
 //!
 //! Idempotence: a completed load ends with a marker row in `audit_logs`; a second run finds
 //! it and writes nothing. A load that was interrupted leaves rows without the marker, and the
@@ -35,8 +37,11 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use self::copy::{Rows, Table, load};
 use self::data::Kind;
 
+pub use self::copy::KEPT_TRIGGERS;
 pub use self::copy::set_user_triggers;
-pub use self::core::{LONG_CONVERSATION_MESSAGES, long_conversation_id, user_id};
+pub use self::core::{
+    COMMON_WORD, LONG_CONVERSATION_MESSAGES, RARE_EVERY, RARE_WORD, long_conversation_id, user_id,
+};
 
 /// The default scale: users, about 200 messages and 200 usage logs each.
 pub const DEFAULT_SCALE: u64 = 5_000;

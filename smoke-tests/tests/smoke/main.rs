@@ -7,6 +7,7 @@ mod drift;
 mod entities;
 mod erd;
 mod fleet;
+mod hot_paths;
 mod load;
 mod migrate;
 mod online;

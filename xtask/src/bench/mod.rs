@@ -1,18 +1,22 @@
 //! `cargo xtask bench`: each speed figure next to its physical floor, in one run, on a
 //! throwaway embedded server (the dev database is never touched).
 //!
-//! Figures: migrate (the `migration` binary against `psql -1 -f` of the same schema's dump),
-//! load seeding (the `seed` binary against a server-side `COPY FROM` of the same rows, plus
-//! the seeder's peak memory), the critical queries at load scale, writers' latency during
-//! `verify --deep` and while an index is built online and the naive way, a fleet rollout
-//! eight at a time against one at a time, and the smoke suite's wall time. The result is printed and written to
-//! docs/benchmarks.md (quick mode: target/benchmarks-quick.md).
+//! Figures independent of scale: migrate (the `migration` binary against `psql -1 -f` of the
+//! same schema's dump), a fleet rollout eight at a time against one at a time, and the smoke
+//! suite's wall time. At each scale of `--scale` (a list): load seeding (the `seed` binary
+//! against a server-side `COPY FROM` of the same rows, plus the seeder's peak memory), the
+//! critical queries, full-text search for a common and a rare word, RAG retrieval with its
+//! recall@10, writers' latency during `verify --deep`, while an index is built online and the
+//! naive way, and while phase 6 is applied to the loaded database. The result is printed and
+//! written to docs/benchmarks.md (quick mode: target/benchmarks-quick.md).
 
 mod deep;
 mod fleet;
+mod hot_paths;
 mod machine;
 mod migrate;
 mod queries;
+mod search;
 mod rls;
 mod seeding;
 mod smoke;
@@ -32,6 +36,7 @@ use crate::shell::clean_cargo_env;
 const QUICK_SCALE: u64 = 20;
 
 /// One line of the report.
+#[derive(Clone)]
 pub struct Figure {
     pub name: String,
     pub value: String,
@@ -68,12 +73,19 @@ impl Figure {
     }
 }
 
+/// The figures of one part of the report: those independent of scale, or one scale's.
+pub struct Section {
+    pub heading: String,
+    pub figures: Vec<Figure>,
+}
+
 /// What every figure needs: the server, where its tools are, where our binaries are.
 pub struct Bench {
     pub server: Throwaway,
     pub pg_bin: PathBuf,
     pub bin_dir: PathBuf,
     pub work: PathBuf,
+    /// The scale being measured (users of the load profile).
     pub scale: u64,
     pub reps: u32,
     pub quick: bool,
@@ -110,47 +122,75 @@ impl Bench {
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let (scale, reps) = if args.quick {
-        (QUICK_SCALE, 1)
+    let (scales, reps) = if args.quick {
+        (vec![QUICK_SCALE], 1)
     } else {
-        (args.scale.max(1), args.reps.max(1))
+        let scales = args.scale.iter().map(|s| (*s).max(1)).collect();
+        (scales, args.reps.max(1))
     };
     let bin_dir = build_binaries()?;
     let work = devdb::workspace_root().join("target/bench");
     std::fs::create_dir_all(&work).context("create target/bench")?;
     let server = Throwaway::start("bench")?;
-    let bench = Bench {
+    let mut bench = Bench {
         pg_bin: server.bindir()?,
         server,
         bin_dir,
         work,
-        scale,
+        scale: scales[0],
         reps,
         quick: args.quick,
     };
     eprintln!(
-        "bench: scale {scale} ({}), {reps} repetition(s), on a throwaway embedded server",
+        "bench: scale {scales:?} ({}), {reps} repetition(s), on a throwaway embedded server",
         if args.quick { "quick" } else { "full" }
     );
-    let figures = figures(&bench).await?;
-    let machine = machine::describe(&bench).await?;
-    let report = render(&machine, &bench, &figures);
-    println!("{report}");
     let out = if bench.quick {
         bench.work.join("benchmarks-quick.md")
     } else {
         devdb::workspace_root().join("docs/benchmarks.md")
     };
+    let machine = machine::describe(&bench).await?;
+    let mut sections = Vec::new();
+    let mut general = migrate::run(&bench).await.context("migrate figure")?;
+    for &scale in &scales {
+        bench.scale = scale;
+        eprintln!("bench: measuring at scale {scale}");
+        let figures = at_scale(&bench)
+            .await
+            .with_context(|| format!("scale {scale}"))?;
+        sections.push(Section {
+            heading: format!("Scale {scale} users"),
+            figures,
+        });
+        // Written after each scale, so a run stopped during a long scale keeps the others.
+        write(
+            &out,
+            &render(&machine, &bench, &scales, &general, &sections),
+        )?;
+    }
+    if !bench.quick {
+        // Eighty migrations and the whole smoke suite: too slow for --quick, which only keeps
+        // the bench code working.
+        general.extend(fleet::run(&bench).await.context("fleet figure")?);
+        general.push(smoke::run().context("smoke figure")?);
+    }
+    let report = render(&machine, &bench, &scales, &general, &sections);
+    println!("{report}");
+    write(&out, &report)
+}
+
+fn write(out: &std::path::Path, report: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(out.parent().expect("parent"))?;
-    std::fs::write(&out, report).with_context(|| format!("write {}", out.display()))?;
+    std::fs::write(out, report).with_context(|| format!("write {}", out.display()))?;
     eprintln!("bench: wrote {}", out.display());
     Ok(())
 }
 
-/// Every figure, in the report's order: the load database is seeded once and shared.
-async fn figures(bench: &Bench) -> anyhow::Result<Vec<Figure>> {
+/// The figures of one scale, on a load database seeded once for them all (and replaced by the
+/// next scale's, so disk use stays that of one).
+async fn at_scale(bench: &Bench) -> anyhow::Result<Vec<Figure>> {
     let mut figures = Vec::new();
-    figures.extend(migrate::run(bench).await.context("migrate figure")?);
     let load_url = bench.fresh_database("bench_load").await?;
     figures.extend(
         seeding::run(bench, &load_url)
@@ -158,9 +198,14 @@ async fn figures(bench: &Bench) -> anyhow::Result<Vec<Figure>> {
             .context("seed figure")?,
     );
     figures.extend(
-        queries::run(bench, &load_url, None, "")
+        queries::run(bench, &load_url)
             .await
             .context("query figures")?,
+    );
+    figures.extend(
+        search::run(bench, &load_url)
+            .await
+            .context("search figures")?,
     );
     figures.extend(rls::run(bench, &load_url).await.context("rls figures")?);
     figures.extend(deep::run(&load_url).await.context("verify --deep figure")?);
@@ -169,26 +214,12 @@ async fn figures(bench: &Bench) -> anyhow::Result<Vec<Figure>> {
             .await
             .context("migration-under-traffic figure")?,
     );
-    // What a migration that replaces the foreign key's index by the helper's would give the
-    // one critical query the schema has no fitting index for.
-    traffic::replace_foreign_key_index(&load_url).await?;
-    let note = " (after (conversationId, timestamp, id) replaces messages_conversationId_idx)";
+    // Last: its backfill rewrites every message, which would weigh on the figures above.
     figures.extend(
-        queries::run(
-            bench,
-            &load_url,
-            Some("messages_of_conversation_by_time"),
-            note,
-        )
-        .await
-        .context("keyset query with the new index")?,
+        hot_paths::run(bench, &load_url)
+            .await
+            .context("phase 6 under traffic")?,
     );
-    if !bench.quick {
-        // Eighty migrations and the whole smoke suite: too slow for --quick, which only keeps
-        // the bench code working.
-        figures.extend(fleet::run(bench).await.context("fleet figure")?);
-        figures.push(smoke::run().context("smoke figure")?);
-    }
     Ok(figures)
 }
 
@@ -207,7 +238,13 @@ fn build_binaries() -> anyhow::Result<PathBuf> {
     Ok(exe.parent().context("xtask's directory")?.to_path_buf())
 }
 
-fn render(machine: &str, bench: &Bench, figures: &[Figure]) -> String {
+fn render(
+    machine: &str,
+    bench: &Bench,
+    scales: &[u64],
+    general: &[Figure],
+    sections: &[Section],
+) -> String {
     let mut out = String::from("# Benchmarks\n\n");
     out.push_str(
         "Written by `cargo xtask bench`; do not edit by hand. Each figure stands next to its \
@@ -216,16 +253,27 @@ fn render(machine: &str, bench: &Bench, figures: &[Figure]) -> String {
          `synchronous_commit` and `full_page_writes` are off for tool and floor alike).\n\n",
     );
     out.push_str(machine);
+    let scales: Vec<String> = scales.iter().map(u64::to_string).collect();
     out.push_str(&format!(
-        "\nScale: {} users; migrate repetitions: {} (median).\n\n",
-        bench.scale, bench.reps
+        "\nScales: {} users; migrate repetitions: {} (median).\n",
+        scales.join(", "),
+        bench.reps
     ));
-    out.push_str("| figure | measured | floor | ratio | target |\n|---|---|---|---|---|\n");
-    for f in figures {
+    let general = Section {
+        heading: "Independent of scale".to_owned(),
+        figures: general.to_vec(),
+    };
+    for section in std::iter::once(&general).chain(sections) {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
-            f.name, f.value, f.floor, f.ratio, f.target
+            "\n## {}\n\n| figure | measured | floor | ratio | target |\n|---|---|---|---|---|\n",
+            section.heading
         ));
+        for f in &section.figures {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} |\n",
+                f.name, f.value, f.floor, f.ratio, f.target
+            ));
+        }
     }
     out
 }

@@ -2,7 +2,8 @@
 //!
 //! The queries are `dbcheck::verify::critical_queries()`, the list verify checks for an index
 //! path. Parameters vary from one run to the next (another user, another account), as they
-//! would in production; the keyset page starts nine tenths into the long conversation.
+//! would in production; the keyset page starts nine tenths into the long conversation, and
+//! full-text search looks for a word about a third of the messages hold.
 
 use std::time::{Duration, Instant};
 
@@ -13,17 +14,19 @@ use sea_orm::sqlx::{self, PgConnection};
 use super::{Bench, Figure, ms, percentile};
 
 /// Values the parameters are drawn from.
-struct Ctx {
+pub(super) struct Ctx {
     scale: u64,
     long_conversation: String,
     /// (timestamp, id) of the row the deep page starts after.
     deep_cursor: (String, String),
     accounts: Vec<String>,
     embedding: String,
+    /// The words full-text search looks for.
+    pub(super) words: String,
 }
 
 impl Ctx {
-    fn user(&self, i: u64) -> String {
+    pub(super) fn user(&self, i: u64) -> String {
         seed::load::user_id((i * 7919) % self.scale).to_string()
     }
 }
@@ -38,57 +41,66 @@ impl Ctx {
             Param::CursorId => self.deep_cursor.1.clone(),
             Param::Account => self.accounts[(i as usize * 31) % self.accounts.len()].clone(),
             Param::Embedding => self.embedding.clone(),
+            Param::SearchWords => self.words.clone(),
         }
     }
 }
 
-/// Measures every critical query, or those whose name contains `only`, with `note` appended
-/// to their names.
-pub async fn run(
-    bench: &Bench,
-    url: &str,
-    only: Option<&str>,
-    note: &str,
-) -> anyhow::Result<Vec<Figure>> {
+/// Measures every critical query.
+pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
     let db = dbconn::connect(url).await?;
     let pool = db.get_postgres_connection_pool();
     let mut conn = pool.acquire().await?;
     sqlx::query("ANALYZE").execute(&mut *conn).await?;
     let ctx = context(&mut conn, bench.scale).await?;
-    let runs: u64 = if bench.quick { 20 } else { 300 };
     let mut figures = Vec::new();
-    for q in critical_queries()
-        .iter()
-        .filter(|q| only.is_none_or(|o| q.name.contains(o)))
-    {
-        // Warm the plan cache and the buffers, as a running service has them.
-        for i in 0..5 {
-            execute(&mut conn, q, &ctx, i).await?;
-        }
-        let mut samples = Vec::with_capacity(runs as usize);
-        for i in 0..runs {
-            let started = Instant::now();
-            execute(&mut conn, q, &ctx, i).await?;
-            samples.push(started.elapsed());
-        }
-        samples.sort();
+    for q in critical_queries() {
+        let samples = time(&mut conn, &q, &ctx, runs(bench)).await?;
         let p95 = percentile(&samples, 95);
         figures.push(
-            Figure::new(
-                format!("query: {}{note}", q.purpose),
-                format!(
-                    "p50 {} / p95 {} / p99 {}",
-                    ms(percentile(&samples, 50)),
-                    ms(p95),
-                    ms(percentile(&samples, 99))
-                ),
-            )
-            .target("p95 < 5 ms", p95 < Duration::from_millis(5)),
+            Figure::new(format!("query: {}", q.purpose), spread(&samples))
+                .target("p95 < 5 ms", p95 < Duration::from_millis(5)),
         );
     }
     drop(conn);
     db.close().await.ok();
     Ok(figures)
+}
+
+/// How many timed runs each query gets.
+pub(super) fn runs(bench: &Bench) -> u64 {
+    if bench.quick { 20 } else { 300 }
+}
+
+/// The sorted latencies of `runs` runs of `q`, after five to warm the plan cache and the
+/// buffers, as a running service has them.
+pub(super) async fn time(
+    conn: &mut PgConnection,
+    q: &CriticalQuery,
+    ctx: &Ctx,
+    runs: u64,
+) -> anyhow::Result<Vec<Duration>> {
+    for i in 0..5 {
+        execute(conn, q, ctx, i).await?;
+    }
+    let mut samples = Vec::with_capacity(runs as usize);
+    for i in 0..runs {
+        let started = Instant::now();
+        execute(conn, q, ctx, i).await?;
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    Ok(samples)
+}
+
+/// p50 / p95 / p99 of sorted samples.
+pub(super) fn spread(samples: &[Duration]) -> String {
+    format!(
+        "p50 {} / p95 {} / p99 {}",
+        ms(percentile(samples, 50)),
+        ms(percentile(samples, 95)),
+        ms(percentile(samples, 99))
+    )
 }
 
 async fn execute(
@@ -108,7 +120,7 @@ async fn execute(
     Ok(())
 }
 
-async fn context(conn: &mut PgConnection, scale: u64) -> anyhow::Result<Ctx> {
+pub(super) async fn context(conn: &mut PgConnection, scale: u64) -> anyhow::Result<Ctx> {
     let long = seed::load::long_conversation_id().to_string();
     // Nine tenths of the way into the long conversation.
     let deep = (seed::load::LONG_CONVERSATION_MESSAGES * 9 / 10) as i64;
@@ -135,5 +147,6 @@ async fn context(conn: &mut PgConnection, scale: u64) -> anyhow::Result<Ctx> {
         deep_cursor,
         accounts,
         embedding,
+        words: seed::load::COMMON_WORD.to_owned(),
     })
 }

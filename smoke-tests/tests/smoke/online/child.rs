@@ -92,6 +92,8 @@ async fn online_helper_child() {
                 table: "items",
                 columns: &["code"],
                 unique: false,
+                method: None,
+                predicate: None,
                 lock_timeout: Duration::from_secs(2),
             };
             let mut lag = ReplicaLag::new(max_lag);

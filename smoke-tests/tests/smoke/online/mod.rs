@@ -25,6 +25,8 @@ fn index() -> OnlineIndex<'static> {
         table: "items",
         columns: &["code"],
         unique: true,
+        method: None,
+        predicate: None,
         lock_timeout: Duration::from_secs(2),
     }
 }

@@ -1,0 +1,36 @@
+//! Phase 6: a GIN index on `users.permissions` (jsonb), for the seed document's lookups of
+//! the users holding a permission (`permissions @> '{"admin": true}'`, `permissions ? 'x'`).
+
+use sea_orm_migration::prelude::*;
+
+use super::{LOCK_TIMEOUT, build, remove};
+use crate::online::OnlineIndex;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const PERMISSIONS: OnlineIndex<'static> = OnlineIndex {
+    name: "users_permissions_idx",
+    schema: "public",
+    table: "users",
+    columns: &["permissions"],
+    unique: false,
+    method: Some("gin"),
+    predicate: None,
+    lock_timeout: LOCK_TIMEOUT,
+};
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(false)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        build(manager, &PERMISSIONS).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        remove(manager, &PERMISSIONS).await
+    }
+}

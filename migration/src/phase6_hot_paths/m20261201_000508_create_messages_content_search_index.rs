@@ -1,0 +1,35 @@
+//! Phase 6: the GIN index over `messages."contentSearch"`, for the messages holding a word.
+
+use sea_orm_migration::prelude::*;
+
+use super::{LOCK_TIMEOUT, build, remove};
+use crate::online::OnlineIndex;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const CONTENT_SEARCH: OnlineIndex<'static> = OnlineIndex {
+    name: "messages_contentSearch_idx",
+    schema: "public",
+    table: "messages",
+    columns: &["contentSearch"],
+    unique: false,
+    method: Some("gin"),
+    predicate: None,
+    lock_timeout: LOCK_TIMEOUT,
+};
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(false)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        build(manager, &CONTENT_SEARCH).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        remove(manager, &CONTENT_SEARCH).await
+    }
+}
