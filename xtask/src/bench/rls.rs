@@ -24,6 +24,7 @@ struct Ctx {
     cursor: (String, String),
     accounts: Vec<(String, String)>,
     embedding: String,
+    words: String,
 }
 
 impl Ctx {
@@ -48,6 +49,7 @@ impl Ctx {
                     account.0.clone()
                 }
                 Param::Embedding => self.embedding.clone(),
+                Param::SearchWords => self.words.clone(),
             })
             .collect();
         (values, owner)
@@ -173,5 +175,6 @@ async fn context(conn: &mut PgConnection, scale: u64) -> anyhow::Result<Ctx> {
         cursor,
         accounts,
         embedding,
+        words: seed::load::COMMON_WORD.to_owned(),
     })
 }
