@@ -85,7 +85,7 @@ fn migration_cases() -> Vec<Case> {
             &["sideways"],
             None,
             "error: unknown command `sideways`: expected one of up, down, status, fresh, refresh, \
-             reset, resolve, backups, restore, drift, verify, repair, monitor",
+             reset, resolve, backups, restore, drift, verify, repair, rotate-key, monitor",
         ),
     ]
 }
