@@ -149,7 +149,11 @@ async fn assert_phase6_rolled_back(db: &DatabaseConnection) {
 async fn phase_six_replaces_invalid_leftovers_reruns_harmlessly_and_rolls_back() {
     let test = loaded_and_interrupted("phase6_apply_rerun_rollback").await;
     let db = &test.db;
-    let applied = deployer().await.up(db, &through_phase6()).await.expect("up");
+    let applied = deployer()
+        .await
+        .up(db, &through_phase6())
+        .await
+        .expect("up");
     assert_eq!(applied.len(), phase6_size(), "{applied:?}");
     assert_phase6_applied(db).await;
     // What a deploy killed after a step but before its record does next: the step again.
