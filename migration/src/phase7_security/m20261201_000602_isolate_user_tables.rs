@@ -125,27 +125,6 @@ const OWNED: &[Owned] = &[
     ),
 ];
 
-/// Phase 3's tables, already isolated for `app_user`; here they get the admin policy, and
-/// their owner policy takes the shared owner function, so a setting that is not a UUID
-/// matches no row there too instead of failing the statement.
-const HEALTH_FINANCE: &[&str] = &[
-    "health.health_profiles",
-    "health.medical_conditions",
-    "health.medications",
-    "health.medication_logs",
-    "health.allergies",
-    "health.medical_appointments",
-    "health.health_measurements",
-    "finance.financial_profiles",
-    "finance.financial_accounts",
-    "finance.recurring_payments",
-    "finance.transactions",
-    "finance.budgets",
-    "finance.debts",
-    "finance.debt_payments",
-    "finance.investments",
-];
-
 /// Phase 3's owner test, restored by `down`.
 const PHASE3_OWNER: &str =
     r#""userId" = NULLIF(current_setting('app.current_user_id', true), '')::uuid"#;
@@ -176,7 +155,7 @@ impl MigrationTrait for Migration {
         let admin = OWNED
             .iter()
             .map(|t| format!("public.{}", t.table))
-            .chain(HEALTH_FINANCE.iter().map(|t| (*t).to_owned()));
+            .chain(super::HEALTH_FINANCE.iter().map(|t| (*t).to_owned()));
         for table in admin {
             let name = table.split('.').nth(1).unwrap_or(&table).to_owned();
             db.execute_unprepared(&format!(
@@ -186,7 +165,7 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         }
-        for table in HEALTH_FINANCE {
+        for table in super::HEALTH_FINANCE {
             let name = table.split('.').nth(1).unwrap_or(table);
             db.execute_unprepared(&format!(
                 r#"ALTER POLICY "{name}_owner" ON {table} USING ({OWN}) WITH CHECK ({OWN})"#
@@ -217,7 +196,7 @@ impl MigrationTrait for Migration {
             db.execute_unprepared(&format!("REVOKE ALL ON public.{table} FROM app_admin"))
                 .await?;
         }
-        for table in HEALTH_FINANCE.iter().rev() {
+        for table in super::HEALTH_FINANCE.iter().rev() {
             let name = table.split('.').nth(1).unwrap_or(table);
             db.execute_unprepared(&format!(
                 r#"DROP POLICY IF EXISTS "{name}_admin" ON {table};

@@ -9,23 +9,7 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 /// The audited tables of phase 3: every one of them has "id" and "userId".
-const TABLES: &[&str] = &[
-    "health.health_profiles",
-    "health.medical_conditions",
-    "health.medications",
-    "health.medication_logs",
-    "health.allergies",
-    "health.medical_appointments",
-    "health.health_measurements",
-    "finance.financial_profiles",
-    "finance.financial_accounts",
-    "finance.recurring_payments",
-    "finance.transactions",
-    "finance.budgets",
-    "finance.debts",
-    "finance.debt_payments",
-    "finance.investments",
-];
+const TABLES: &[&str] = super::HEALTH_FINANCE;
 
 /// The role that wrote: inside a SECURITY DEFINER function `current_user` is the function's
 /// owner, but the `role` setting still holds what the session `SET ROLE` to.

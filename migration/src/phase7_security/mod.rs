@@ -27,6 +27,26 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     ]
 }
 
+/// Phase 3's tables, `schema.table`: already isolated for `app_user` there; phase 7 gives them
+/// the admin policy and the shared owner function, and audits every write to them.
+const HEALTH_FINANCE: &[&str] = &[
+    "health.health_profiles",
+    "health.medical_conditions",
+    "health.medications",
+    "health.medication_logs",
+    "health.allergies",
+    "health.medical_appointments",
+    "health.health_measurements",
+    "finance.financial_profiles",
+    "finance.financial_accounts",
+    "finance.recurring_payments",
+    "finance.transactions",
+    "finance.budgets",
+    "finance.debts",
+    "finance.debt_payments",
+    "finance.investments",
+];
+
 /// The medical free-text columns that must hold sealed envelopes, `(table in health, column)`.
 /// The `secrets` crate's list (`secrets::MEDICAL_COLUMNS`) must name the same columns; a
 /// smoke test compares it with the constraints in the database.
