@@ -19,7 +19,8 @@ pub(super) struct Ctx {
     long_conversation: String,
     /// (timestamp, id) of the row the deep page starts after.
     deep_cursor: (String, String),
-    accounts: Vec<String>,
+    /// (id, owner) of financial accounts; the owner is who may read it under row-level security.
+    accounts: Vec<(String, String)>,
     embedding: String,
     /// The words full-text search looks for.
     pub(super) words: String,
@@ -32,14 +33,19 @@ impl Ctx {
 }
 
 impl Ctx {
+    /// The account of run `i`, with its owner.
+    pub(super) fn account(&self, i: u64) -> &(String, String) {
+        &self.accounts[(i as usize * 31) % self.accounts.len()]
+    }
+
     /// The value of `param` for run `i`, as text (the query casts it).
-    fn value(&self, param: Param, i: u64) -> String {
+    pub(super) fn value(&self, param: Param, i: u64) -> String {
         match param {
             Param::User => self.user(i),
             Param::Conversation => self.long_conversation.clone(),
             Param::CursorTimestamp => self.deep_cursor.0.clone(),
             Param::CursorId => self.deep_cursor.1.clone(),
-            Param::Account => self.accounts[(i as usize * 31) % self.accounts.len()].clone(),
+            Param::Account => self.account(i).0.clone(),
             Param::Embedding => self.embedding.clone(),
             Param::SearchWords => self.words.clone(),
         }
@@ -133,10 +139,11 @@ pub(super) async fn context(conn: &mut PgConnection, scale: u64) -> anyhow::Resu
     .fetch_one(&mut *conn)
     .await
     .context("find the deep cursor")?;
-    let accounts: Vec<String> =
-        sqlx::query_scalar("SELECT id::text FROM finance.financial_accounts LIMIT 1000")
-            .fetch_all(&mut *conn)
-            .await?;
+    let accounts: Vec<(String, String)> = sqlx::query_as(
+        r#"SELECT id::text, "userId"::text FROM finance.financial_accounts LIMIT 1000"#,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     let embedding: String = sqlx::query_scalar("SELECT embedding::text FROM rag_chunks LIMIT 1")
         .fetch_one(&mut *conn)
         .await

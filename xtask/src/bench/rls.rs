@@ -12,46 +12,29 @@ use anyhow::Context;
 use dbcheck::verify::{CriticalQuery, Param, critical_queries};
 use sea_orm::sqlx::{self, PgConnection};
 
-use super::{Bench, Figure, ms, percentile};
+use super::{Bench, Figure, ms, percentile, queries};
 
 /// The queries of the support staff's screens, timed as `app_admin`.
 const STAFF_QUERIES: &[&str] = &["tickets_by_status"];
 
-/// Values the parameters are drawn from, each with the user who owns it.
+/// The bench's parameter values ([`queries::Ctx`]), with the owner of the long conversation.
 struct Ctx {
-    scale: u64,
-    conversation: (String, String),
-    cursor: (String, String),
-    accounts: Vec<(String, String)>,
-    embedding: String,
-    words: String,
+    values: queries::Ctx,
+    conversation_owner: String,
 }
 
 impl Ctx {
     /// The parameters of run `i` as text, and the user they belong to.
     fn values(&self, q: &CriticalQuery, i: u64) -> (Vec<String>, String) {
-        let user = seed::load::user_id((i * 7919) % self.scale).to_string();
-        let account = &self.accounts[(i as usize * 31) % self.accounts.len()];
-        let mut owner = user.clone();
-        let values = q
-            .params
-            .iter()
-            .map(|param| match param {
-                Param::User => user.clone(),
-                Param::Conversation => {
-                    owner = self.conversation.1.clone();
-                    self.conversation.0.clone()
-                }
-                Param::CursorTimestamp => self.cursor.0.clone(),
-                Param::CursorId => self.cursor.1.clone(),
-                Param::Account => {
-                    owner = account.1.clone();
-                    account.0.clone()
-                }
-                Param::Embedding => self.embedding.clone(),
-                Param::SearchWords => self.words.clone(),
-            })
-            .collect();
+        let mut owner = self.values.user(i);
+        for param in q.params {
+            match param {
+                Param::Conversation => owner = self.conversation_owner.clone(),
+                Param::Account => owner = self.values.account(i).1.clone(),
+                _ => {}
+            }
+        }
+        let values = q.params.iter().map(|p| self.values.value(*p, i)).collect();
         (values, owner)
     }
 }
@@ -141,40 +124,16 @@ async fn execute(
 }
 
 async fn context(conn: &mut PgConnection, scale: u64) -> anyhow::Result<Ctx> {
-    let long = seed::load::long_conversation_id().to_string();
-    let owner: String = sqlx::query_scalar(
+    let conversation_owner: String = sqlx::query_scalar(
         r#"SELECT s."userId"::text FROM conversations c
            JOIN chat_sessions s ON s.id = c."chatSessionId" WHERE c.id = $1::uuid"#,
     )
-    .bind(&long)
+    .bind(seed::load::long_conversation_id().to_string())
     .fetch_one(&mut *conn)
     .await
     .context("find the long conversation's owner")?;
-    let deep = (seed::load::LONG_CONVERSATION_MESSAGES * 9 / 10) as i64;
-    let cursor: (String, String) = sqlx::query_as(
-        r#"SELECT "timestamp"::text, id::text FROM messages WHERE "conversationId" = $1::uuid
-           ORDER BY "timestamp", id OFFSET $2 LIMIT 1"#,
-    )
-    .bind(&long)
-    .bind(deep)
-    .fetch_one(&mut *conn)
-    .await
-    .context("find the deep cursor")?;
-    let accounts: Vec<(String, String)> = sqlx::query_as(
-        r#"SELECT id::text, "userId"::text FROM finance.financial_accounts LIMIT 1000"#,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let embedding: String = sqlx::query_scalar("SELECT embedding::text FROM rag_chunks LIMIT 1")
-        .fetch_one(&mut *conn)
-        .await
-        .context("read an embedding")?;
     Ok(Ctx {
-        scale,
-        conversation: (long, owner),
-        cursor,
-        accounts,
-        embedding,
-        words: seed::load::COMMON_WORD.to_owned(),
+        values: queries::context(conn, scale).await?,
+        conversation_owner,
     })
 }
