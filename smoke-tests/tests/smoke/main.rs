@@ -33,6 +33,16 @@ pub async fn migrate_all(db: &DatabaseConnection) {
         .expect("migrate");
 }
 
+/// A throwaway database named `name`, fully migrated and seeded with the dev profile.
+pub async fn seeded(name: &str) -> smoke_tests::TestDb {
+    let test = smoke_tests::TestDb::new(name).await;
+    migrate_all(&test.db).await;
+    ::seed::run(&test.db, &::seed::Profile::Dev)
+        .await
+        .expect("seed");
+    test
+}
+
 /// The versions recorded as applied, in order.
 pub async fn applied_versions(db: &DatabaseConnection) -> Vec<String> {
     Migrator::get_applied_migrations(db)

@@ -16,7 +16,7 @@ use smoke_tests::TestDb;
 use smoke_tests::migrator::{command, finish, last_stderr_line, printed};
 use uuid::Uuid;
 
-use crate::{count, migrate_all, query_strings};
+use crate::{count, migrate_all, query_strings, seeded};
 
 /// The plaintexts the dev seed seals (an independent copy, so the test checks the seed).
 const SEEDED_TEXT: &[&str] = &[
@@ -27,15 +27,6 @@ const SEEDED_TEXT: &[&str] = &[
     "Home readings twice a week.",
     "Bring the blood pressure log.",
 ];
-
-async fn seeded(name: &str) -> TestDb {
-    let test = TestDb::new(name).await;
-    migrate_all(&test.db).await;
-    seed::run(&test.db, &seed::Profile::Dev)
-        .await
-        .expect("seed");
-    test
-}
 
 /// Every non-NULL stored value of a medical column, as text.
 async fn stored(db: &sea_orm::DatabaseConnection, table: &str, column: &str) -> Vec<String> {

@@ -4,7 +4,7 @@
 use sea_orm::ConnectionTrait;
 use smoke_tests::TestDb;
 
-use crate::migrate_all;
+use crate::seeded;
 
 async fn failures(test: &TestDb) -> Vec<String> {
     dbcheck::verify::check(&test.db)
@@ -13,15 +13,6 @@ async fn failures(test: &TestDb) -> Vec<String> {
         .iter()
         .map(ToString::to_string)
         .collect()
-}
-
-async fn seeded(name: &str) -> TestDb {
-    let test = TestDb::new(name).await;
-    migrate_all(&test.db).await;
-    seed::run(&test.db, &seed::Profile::Dev)
-        .await
-        .expect("seed");
-    test
 }
 
 #[tokio::test]
