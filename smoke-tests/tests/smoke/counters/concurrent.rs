@@ -95,6 +95,10 @@ async fn setup(db: &DatabaseConnection) -> Pairs {
 
 /// Writer `w`'s rounds: even writers move towards the second owner and conversation, odd ones
 /// towards the first; every fourth round swaps one of each both ways in a single statement.
+/// A swap locks its two rows in id order before updating them, as any multi-row update must:
+/// rows picked by owner change owner, so two swaps would otherwise lock the same pair in
+/// opposite orders and deadlock with no trigger involved. What is under test is the triggers,
+/// which must add no lock-order cycle of their own.
 async fn write(db: &DatabaseConnection, pairs: &Pairs, w: usize) -> Tally {
     let (from, to) = if w.is_multiple_of(2) { (0, 1) } else { (1, 0) };
     let (src, dst) = (&pairs.users[from], &pairs.users[to]);
@@ -116,14 +120,20 @@ async fn write(db: &DatabaseConnection, pairs: &Pairs, w: usize) -> Tally {
         ];
         if round.is_multiple_of(4) {
             statements.push(format!(
-                r#"UPDATE storage_files SET "userId" = CASE WHEN "userId" = '{u}' THEN '{v}'::uuid ELSE '{u}'::uuid END
-                   WHERE id IN ((SELECT id FROM storage_files WHERE "userId" = '{u}' ORDER BY id DESC LIMIT 1)
-                          UNION ALL (SELECT id FROM storage_files WHERE "userId" = '{v}' ORDER BY id DESC LIMIT 1))"#
+                r#"UPDATE storage_files f SET "userId" = CASE WHEN f."userId" = '{u}' THEN '{v}'::uuid ELSE '{u}'::uuid END
+                   FROM (SELECT id FROM storage_files
+                          WHERE id IN ((SELECT id FROM storage_files WHERE "userId" = '{u}' ORDER BY id DESC LIMIT 1)
+                                 UNION ALL (SELECT id FROM storage_files WHERE "userId" = '{v}' ORDER BY id DESC LIMIT 1))
+                          ORDER BY id FOR UPDATE) locked
+                  WHERE f.id = locked.id"#
             ));
             statements.push(format!(
-                r#"UPDATE messages SET "conversationId" = CASE WHEN "conversationId" = '{c}' THEN '{d}'::uuid ELSE '{c}'::uuid END
-                   WHERE id IN ((SELECT id FROM messages WHERE "conversationId" = '{c}' ORDER BY id DESC LIMIT 1)
-                          UNION ALL (SELECT id FROM messages WHERE "conversationId" = '{d}' ORDER BY id DESC LIMIT 1))"#
+                r#"UPDATE messages m SET "conversationId" = CASE WHEN m."conversationId" = '{c}' THEN '{d}'::uuid ELSE '{c}'::uuid END
+                   FROM (SELECT id FROM messages
+                          WHERE id IN ((SELECT id FROM messages WHERE "conversationId" = '{c}' ORDER BY id DESC LIMIT 1)
+                                 UNION ALL (SELECT id FROM messages WHERE "conversationId" = '{d}' ORDER BY id DESC LIMIT 1))
+                          ORDER BY id FOR UPDATE) locked
+                  WHERE m.id = locked.id"#
             ));
         }
         for sql in statements {
