@@ -11,10 +11,12 @@ mod m20261201_000604_extend_audit_logs;
 mod m20261201_000605_create_audit_triggers;
 mod m20261201_000651_add_sealed_text_checks;
 mod m20261201_000652_validate_sealed_text_checks;
+mod m20261201_000661_hide_internal_support_notes;
 
 /// The phase's migrations in the order they must run: the role and the owner function first,
 /// since every policy after them names one or the other; the sealed-text checks are added for
-/// new writes first, then validated against the rows already there.
+/// new writes first, then validated against the rows already there. Later refinements of the
+/// phase's policies (`00066x`) come last, after every migration they amend.
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261201_000601_create_admin_role::Migration),
@@ -24,6 +26,7 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261201_000605_create_audit_triggers::Migration),
         Box::new(m20261201_000651_add_sealed_text_checks::Migration),
         Box::new(m20261201_000652_validate_sealed_text_checks::Migration),
+        Box::new(m20261201_000661_hide_internal_support_notes::Migration),
     ]
 }
 
