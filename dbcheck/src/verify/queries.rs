@@ -125,7 +125,10 @@ fn bookkeeping_queries() -> Vec<CriticalQuery> {
         CriticalQuery {
             name: "monthly_usage_of_user",
             purpose: "monthly usage of a user",
-            indexes: &["monthly_usage_userId_year_month_key"],
+            // Both indexes lead with "userId", and a user has one row a month: the unique key
+            // finds the row, the single-column index reads the user's few months and filters.
+            // On a small analyzed table the planner may pick either, so either passes.
+            indexes: &["monthly_usage_userId_year_month_key | monthly_usage_userId_idx"],
             table: "public.monthly_usage",
             template: r#"SELECT "totalMessages", "totalTokens", "totalCost" FROM monthly_usage
                 WHERE "userId" = $1::uuid AND "year" = 2025 AND "month" = 10"#,
