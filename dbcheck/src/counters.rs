@@ -212,6 +212,8 @@ pub struct Recount {
 
 /// Recounts every counter of every present table, in batches of `size` parent rows.
 pub async fn check(db: &DatabaseConnection, size: u64) -> anyhow::Result<Recount> {
+    // Hidden rows would make a counter and its recount agree on nothing.
+    dbconn::visibility::require_every_row_visible(db, "verify --deep").await?;
     let mut recount = Recount::default();
     for counter in COUNTERS {
         if !present(db, counter).await? {

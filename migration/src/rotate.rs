@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait, Value};
 use secrets::{ColumnRef, Keyring, MEDICAL_COLUMNS, SealError, TOKEN_COLUMNS, key_id_of};
@@ -52,7 +52,8 @@ pub async fn rotate(
     args: &RotateArgs,
     mut progress: impl FnMut(&str),
 ) -> anyhow::Result<Vec<ColumnRotation>> {
-    require_every_row_visible(db).await?;
+    // A role that row-level security binds would find no health row and say it succeeded.
+    dbconn::visibility::require_every_row_visible(db, "rotate-key").await?;
     let mut done = Vec::new();
     for column in TOKEN_COLUMNS.iter().chain(MEDICAL_COLUMNS) {
         if !column_exists(db, column).await? {
@@ -92,26 +93,6 @@ pub async fn report(
         "rotate-key: every sealed value is on key `{}` ({resealed} written)",
         ring.current_id()
     );
-    Ok(())
-}
-
-/// Row-level security hides every health row from a role that is neither a superuser nor
-/// BYPASSRLS; a rotation run as one would find nothing and say it succeeded.
-async fn require_every_row_visible(db: &DatabaseConnection) -> anyhow::Result<()> {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT current_user::text AS name, rolsuper OR rolbypassrls AS sees_all
-               FROM pg_roles WHERE rolname = current_user",
-        ))
-        .await?
-        .context("read the current role")?;
-    let name: String = row.try_get("", "name")?;
-    if !row.try_get::<bool>("", "sees_all")? {
-        bail!(
-            "role `{name}` is subject to row-level security and would see no user's health rows: run rotate-key as a superuser or a role WITH BYPASSRLS"
-        );
-    }
     Ok(())
 }
 

@@ -76,13 +76,17 @@ impl fmt::Display for Summary {
 /// The environment variable the prod profile reads the super admin's email from.
 pub const SUPER_ADMIN_EMAIL_VAR: &str = "SEED_SUPER_ADMIN_EMAIL";
 
-/// Seeds `profile` in one transaction. Fails, changing nothing, on an unmigrated database.
+/// Seeds `profile` in one transaction. Fails, changing nothing, on an unmigrated database or
+/// as a role that row-level security hides rows from.
 pub async fn run(db: &DatabaseConnection, profile: &Profile) -> anyhow::Result<Summary> {
     let tables = match profile {
         Profile::Dev => dev::TABLES,
         Profile::Prod { .. } => prod::TABLES,
     };
     ensure_migrated(db, tables).await?;
+    // Under forced row-level security the seed would find none of its rows and write them
+    // again (a second super admin among them).
+    dbconn::visibility::require_every_row_visible(db, "the seed").await?;
     let txn = db.begin().await.context("begin seed transaction")?;
     let summary = match profile {
         Profile::Dev => dev::seed(&txn).await,

@@ -95,6 +95,8 @@ pub async fn report_deep(db: &DatabaseConnection, origin: &str, batch: u64) -> a
 
 /// Runs every check; an empty list means the database passed.
 pub async fn check(db: &DatabaseConnection) -> anyhow::Result<Vec<Failure>> {
+    // Hidden rows would make the orphan counts zero whatever the data holds.
+    dbconn::visibility::require_every_row_visible(db, "verify").await?;
     let catalog = Catalog::load(db).await?;
     let mut failures = structure(&catalog, EXPECTED);
     failures.extend(orphans(db, &catalog).await?);

@@ -111,6 +111,9 @@ pub async fn run(db: &DatabaseConnection, scale: u64, progress: bool) -> anyhow:
     if scale == 0 {
         bail!("--scale must be at least 1");
     }
+    // Its marker and its COPY both need every row: one hidden by row-level security would
+    // load a second copy, and PostgreSQL refuses COPY into such a table for such a role.
+    dbconn::visibility::require_every_row_visible(db, "the seed").await?;
     if let Some(loaded) = previous_load(db).await? {
         return Ok(Report {
             already_loaded: Some(loaded),

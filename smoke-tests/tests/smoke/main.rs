@@ -43,6 +43,35 @@ pub async fn seeded(name: &str) -> smoke_tests::TestDb {
     test
 }
 
+/// The URL of `test`'s database for the login role `role`, created here with every
+/// privilege on the data model's tables but neither superuser nor BYPASSRLS: a production
+/// owner that forced row-level security binds. Roles are the server's, so each test names its
+/// own; one a killed run left behind is replaced.
+pub async fn bound_role_url(test: &smoke_tests::TestDb, role: &str) -> String {
+    const PASSWORD: &str = "bound-role-password";
+    test.db
+        .execute_unprepared(&format!(
+            r#"DROP ROLE IF EXISTS {role};
+               CREATE ROLE {role} LOGIN PASSWORD '{PASSWORD}' NOSUPERUSER NOBYPASSRLS;
+               GRANT USAGE ON SCHEMA public, health, finance TO {role};
+               GRANT ALL ON ALL TABLES IN SCHEMA public, health, finance TO {role}"#
+        ))
+        .await
+        .expect("create the bound role");
+    let mut url = dbconn::url::parse(&test.url).expect("parse the test url");
+    url.set_username(role).expect("set the user");
+    url.set_password(Some(PASSWORD)).expect("set the password");
+    url.to_string()
+}
+
+/// Drops the role [`bound_role_url`] made, once its sessions are closed.
+pub async fn drop_bound_role(test: &smoke_tests::TestDb, role: &str) {
+    test.db
+        .execute_unprepared(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .await
+        .expect("drop the bound role");
+}
+
 /// The versions recorded as applied, in order.
 pub async fn applied_versions(db: &DatabaseConnection) -> Vec<String> {
     Migrator::get_applied_migrations(db)

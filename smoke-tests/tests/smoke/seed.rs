@@ -2,7 +2,7 @@
 
 use smoke_tests::{TestDb, migrator, snapshot};
 
-use crate::{all_rows, count, migrate_all};
+use crate::{all_rows, bound_role_url, count, drop_bound_role, migrate_all};
 
 #[tokio::test]
 async fn seeding_three_times_leaves_the_rows_of_one_run() {
@@ -193,4 +193,34 @@ async fn prod_seed_never_adds_a_second_super_admin_unless_told() {
     let added = seed_prod(&test.url, "b@example.com", &["--add-super-admin"]).await;
     assert!(added.status.success(), "{}", migrator::printed(&added));
     assert_eq!(count(&test.db, admins).await, 2);
+}
+
+#[tokio::test]
+async fn seeding_as_a_role_that_row_level_security_hides_rows_from_is_refused() {
+    let test = TestDb::new("seeding_as_a_bound_role").await;
+    migrate_all(&test.db).await;
+    let first = seed_prod(&test.url, "a@example.com", &[]).await;
+    assert!(first.status.success(), "{}", migrator::printed(&first));
+    let rows = all_rows(&test.db).await;
+    // Such a role sees no super admin, so without the check the seed would try to add one.
+    let url = bound_role_url(&test, "smoke_seed_bound").await;
+    let output = seed_prod(&url, "b@example.com", &[]).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: role `smoke_seed_bound` is subject to the forced row-level security of"
+        ) && stderr
+            .trim_end()
+            .ends_with("run the seed as a superuser or a role WITH BYPASSRLS"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("bound-role-password"), "{stderr}");
+    assert_eq!(
+        all_rows(&test.db).await,
+        rows,
+        "a refused seed changed rows"
+    );
+    drop_bound_role(&test, "smoke_seed_bound").await;
 }

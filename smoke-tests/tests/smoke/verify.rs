@@ -4,7 +4,7 @@
 use sea_orm::ConnectionTrait;
 use smoke_tests::TestDb;
 
-use crate::seeded;
+use crate::{bound_role_url, drop_bound_role, seeded};
 
 async fn failures(test: &TestDb) -> Vec<String> {
     dbcheck::verify::check(&test.db)
@@ -65,4 +65,43 @@ async fn verify_fails_on_an_orphan_row() {
                 .ends_with("row(s) of conversations whose chatSessionId has no chat_sessions row"),
         "{found:#?}"
     );
+}
+
+#[tokio::test]
+async fn verify_refuses_a_role_that_row_level_security_hides_rows_from() {
+    let test = seeded("verify_refuses_a_bound_role").await;
+    // An orphan that verify finds as a superuser, and that a bound role would count as zero.
+    test.db
+        .execute_unprepared(
+            r#"SET session_replication_role = replica;
+               DELETE FROM chat_sessions WHERE "id" = (SELECT "chatSessionId" FROM conversations LIMIT 1);
+               SET session_replication_role = origin"#,
+        )
+        .await
+        .expect("inject orphan");
+    assert!(
+        failures(&test)
+            .await
+            .iter()
+            .any(|f| f.starts_with("orphans"))
+    );
+    let url = bound_role_url(&test, "smoke_verify_bound").await;
+    let bound = dbconn::connect(&url)
+        .await
+        .expect("connect as the bound role");
+    let structure = dbcheck::verify::check(&bound).await.map(|_| ());
+    let counters = dbcheck::counters::check(&bound, 100).await.map(|_| ());
+    for (tool, result) in [("verify", structure), ("verify --deep", counters)] {
+        let message = format!("{:#}", result.expect_err("a bound role is refused"));
+        assert!(
+            message.contains("is subject to the forced row-level security")
+                && message.contains(&format!(
+                    "run {tool} as a superuser or a role WITH BYPASSRLS"
+                ))
+                && !message.contains('\n'),
+            "{message}"
+        );
+    }
+    bound.close().await.expect("close");
+    drop_bound_role(&test, "smoke_verify_bound").await;
 }
