@@ -220,7 +220,12 @@ async fn retrieve(
                 .await?;
         }
         let started = Instant::now();
+        // With settings, an unnamed statement, planned under them at every run: a prepared
+        // one would keep the generic plan cached by the runs without them (PostgreSQL does
+        // not replan for enable_sort or hnsw.iterative_scan), and an "HNSW" figure would
+        // time and score the exact plan.
         let rows: Vec<(sqlx::types::Uuid, sqlx::types::Uuid)> = sqlx::query_as(template)
+            .persistent(settings.is_empty())
             .bind(user)
             .bind(embedding)
             .fetch_all(&mut *tx)
