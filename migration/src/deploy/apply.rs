@@ -1,4 +1,5 @@
-//! Applying and rolling back one migration: all or nothing, retried on lock timeouts.
+//! Applying and rolling back one migration: all or nothing, retried on lock timeouts and on
+//! deadlocks it lost.
 
 use anyhow::bail;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, RuntimeErr, TransactionTrait};
@@ -9,6 +10,10 @@ use super::{Known, Settings, ledger};
 
 /// SQLSTATE of `lock_timeout` expiring.
 const LOCK_NOT_AVAILABLE: &str = "55P03";
+/// SQLSTATE of the server aborting this session's transaction to break a deadlock: a
+/// migration that locks several tables against an application that locks them in another
+/// order (a message insert holds `messages`, then its trigger wants `conversations`).
+const DEADLOCK_DETECTED: &str = "40P01";
 /// SQLSTATE of `statement_timeout` expiring (and of a cancelled query).
 const QUERY_CANCELED: &str = "57014";
 
@@ -119,6 +124,20 @@ where
                 // Idle on purpose: the server may end the session meanwhile.
                 session.idle(tokio::time::sleep(pause)).await?;
             }
+            Some(DEADLOCK_DETECTED) if attempt <= settings.retries => {
+                let pause = settings.backoff(attempt);
+                tracing::warn!(
+                    "{name}: the server aborted it to break a deadlock with another session; \
+                     rolled back, trying again in {}ms",
+                    pause.as_millis()
+                );
+                session.idle(tokio::time::sleep(pause)).await?;
+            }
+            Some(DEADLOCK_DETECTED) => bail!(
+                "could not {verb} {name}: it lost a deadlock with another session on each of \
+                 {attempt} attempts and was rolled back. Migrate again when writes are fewer, \
+                 or raise --retries"
+            ),
             Some(LOCK_NOT_AVAILABLE) => bail!(
                 "could not {verb} {name}: a table it needs stayed locked by another session \
                  for more than {}ms, {attempt} times; it was rolled back. End the long \

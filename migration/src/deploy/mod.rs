@@ -8,7 +8,7 @@
 //!   the code lacks, before changing anything ([`status`]);
 //! - applies each migration and its bookkeeping rows in one transaction ([`ledger`]);
 //! - runs migrations on a session with `lock_timeout` and `statement_timeout`, and retries a
-//!   migration that timed out on a lock, with backoff ([`Settings`]);
+//!   migration that timed out on a lock or lost a deadlock, with backoff ([`Settings`]);
 //! - never outlives its server, nor lets the server keep a vanished migrator's locks: every
 //!   session carries the server-side limits of `--hang-timeout`, and the run races a
 //!   heartbeat on the lock's connection ([`lock`], [`session`]).

@@ -23,7 +23,8 @@ pub struct Settings {
     /// PostgreSQL `statement_timeout` of migration sessions (0s: none).
     #[arg(long, global = true, env = "MIGRATE_STATEMENT_TIMEOUT", default_value = "15m", value_name = "DURATION", value_parser = dbconn::cli::duration)]
     pub statement_timeout: Duration,
-    /// How many times a migration that hit the lock timeout is tried again, with backoff.
+    /// How many times a migration that hit the lock timeout, or lost a deadlock, is tried
+    /// again, with backoff.
     #[arg(long, global = true, env = "MIGRATE_RETRIES", default_value = "3", value_name = "N", value_parser = dbconn::cli::whole::<u32>)]
     pub retries: u32,
     /// How long to wait for the database to accept connections, e.g. 60s.

@@ -1,5 +1,5 @@
 //! A migration never queues behind a long transaction: it gives up within its lock timeout,
-//! retries, and succeeds once the lock is gone.
+//! retries, and succeeds once the lock is gone; one that loses a deadlock is retried too.
 
 use std::time::Duration;
 
@@ -80,5 +80,57 @@ async fn a_migration_retries_and_succeeds_once_the_lock_is_gone() {
         applied.len(),
         migration::migrations_through_phase(u8::MAX).len()
             - migration::migrations_through_phase(1).len()
+    );
+}
+
+#[tokio::test]
+async fn a_migration_that_loses_a_deadlock_to_the_application_is_retried_and_applied() {
+    let test = TestDb::new("a_migration_that_loses_a_deadlock").await;
+    // Through phase 6: phase 7's second migration locks every user table in one
+    // transaction, users first and messages near the end.
+    migration::up_through_phase(&test.db, Some(6))
+        .await
+        .expect("through phase 6");
+    let app = test.connect().await;
+    let write = app.begin().await.expect("begin");
+    // The application's insert into messages, which will then want a table the migration
+    // holds: the order a message insert and its counter trigger take.
+    write
+        .execute_unprepared("LOCK TABLE messages IN ROW EXCLUSIVE MODE")
+        .await
+        .expect("hold messages");
+    let deployer = migration::deployer(Settings::default())
+        .await
+        .expect("deployer");
+    let db = test.db.clone();
+    let deploy = tokio::spawn(async move { deployer.up(&db, &Up::default()).await });
+    // Once the migration waits for messages, holding users, the application asks for users:
+    // a deadlock, and the migration, which waited first, is the one the server aborts.
+    let waiting = "SELECT count(*) FROM pg_locks WHERE relation = 'public.messages'::regclass AND NOT granted";
+    let mut waited = Duration::ZERO;
+    while crate::count(&test.db, waiting).await == 0 {
+        if deploy.is_finished() {
+            panic!("the deploy ended first: {:?}", deploy.await);
+        }
+        assert!(
+            waited < Duration::from_secs(60),
+            "the migration never waited for messages"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += Duration::from_millis(20);
+    }
+    write
+        .execute_unprepared("LOCK TABLE users IN ACCESS SHARE MODE")
+        .await
+        .expect("the application's write must not be the deadlock's victim here");
+    write.rollback().await.expect("end the write");
+    let applied = deploy
+        .await
+        .expect("deploy task")
+        .expect("the migration is retried after the deadlock and applied");
+    assert_eq!(
+        applied.len(),
+        migration::migrations_through_phase(u8::MAX).len()
+            - migration::migrations_through_phase(6).len()
     );
 }
