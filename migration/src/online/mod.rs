@@ -198,8 +198,15 @@ pub(crate) fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// A server error keeps its SQLSTATE, so that the deployer retries a lock timeout here as it
+/// does in a transactional migration (the helper is safe to run again); others say where
+/// they came from.
 fn sqlx_err(err: sqlx::Error) -> DbErr {
-    DbErr::Custom(format!("online index: {err}"))
+    if err.as_database_error().is_some() {
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(err)))
+    } else {
+        DbErr::Custom(format!("online index: {err}"))
+    }
 }
 
 #[cfg(test)]

@@ -134,3 +134,35 @@ async fn a_migration_that_loses_a_deadlock_to_the_application_is_retried_and_app
             - migration::migrations_through_phase(6).len()
     );
 }
+
+#[tokio::test]
+async fn an_online_index_blocked_by_a_long_transaction_is_retried_and_built() {
+    let test = TestDb::new("an_online_index_blocked_is_retried").await;
+    migration::up_through_phase(&test.db, Some(5))
+        .await
+        .expect("through phase 5");
+    // A lock that CREATE INDEX CONCURRENTLY (phase 6's first migration) waits for, held past
+    // its 5 s lock timeout and released before the retry's ends.
+    let app = test.connect().await;
+    let long = app.begin().await.expect("begin");
+    long.execute_unprepared("LOCK TABLE messages IN SHARE UPDATE EXCLUSIVE MODE")
+        .await
+        .expect("lock messages");
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(7)).await;
+        long.rollback().await.expect("end the long transaction");
+    });
+    let deployer = migration::deployer(Settings::default())
+        .await
+        .expect("deployer");
+    let applied = deployer
+        .up(&test.db, &Up::default())
+        .await
+        .expect("the online index is retried after its lock timeout and built");
+    release.await.expect("release task");
+    assert_eq!(
+        applied.len(),
+        migration::migrations_through_phase(u8::MAX).len()
+            - migration::migrations_through_phase(5).len()
+    );
+}
