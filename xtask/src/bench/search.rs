@@ -209,6 +209,16 @@ async fn retrieve(
     runs: usize,
     settings: &[&str],
 ) -> anyhow::Result<(Vec<Duration>, f64)> {
+    // With settings, an unnamed statement of its own text, planned under them at every run.
+    // A prepared statement keeps the generic plan it cached in runs without them
+    // (PostgreSQL does not replan for enable_sort or hnsw.iterative_scan), and sqlx hands out
+    // its cached statement for a known text even to a query marked not persistent: without
+    // both, an "HNSW" figure times and scores the exact plan.
+    let sql = if settings.is_empty() {
+        template.to_owned()
+    } else {
+        format!("{template}\n-- under: {}", settings.join("; "))
+    };
     let mut latency = Vec::with_capacity(runs);
     let mut recall = Vec::new();
     for i in 0..runs + 5 {
@@ -220,17 +230,14 @@ async fn retrieve(
                 .await?;
         }
         let started = Instant::now();
-        // With settings, an unnamed statement, planned under them at every run: a prepared
-        // one would keep the generic plan cached by the runs without them (PostgreSQL does
-        // not replan for enable_sort or hnsw.iterative_scan), and an "HNSW" figure would
-        // time and score the exact plan.
-        let rows: Vec<(sqlx::types::Uuid, sqlx::types::Uuid)> = sqlx::query_as(template)
-            .persistent(settings.is_empty())
-            .bind(user)
-            .bind(embedding)
-            .fetch_all(&mut *tx)
-            .await
-            .context("RAG query")?;
+        let rows: Vec<(sqlx::types::Uuid, sqlx::types::Uuid)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .persistent(settings.is_empty())
+                .bind(user)
+                .bind(embedding)
+                .fetch_all(&mut *tx)
+                .await
+                .context("RAG query")?;
         let took = started.elapsed();
         tx.rollback().await?;
         // The first five warm the cache.
