@@ -70,6 +70,29 @@ impl Scratch {
             admin_url: admin_url.to_owned(),
         })
     }
+
+    /// Creates `name` as a copy of the database `template` (`CREATE DATABASE ... TEMPLATE`,
+    /// which copies files instead of replaying the statements that made them), replacing a
+    /// leftover of that name. Nobody may be connected to `template` meanwhile.
+    pub async fn copy_of(admin_url: &str, name: &str, template: &str) -> anyhow::Result<Scratch> {
+        let name: String = name.chars().take(63).collect();
+        drop_if_exists(admin_url, &name).await?;
+        let admin = dbconn::connect(admin_url).await?;
+        admin
+            .execute_unprepared(&format!(
+                "CREATE DATABASE {} TEMPLATE {}",
+                quote_ident(&name),
+                quote_ident(template)
+            ))
+            .await
+            .with_context(|| format!("create database {name} from {template}"))?;
+        admin.close().await.ok();
+        Ok(Scratch {
+            url: with_database(admin_url, &name)?,
+            name,
+            admin_url: admin_url.to_owned(),
+        })
+    }
 }
 
 impl Drop for Scratch {

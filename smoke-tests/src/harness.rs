@@ -14,17 +14,34 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// Creates `smoke_<test>` on the smoke server, replacing one a killed run left behind.
+    /// Creates `smoke_<test>` on the smoke server, empty, replacing one a killed run left
+    /// behind.
     pub async fn new(test: &str) -> TestDb {
-        // Sealed columns open with the process keyring: the DEV-ONLY one the dev seed seals
-        // with, as in a development process. Tests of other keys pass their keyring.
-        entity::sealed::install(entity::sealed::Keyring::dev()).expect("the dev keyring");
-        let admin_url = std::env::var("SMOKE_SERVER_URL").unwrap_or_else(|_| {
-            panic!("SMOKE_SERVER_URL is not set: run the smoke tests with `cargo xtask smoke`")
-        });
+        let admin_url = admin_url();
         let scratch = Scratch::create(&admin_url, &format!("smoke_{test}"))
             .await
             .expect("create the test database");
+        TestDb::open(scratch).await
+    }
+
+    /// Creates `smoke_<test>` with every migration applied: a copy of the server's migrated
+    /// template ([`crate::template`]), which takes a fraction of the time migrating does.
+    /// Tests whose subject is migrating start from [`TestDb::new`] instead.
+    pub async fn migrated(test: &str) -> TestDb {
+        let admin_url = admin_url();
+        let template = crate::template::ensure(&admin_url)
+            .await
+            .expect("the migrated template database");
+        let scratch = Scratch::copy_of(&admin_url, &format!("smoke_{test}"), &template)
+            .await
+            .expect("copy the migrated template");
+        TestDb::open(scratch).await
+    }
+
+    async fn open(scratch: Scratch) -> TestDb {
+        // Sealed columns open with the process keyring: the DEV-ONLY one the dev seed seals
+        // with, as in a development process. Tests of other keys pass their keyring.
+        entity::sealed::install(entity::sealed::Keyring::dev()).expect("the dev keyring");
         let db = dbconn::connect(&scratch.url)
             .await
             .expect("connect to the test database");
@@ -41,4 +58,11 @@ impl TestDb {
             .await
             .expect("connect to the test database")
     }
+}
+
+/// The smoke server's admin URL, which `cargo xtask smoke` sets.
+fn admin_url() -> String {
+    std::env::var("SMOKE_SERVER_URL").unwrap_or_else(|_| {
+        panic!("SMOKE_SERVER_URL is not set: run the smoke tests with `cargo xtask smoke`")
+    })
 }

@@ -1,5 +1,6 @@
-//! Shared pieces of the smoke tests: a throwaway database per test, catalog snapshots, the
-//! shipped binaries, password-checked roles, and a fault-injecting proxy.
+//! Shared pieces of the smoke tests: a throwaway database per test (empty, or a copy of a
+//! migrated template), catalog snapshots, the shipped binaries, password-checked roles, and a
+//! fault-injecting proxy.
 //!
 //! The tests live in `tests/`; they run against the server named by `SMOKE_SERVER_URL`,
 //! which `cargo xtask smoke` starts (embedded, container, or the server of `DATABASE_URL`).
@@ -8,6 +9,7 @@ pub mod credentials;
 pub mod harness;
 pub mod migrator;
 pub mod proxy;
+pub mod template;
 
 use dbcheck::catalog::Snapshot;
 pub use harness::TestDb;

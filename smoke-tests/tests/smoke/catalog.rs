@@ -5,12 +5,9 @@ use dbcheck::catalog::Catalog;
 use sea_orm::ConnectionTrait;
 use smoke_tests::{TestDb, snapshot};
 
-use crate::migrate_all;
-
 #[tokio::test]
 async fn the_snapshot_sees_trigger_states_grants_settings_policies_and_schemas() {
-    let test = TestDb::new("catalog_sees_states_grants_settings").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("catalog_sees_states_grants_settings").await;
     let catalog = Catalog::load(&test.db).await.expect("read the catalog");
     assert_allergies_trigger(&catalog);
     let before = catalog.snapshot();

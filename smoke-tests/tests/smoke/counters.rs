@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use smoke_tests::TestDb;
 
-use crate::{count, migrate_all, query_strings};
+use crate::{count, query_strings};
 
 /// Conversations whose counters differ from a recount of their messages.
 pub const CONVERSATIONS_OFF: &str = r#"SELECT count(*) FROM conversations c
@@ -141,8 +141,7 @@ const STEPS: usize = 400;
 
 #[tokio::test]
 async fn conversation_counters_equal_a_recount_after_random_changes() {
-    let test = TestDb::new("counters_conversations_random").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("counters_conversations_random").await;
     let db = &test.db;
     let mut rng = Rng::new(13);
     let user = rng.uuid();
@@ -281,8 +280,7 @@ fn conversation_step(
 
 #[tokio::test]
 async fn storage_quotas_equal_a_recount_after_random_changes() {
-    let test = TestDb::new("counters_quotas_random").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("counters_quotas_random").await;
     let db = &test.db;
     let mut rng = Rng::new(14);
     for _ in 0..4 {
@@ -439,8 +437,7 @@ fn owner_step(rng: &mut Rng, users: &[String], without: &[String]) -> (&'static 
 
 #[tokio::test]
 async fn chunk_counts_equal_a_recount_after_random_changes() {
-    let test = TestDb::new("counters_chunks_random").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("counters_chunks_random").await;
     let db = &test.db;
     let mut rng = Rng::new(15);
     let user = rng.uuid();

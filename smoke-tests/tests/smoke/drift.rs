@@ -4,8 +4,6 @@
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use smoke_tests::TestDb;
 
-use crate::migrate_all;
-
 /// The drift lines of `test`'s database after running `sql` on it.
 async fn drift_after(test: &TestDb, sql: &str) -> Vec<String> {
     if !sql.is_empty() {
@@ -21,15 +19,13 @@ async fn drift_after(test: &TestDb, sql: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_migrated_database_has_no_drift() {
-    let test = TestDb::new("a_migrated_database_has_no_drift").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("a_migrated_database_has_no_drift").await;
     assert_eq!(drift_after(&test, "").await, Vec::<String>::new());
 }
 
 #[tokio::test]
 async fn drift_reports_a_column_added_by_hand() {
-    let test = TestDb::new("drift_reports_a_column_added_by_hand").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("drift_reports_a_column_added_by_hand").await;
     let found = drift_after(
         &test,
         r#"ALTER TABLE health.medications ADD COLUMN "sideEffects" text"#,
@@ -43,8 +39,7 @@ async fn drift_reports_a_column_added_by_hand() {
 
 #[tokio::test]
 async fn drift_reports_a_changed_type_and_nullability() {
-    let test = TestDb::new("drift_reports_a_changed_type_and_nullability").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("drift_reports_a_changed_type_and_nullability").await;
     let found = drift_after(
         &test,
         r#"ALTER TABLE health.medications ALTER COLUMN "dosage" TYPE text;
@@ -62,8 +57,7 @@ async fn drift_reports_a_changed_type_and_nullability() {
 
 #[tokio::test]
 async fn drift_reports_dropped_indexes() {
-    let test = TestDb::new("drift_reports_dropped_indexes").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("drift_reports_dropped_indexes").await;
     let found = drift_after(
         &test,
         r#"DROP INDEX "support_tickets_assignedTo_idx"; DROP INDEX "tags_userId_name_key""#,
@@ -81,8 +75,7 @@ async fn drift_reports_dropped_indexes() {
 
 #[tokio::test]
 async fn drift_reports_an_enum_label_added_and_a_foreign_key_dropped() {
-    let test = TestDb::new("drift_reports_an_enum_label_and_a_foreign_key").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("drift_reports_an_enum_label_and_a_foreign_key").await;
     let found = drift_after(
         &test,
         r#"ALTER TYPE "TicketStatus" ADD VALUE 'ARCHIVED';
@@ -141,8 +134,7 @@ const BEHAVIOUR_CHANGES: &[(&str, &str)] = &[
 
 #[tokio::test]
 async fn drift_reports_each_trigger_function_policy_check_default_and_grant_changed_by_hand() {
-    let test = TestDb::new("drift_reports_behaviour_changed_by_hand").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("drift_reports_behaviour_changed_by_hand").await;
     for (sql, expected) in BEHAVIOUR_CHANGES {
         // Each change is made in a transaction that drift reads through, then rolled back, so
         // the next starts from the migrated schema again.

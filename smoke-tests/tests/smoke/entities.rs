@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use smoke_tests::TestDb;
 
-use crate::{count, migrate_all};
+use crate::count;
 
 macro_rules! assert_reads_all {
     ($db:expr, $($entity:ty => $table:literal),+ $(,)?) => {$(
@@ -20,8 +20,7 @@ macro_rules! assert_reads_all {
 
 #[tokio::test]
 async fn every_entity_reads_the_seeded_database() {
-    let test = TestDb::new("every_entity_reads").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("every_entity_reads").await;
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");
@@ -37,8 +36,7 @@ async fn every_entity_reads_the_seeded_database() {
 
 #[tokio::test]
 async fn relations_resolve_both_ways() {
-    let test = TestDb::new("relations_resolve_both_ways").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("relations_resolve_both_ways").await;
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");

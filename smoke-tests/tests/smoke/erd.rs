@@ -3,12 +3,9 @@
 
 use smoke_tests::TestDb;
 
-use crate::migrate_all;
-
 #[tokio::test]
 async fn the_committed_erd_and_manifests_are_current() {
-    let test = TestDb::new("the_committed_erd_and_manifests_are_current").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("the_committed_erd_and_manifests_are_current").await;
     let catalog = dbcheck::catalog::Catalog::load(&test.db)
         .await
         .expect("catalog");

@@ -2,12 +2,11 @@
 
 use smoke_tests::TestDb;
 
-use crate::{count, migrate_all};
+use crate::count;
 
 #[tokio::test]
 async fn loading_keeps_every_counter_equal_to_what_it_counts() {
-    let test = TestDb::new("load_counters_agree").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("load_counters_agree").await;
     let report = seed::load::run(&test.db, 6, false).await.expect("load");
     let db = &test.db;
     assert_eq!(count(db, "SELECT count(*) FROM users").await, 6);
@@ -74,8 +73,7 @@ const ROW_COUNT: &str = r#"SELECT (SELECT count(*) FROM users) + (SELECT count(*
 
 #[tokio::test]
 async fn loading_twice_writes_nothing_the_second_time() {
-    let test = TestDb::new("load_twice").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("load_twice").await;
     let first = seed::load::run(&test.db, 2, false).await.expect("load");
     assert!(first.already_loaded.is_none());
     let rows = count(&test.db, ROW_COUNT).await;
@@ -89,8 +87,7 @@ async fn loading_twice_writes_nothing_the_second_time() {
 
 #[tokio::test]
 async fn an_interrupted_load_is_refused_with_the_fix() {
-    let test = TestDb::new("load_interrupted").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("load_interrupted").await;
     seed::load::run(&test.db, 1, false).await.expect("load");
     // What a killed run leaves: the data without the completion marker.
     sea_orm::ConnectionTrait::execute_unprepared(

@@ -35,8 +35,7 @@ pub async fn migrate_all(db: &DatabaseConnection) {
 
 /// A throwaway database named `name`, fully migrated and seeded with the dev profile.
 pub async fn seeded(name: &str) -> smoke_tests::TestDb {
-    let test = smoke_tests::TestDb::new(name).await;
-    migrate_all(&test.db).await;
+    let test = smoke_tests::TestDb::migrated(name).await;
     ::seed::run(&test.db, &::seed::Profile::Dev)
         .await
         .expect("seed");

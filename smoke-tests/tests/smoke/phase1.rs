@@ -100,8 +100,7 @@ async fn unknown_phases_are_refused_before_anything_is_applied() {
 
 #[tokio::test]
 async fn message_counters_equal_a_recount_after_inserts_and_deletes() {
-    let test = TestDb::new("message_counters_equal_recount").await;
-    crate::migrate_all(&test.db).await;
+    let test = TestDb::migrated("message_counters_equal_recount").await;
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");
@@ -132,8 +131,7 @@ async fn message_counters_equal_a_recount_after_inserts_and_deletes() {
 
 #[tokio::test]
 async fn updating_a_row_moves_its_updated_at() {
-    let test = TestDb::new("updating_moves_updated_at").await;
-    crate::migrate_all(&test.db).await;
+    let test = TestDb::migrated("updating_moves_updated_at").await;
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use smoke_tests::{TestDb, snapshot};
 
-use crate::{all_rows, count, migrate_all, query_strings};
+use crate::{all_rows, count, query_strings};
 
 const TABLES: &[&str] = &[
     "support_tickets",
@@ -466,8 +466,7 @@ fn assert_triggers(catalog: &Snapshot) {
 
 #[tokio::test]
 async fn every_foreign_key_column_of_every_schema_leads_some_index() {
-    let test = TestDb::new("phase2_fk_columns_indexed").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("phase2_fk_columns_indexed").await;
     let sql = format!(
         r#"SELECT k.conrelid::regclass::text || '.' || a.attname
              FROM pg_constraint k
@@ -502,8 +501,7 @@ const QUOTA_DRIFT: &str = r#"SELECT count(*) FROM storage_quotas q
 
 #[tokio::test]
 async fn storage_quota_usage_equals_a_recount_after_file_changes() {
-    let test = TestDb::new("storage_quota_recount").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("storage_quota_recount").await;
     let db = &test.db;
     db.execute_unprepared(
         r#"INSERT INTO users (email) VALUES ('a@example.com'), ('b@example.com'), ('noquota@example.com');

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use smoke_tests::{TestDb, snapshot};
 
-use crate::{count, migrate_all};
+use crate::count;
 
 const TABLES: &[&str] = &[
     "health.allergies",
@@ -513,8 +513,7 @@ async fn entities_write_schema_enums_without_the_schema_on_the_search_path() {
 
 #[tokio::test]
 async fn drop_all_leaves_no_health_or_finance_schema() {
-    let test = TestDb::new("phase3_drop_all").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("phase3_drop_all").await;
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");

@@ -9,7 +9,7 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 use seed::embedding::embed;
 use smoke_tests::{TestDb, snapshot};
 
-use crate::{count, migrate_all, query_strings};
+use crate::{count, query_strings};
 
 const TABLES: &[&str] = &[
     "rag_documents",
@@ -175,8 +175,7 @@ const SEEDED_REFRESH_TOKEN: &str = "ghr_devSeedRefreshToken000000000000000";
 
 #[tokio::test]
 async fn mcp_tokens_are_stored_encrypted_and_decrypt_to_the_plaintext() {
-    let test = TestDb::new("mcp_tokens_encrypted").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("mcp_tokens_encrypted").await;
     // The smoke run sets no key, so the seed uses the DEV-ONLY key.
     assert!(Keyring::from_env().expect("read the keys").is_none());
     seed::run(&test.db, &seed::Profile::Dev)
@@ -239,8 +238,7 @@ fn vector_literal(v: &[f32]) -> String {
 
 #[tokio::test]
 async fn nearest_neighbour_query_uses_the_hnsw_index_and_finds_the_chunk() {
-    let test = TestDb::new("nearest_neighbour_hnsw").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("nearest_neighbour_hnsw").await;
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");

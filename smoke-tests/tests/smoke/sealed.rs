@@ -16,7 +16,7 @@ use smoke_tests::TestDb;
 use smoke_tests::migrator::{command, finish, last_stderr_line, printed};
 use uuid::Uuid;
 
-use crate::{count, migrate_all, query_strings, seeded};
+use crate::{count, query_strings, seeded};
 
 /// The plaintexts the dev seed seals (an independent copy, so the test checks the seed).
 const SEEDED_TEXT: &[&str] = &[
@@ -375,8 +375,7 @@ async fn plaintext_written_before_phase_seven_stops_the_migration_until_sealed()
 
 #[tokio::test]
 async fn the_load_profile_seals_the_allergies_it_writes() {
-    let test = TestDb::new("sealed_load").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("sealed_load").await;
     seed::load::run(&test.db, 20, false).await.expect("load");
     let values = stored(&test.db, "allergies", "reaction").await;
     assert!(!values.is_empty(), "twenty users have some allergies");

@@ -2,12 +2,11 @@
 
 use smoke_tests::{TestDb, migrator, snapshot};
 
-use crate::{all_rows, bound_role_url, count, drop_bound_role, migrate_all};
+use crate::{all_rows, bound_role_url, count, drop_bound_role};
 
 #[tokio::test]
 async fn seeding_three_times_leaves_the_rows_of_one_run() {
-    let test = TestDb::new("seeding_three_times").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("seeding_three_times").await;
     let first = seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");
@@ -24,8 +23,7 @@ async fn seeding_three_times_leaves_the_rows_of_one_run() {
 
 #[tokio::test]
 async fn dev_profile_holds_the_seed_documents_data() {
-    let test = TestDb::new("dev_profile_data").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("dev_profile_data").await;
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");
@@ -49,8 +47,7 @@ async fn dev_profile_holds_the_seed_documents_data() {
 
 #[tokio::test]
 async fn prod_profile_seeds_only_the_super_admin() {
-    let test = TestDb::new("prod_profile_only_super_admin").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("prod_profile_only_super_admin").await;
     let profile = seed::Profile::Prod {
         super_admin_email: "Root@Example.com".into(),
         add_super_admin: false,
@@ -72,8 +69,7 @@ async fn prod_profile_seeds_only_the_super_admin() {
 
 #[tokio::test]
 async fn prod_profile_without_an_email_is_refused() {
-    let test = TestDb::new("prod_profile_without_email").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("prod_profile_without_email").await;
     let profile = seed::Profile::Prod {
         super_admin_email: "  ".into(),
         add_super_admin: false,
@@ -101,8 +97,7 @@ async fn seeding_an_unmigrated_database_says_to_run_migrate() {
 
 #[tokio::test]
 async fn dev_seed_fills_every_table_of_every_phase() {
-    let test = TestDb::new("dev_seed_fills_every_table").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("dev_seed_fills_every_table").await;
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");
@@ -130,8 +125,7 @@ async fn seed_prod(url: &str, email: &str, extra: &[&str]) -> std::process::Outp
 
 #[tokio::test]
 async fn prod_seed_refuses_a_bad_email_with_one_line() {
-    let test = TestDb::new("prod_seed_bad_email").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("prod_seed_bad_email").await;
     let domain = "the part after the @ must be a domain with a dot, as in example.com";
     for (email, reason) in [
         ("@", "nothing comes before the @"),
@@ -171,8 +165,7 @@ async fn prod_seed_refuses_a_bad_email_with_one_line() {
 
 #[tokio::test]
 async fn prod_seed_never_adds_a_second_super_admin_unless_told() {
-    let test = TestDb::new("prod_seed_one_super_admin").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("prod_seed_one_super_admin").await;
     let admins = "SELECT count(*) FROM users WHERE role = 'SUPER_ADMIN'";
     let first = seed_prod(&test.url, "a@example.com", &[]).await;
     assert!(first.status.success(), "{}", migrator::printed(&first));
@@ -197,8 +190,7 @@ async fn prod_seed_never_adds_a_second_super_admin_unless_told() {
 
 #[tokio::test]
 async fn seeding_as_a_role_that_row_level_security_hides_rows_from_is_refused() {
-    let test = TestDb::new("seeding_as_a_bound_role").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("seeding_as_a_bound_role").await;
     let first = seed_prod(&test.url, "a@example.com", &[]).await;
     assert!(first.status.success(), "{}", migrator::printed(&first));
     let rows = all_rows(&test.db).await;

@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use smoke_tests::TestDb;
 
 use super::{CONVERSATIONS_OFF, QUOTAS_OFF, Rng, exec};
-use crate::{count, migrate_all};
+use crate::count;
 
 const WRITERS: usize = 16;
 const ROUNDS: usize = 40;
@@ -28,8 +28,7 @@ struct Tally {
 
 #[tokio::test]
 async fn opposite_moves_by_sixteen_writers_never_deadlock_and_stay_exact() {
-    let test = TestDb::new("counters_concurrent_moves").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("counters_concurrent_moves").await;
     let pairs = setup(&test.db).await;
     let mut writers = Vec::new();
     for w in 0..WRITERS {

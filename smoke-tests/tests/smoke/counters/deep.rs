@@ -5,7 +5,7 @@
 use smoke_tests::{TestDb, migrator};
 
 use super::exec;
-use crate::{all_rows, count, migrate_all};
+use crate::{all_rows, count};
 
 /// Three wrong counters: a message written with the triggers off (its conversation's two
 /// counters miss it), a quota and a document written wrong directly.
@@ -46,8 +46,7 @@ fn assert_names_each_planted_value(lines: &[String]) {
 
 #[tokio::test]
 async fn verify_deep_reports_planted_errors_and_repair_apply_fixes_them() {
-    let test = TestDb::new("counters_verify_deep_and_repair").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("counters_verify_deep_and_repair").await;
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");
@@ -100,8 +99,7 @@ async fn verify_deep_reports_planted_errors_and_repair_apply_fixes_them() {
 
 #[tokio::test]
 async fn a_load_profile_database_recounts_without_a_mismatch() {
-    let test = TestDb::new("counters_load_profile_deep").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("counters_load_profile_deep").await;
     seed::load::run(&test.db, 4, false).await.expect("load");
     let recount = dbcheck::counters::check(&test.db, dbcheck::counters::BATCH)
         .await

@@ -21,8 +21,7 @@ async fn a_migrator_behind_a_hung_proxy_exits_and_frees_the_server_within_its_bo
     // Longer than the other tests' bound: the next migrator, started once the fault fires,
     // must reach the lock while the hung one still holds it, even on a loaded machine.
     let bound = Duration::from_secs(8);
-    let reference = TestDb::new("hung_proxy_reference").await;
-    crate::migrate_all(&reference.db).await;
+    let reference = TestDb::migrated("hung_proxy_reference").await;
     let clean = snapshot(&reference.db).await;
     drop(reference);
     let test = TestDb::new("hung_proxy").await;
@@ -107,8 +106,7 @@ async fn assert_hung_migrator_ends_within(
 
 #[tokio::test]
 async fn a_migrator_whose_session_alone_hangs_exits_within_its_bound() {
-    let reference = TestDb::new("hung_session_reference").await;
-    crate::migrate_all(&reference.db).await;
+    let reference = TestDb::migrated("hung_session_reference").await;
     let clean = snapshot(&reference.db).await;
     drop(reference);
     let test = TestDb::new("hung_session").await;

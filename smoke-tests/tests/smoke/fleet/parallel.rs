@@ -8,7 +8,6 @@ use dbcheck::catalog::assert_same;
 use smoke_tests::{TestDb, migrator, snapshot};
 
 use super::{Fleet, row_of, total};
-use crate::migrate_all;
 
 const SIZE: usize = 40;
 
@@ -17,8 +16,7 @@ async fn a_fleet_of_forty_comes_up_eight_at_a_time_identical_to_one_database() {
     if super::skipped_in_a_container() {
         return;
     }
-    let reference = TestDb::new("fleet_parallel_reference").await;
-    migrate_all(&reference.db).await;
+    let reference = TestDb::migrated("fleet_parallel_reference").await;
     let expected = snapshot(&reference.db).await;
 
     let parallel = Fleet::new("fleet_parallel", SIZE).await;

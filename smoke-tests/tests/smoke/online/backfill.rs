@@ -10,8 +10,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 use smoke_tests::TestDb;
 
 use super::child;
+use crate::count;
 use crate::deploy::SqlMigration;
-use crate::{count, migrate_all};
 
 const PROGRESS: &str = "SELECT coalesce(max(batches), 0) FROM seaql_backfills \
                         WHERE name = 'messages_char_count'";
@@ -21,8 +21,7 @@ const FINISHED: &str = "SELECT count(*) FROM seaql_backfills \
 /// A migrated database with the load profile's messages (over 10,000) and the two columns
 /// the backfill fills.
 async fn loaded(name: &str) -> TestDb {
-    let test = TestDb::new(name).await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated(name).await;
     seed::load::run(&test.db, 6, false).await.expect("load");
     test
 }

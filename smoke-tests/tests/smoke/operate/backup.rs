@@ -8,7 +8,7 @@ use sea_orm::ConnectionTrait;
 use smoke_tests::{TestDb, migrator};
 
 use super::{dump_dir, dumps, embedded_tool, run_expecting};
-use crate::{all_rows, migrate_all, owned_tables};
+use crate::{all_rows, owned_tables};
 
 /// The name of this build's last migration.
 fn last_migration() -> String {
@@ -34,8 +34,7 @@ pub(super) async fn take(url: &str, dir: &std::path::Path, extra: &[&str]) -> Pa
 
 #[tokio::test]
 async fn a_restore_undoes_damage_and_the_database_checks_clean() {
-    let test = TestDb::new("restore_round_trip").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("restore_round_trip").await;
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");
@@ -130,8 +129,7 @@ async fn damage_then_refuse_a_restore_over_it(
 
 #[tokio::test]
 async fn a_dump_of_another_schema_history_is_refused_unless_forced() {
-    let source = TestDb::new("restore_other_history_source").await;
-    migrate_all(&source.db).await;
+    let source = TestDb::migrated("restore_other_history_source").await;
     source
         .db
         .execute_unprepared(

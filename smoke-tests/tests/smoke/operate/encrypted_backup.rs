@@ -9,7 +9,7 @@ use smoke_tests::{TestDb, migrator};
 
 use super::backup::{in_production, take};
 use super::{dump_dir, dumps, embedded_tool, run_expecting};
-use crate::{all_rows, migrate_all, owned_tables};
+use crate::{all_rows, owned_tables};
 
 /// The header every age file starts with.
 const AGE_HEADER: &[u8] = b"age-encryption.org/v1\n";
@@ -52,8 +52,7 @@ async fn restore(
 
 #[tokio::test]
 async fn an_encrypted_backup_is_no_dump_on_disk_and_only_its_identity_restores_it() {
-    let source = TestDb::new("encrypted_backup_source").await;
-    migrate_all(&source.db).await;
+    let source = TestDb::migrated("encrypted_backup_source").await;
     seed::run(&source.db, &seed::Profile::Dev)
         .await
         .expect("seed");
@@ -131,8 +130,7 @@ fn assert_not_a_dump(dump: &Path, rows: &[String]) {
 
 #[tokio::test]
 async fn a_tampered_encrypted_dump_restores_nothing() {
-    let source = TestDb::new("encrypted_tampered_source").await;
-    migrate_all(&source.db).await;
+    let source = TestDb::migrated("encrypted_tampered_source").await;
     let dir = dump_dir("encrypted_tampered");
     let (public, identity) = key_pair(&dir.join("keys"), "backup.key");
     let dump = take(&source.url, &dir, &["--backup-recipient", &public]).await;

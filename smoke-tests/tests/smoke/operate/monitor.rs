@@ -8,7 +8,7 @@ use sea_orm::sqlx::{self, Connection, PgConnection};
 use smoke_tests::{TestDb, migrator};
 
 use super::{findings, monitor_json, run_expecting};
-use crate::{count, migrate_all};
+use crate::count;
 
 /// Thresholds low enough that a planted one-second transaction and wait count.
 const QUICK: [&str; 4] = [
@@ -20,8 +20,7 @@ const QUICK: [&str; 4] = [
 
 #[tokio::test]
 async fn a_freshly_migrated_database_has_nothing_to_warn_about() {
-    let test = TestDb::new("monitor_fresh").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("monitor_fresh").await;
     let report = monitor_json(&test.url, &["--fail-on", "warn"], 0).await;
     assert_eq!(report["database"], "smoke_monitor_fresh");
     assert_eq!(report["counts"]["warn"], 0, "{report:#}");
@@ -34,8 +33,7 @@ async fn a_freshly_migrated_database_has_nothing_to_warn_about() {
 
 #[tokio::test]
 async fn the_monitor_reports_planted_problems_and_exits_by_its_thresholds() {
-    let test = TestDb::new("monitor_planted").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("monitor_planted").await;
     plant_indexes_and_an_unanalyzed_table(&test).await;
     let (mut holder, holder_pid) = session(&test.url, "planted holder").await;
     sqlx::raw_sql("BEGIN; LOCK TABLE planted_never_analyzed IN ACCESS EXCLUSIVE MODE")

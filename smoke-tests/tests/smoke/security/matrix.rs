@@ -19,8 +19,7 @@ const SHARED: &[&str] = &[
 
 #[tokio::test]
 async fn every_table_with_a_user_owner_has_forced_row_level_security() {
-    let test = smoke_tests::TestDb::new("security_rls_everywhere").await;
-    crate::migrate_all(&test.db).await;
+    let test = smoke_tests::TestDb::migrated("security_rls_everywhere").await;
     let found = ownership(&test.db).await;
     assert_eq!(found.shared, SHARED, "tables without a user owner");
     let mut missing = Vec::new();

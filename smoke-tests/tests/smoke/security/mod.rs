@@ -17,7 +17,7 @@ use sea_orm::{
 };
 use smoke_tests::TestDb;
 
-use crate::{migrate_all, query_strings};
+use crate::query_strings;
 
 /// What `app.current_user_id` holds in a transaction.
 #[derive(Debug, Clone)]
@@ -49,8 +49,7 @@ pub struct Seeded {
 
 impl Seeded {
     pub async fn new(name: &str) -> Seeded {
-        let test = TestDb::new(name).await;
-        migrate_all(&test.db).await;
+        let test = TestDb::migrated(name).await;
         seed::run(&test.db, &seed::Profile::Dev)
             .await
             .expect("seed");

@@ -5,7 +5,6 @@ use dbcheck::verify::{Param, critical_queries};
 use sea_orm::{ConnectionTrait, Statement};
 
 use super::{Setting, acting};
-use crate::migrate_all;
 
 /// The queries of the support staff's screens, which run as `app_admin`: a user's own view of
 /// their tickets is narrower and rightly uses the "userId" index instead.
@@ -13,8 +12,7 @@ const STAFF_QUERIES: &[&str] = &["tickets_by_status"];
 
 #[tokio::test]
 async fn critical_queries_use_their_indexes_as_app_user() {
-    let test = smoke_tests::TestDb::new("security_plans").await;
-    migrate_all(&test.db).await;
+    let test = smoke_tests::TestDb::migrated("security_plans").await;
     // The user the sample queries ask for, so the policies and the queries agree.
     let user = Param::User.sample().trim_matches('\'').to_owned();
     let mut failures = Vec::new();
