@@ -44,11 +44,10 @@ async fn verify_fails_on_a_dropped_index() {
     );
 }
 
-#[tokio::test]
-async fn verify_fails_on_an_orphan_row() {
-    let test = seeded("verify_fails_on_an_orphan_row").await;
-    // With replication role `replica` the foreign key's triggers do not fire, so deleting a
-    // chat session leaves its conversations behind: the orphan the seed document checks for.
+/// Conversations whose chat session is gone: with replication role `replica` the foreign
+/// key's triggers do not fire, so the delete leaves them behind, the orphan the seed
+/// document checks for.
+async fn plant_orphan(test: &TestDb) {
     test.db
         .execute_unprepared(
             r#"SET session_replication_role = replica;
@@ -57,6 +56,12 @@ async fn verify_fails_on_an_orphan_row() {
         )
         .await
         .expect("inject orphan");
+}
+
+#[tokio::test]
+async fn verify_fails_on_an_orphan_row() {
+    let test = seeded("verify_fails_on_an_orphan_row").await;
+    plant_orphan(&test).await;
     let found = failures(&test).await;
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(
@@ -71,14 +76,7 @@ async fn verify_fails_on_an_orphan_row() {
 async fn verify_refuses_a_role_that_row_level_security_hides_rows_from() {
     let test = seeded("verify_refuses_a_bound_role").await;
     // An orphan that verify finds as a superuser, and that a bound role would count as zero.
-    test.db
-        .execute_unprepared(
-            r#"SET session_replication_role = replica;
-               DELETE FROM chat_sessions WHERE "id" = (SELECT "chatSessionId" FROM conversations LIMIT 1);
-               SET session_replication_role = origin"#,
-        )
-        .await
-        .expect("inject orphan");
+    plant_orphan(&test).await;
     assert!(
         failures(&test)
             .await

@@ -93,11 +93,9 @@ async fn setup(db: &DatabaseConnection) -> Pairs {
 }
 
 /// Writer `w`'s rounds: even writers move towards the second owner and conversation, odd ones
-/// towards the first; every fourth round swaps one of each both ways in a single statement.
-/// A swap locks its two rows in id order before updating them, as any multi-row update must:
-/// rows picked by owner change owner, so two swaps would otherwise lock the same pair in
-/// opposite orders and deadlock with no trigger involved. What is under test is the triggers,
-/// which must add no lock-order cycle of their own.
+/// towards the first; every fourth round swaps one of each both ways in a single statement
+/// ([`swap`]). What is under test is the triggers, which must add no lock-order cycle of
+/// their own.
 async fn write(db: &DatabaseConnection, pairs: &Pairs, w: usize) -> Tally {
     let (from, to) = if w.is_multiple_of(2) { (0, 1) } else { (1, 0) };
     let (src, dst) = (&pairs.users[from], &pairs.users[to]);
@@ -118,22 +116,8 @@ async fn write(db: &DatabaseConnection, pairs: &Pairs, w: usize) -> Tally {
             ),
         ];
         if round.is_multiple_of(4) {
-            statements.push(format!(
-                r#"UPDATE storage_files f SET "userId" = CASE WHEN f."userId" = '{u}' THEN '{v}'::uuid ELSE '{u}'::uuid END
-                   FROM (SELECT id FROM storage_files
-                          WHERE id IN ((SELECT id FROM storage_files WHERE "userId" = '{u}' ORDER BY id DESC LIMIT 1)
-                                 UNION ALL (SELECT id FROM storage_files WHERE "userId" = '{v}' ORDER BY id DESC LIMIT 1))
-                          ORDER BY id FOR UPDATE) locked
-                  WHERE f.id = locked.id"#
-            ));
-            statements.push(format!(
-                r#"UPDATE messages m SET "conversationId" = CASE WHEN m."conversationId" = '{c}' THEN '{d}'::uuid ELSE '{c}'::uuid END
-                   FROM (SELECT id FROM messages
-                          WHERE id IN ((SELECT id FROM messages WHERE "conversationId" = '{c}' ORDER BY id DESC LIMIT 1)
-                                 UNION ALL (SELECT id FROM messages WHERE "conversationId" = '{d}' ORDER BY id DESC LIMIT 1))
-                          ORDER BY id FOR UPDATE) locked
-                  WHERE m.id = locked.id"#
-            ));
+            statements.push(swap("storage_files", "userId", u, v));
+            statements.push(swap("messages", "conversationId", c, d));
         }
         for sql in statements {
             tally.statements += 1;
@@ -145,4 +129,19 @@ async fn write(db: &DatabaseConnection, pairs: &Pairs, w: usize) -> Tally {
         }
     }
     tally
+}
+
+/// A statement moving the newest row of `table` whose `column` is `x` to `y`, and the newest
+/// whose `column` is `y` to `x`. It locks the two rows in id order first, as any multi-row
+/// update must: rows picked by `column` change `column`, so two swaps would otherwise lock
+/// the same pair in opposite orders and deadlock with no trigger involved.
+fn swap(table: &str, column: &str, x: &str, y: &str) -> String {
+    format!(
+        r#"UPDATE {table} t SET "{column}" = CASE WHEN t."{column}" = '{x}' THEN '{y}'::uuid ELSE '{x}'::uuid END
+           FROM (SELECT id FROM {table}
+                  WHERE id IN ((SELECT id FROM {table} WHERE "{column}" = '{x}' ORDER BY id DESC LIMIT 1)
+                         UNION ALL (SELECT id FROM {table} WHERE "{column}" = '{y}' ORDER BY id DESC LIMIT 1))
+                  ORDER BY id FOR UPDATE) locked
+          WHERE t.id = locked.id"#
+    )
 }
