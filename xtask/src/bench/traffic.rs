@@ -40,18 +40,7 @@ pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
         predicate: None,
         lock_timeout: Duration::from_millis(100),
     };
-    let naive = with_writer(url, &[INSERT_MESSAGE], async {
-        let mut tx = db.get_postgres_connection_pool().begin().await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            r#"CREATE INDEX "{INDEX}" ON public.messages ("conversationId", "timestamp", id)"#
-        )))
-        .execute(&mut *tx)
-        .await
-        .context("naive index build")?;
-        tx.commit().await?;
-        Ok(())
-    })
-    .await?;
+    let naive = with_writer(url, &[INSERT_MESSAGE], build_naively(&db)).await?;
     drop_index(&db).await?;
     let online = with_writer(url, &[INSERT_MESSAGE], async {
         create_index_concurrently(&db, &helper)
@@ -81,6 +70,20 @@ pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
         )
         .floor(format!("{} (writer alone)", ms(idle))),
     ])
+}
+
+/// The same index the naive way: `CREATE INDEX` in a transaction, which holds a SHARE lock
+/// on the table, so every writer waits for the whole build.
+async fn build_naively(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    let mut tx = db.get_postgres_connection_pool().begin().await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        r#"CREATE INDEX "{INDEX}" ON public.messages ("conversationId", "timestamp", id)"#
+    )))
+    .execute(&mut *tx)
+    .await
+    .context("naive index build")?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn drop_index(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
