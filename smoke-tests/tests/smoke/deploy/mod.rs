@@ -125,3 +125,42 @@ impl MigrationTrait for SqlMigration {
         Ok(())
     }
 }
+
+/// Checks that `found`, the catalog of a database on which a migrator died with `applied`
+/// migrations recorded, is `steps[applied]`: whole migrations only. The one exception is a
+/// next migration that runs outside a transaction (an online index), which cannot be all or
+/// nothing: then `found` must lie between `steps[applied]` and `steps[applied + 1]`,
+/// everything both have there and nothing neither has, new indexes possibly left INVALID.
+pub fn assert_whole_or_between(
+    found: &dbcheck::catalog::Snapshot,
+    steps: &[dbcheck::catalog::Snapshot],
+    applied: usize,
+    name: &str,
+) {
+    use migration::MigratorTrait;
+    let outside = migration::Migrator::migrations()
+        .get(applied)
+        .is_some_and(|m| m.use_transaction() == Some(false));
+    if !outside || found.lines == steps[applied].lines {
+        let whole = format!("exactly {applied} whole migration(s)");
+        return dbcheck::catalog::assert_same(found, &steps[applied], name, &whole);
+    }
+    let (before, after) = (&steps[applied], &steps[applied + 1]);
+    let missing: Vec<_> = before
+        .lines
+        .intersection(&after.lines)
+        .filter(|l| !found.lines.contains(*l))
+        .collect();
+    let extra: Vec<_> = found
+        .lines
+        .iter()
+        .filter(|l| {
+            let valid = l.strip_suffix(" INVALID").unwrap_or(l);
+            !before.lines.contains(*l) && !after.lines.contains(valid)
+        })
+        .collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{name}: not between two steps: missing {missing:?}, extra {extra:?}"
+    );
+}

@@ -4,12 +4,11 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use dbcheck::catalog::assert_same;
 use sea_orm::DatabaseConnection;
 use smoke_tests::{TestDb, migrator, snapshot};
 
 use super::{Fleet, total};
-use crate::deploy::{catalog_at_each_step, rows_if_present};
+use crate::deploy::{assert_whole_or_between, catalog_at_each_step, rows_if_present};
 use crate::query_strings;
 
 const SIZE: usize = 12;
@@ -81,56 +80,12 @@ async fn only_whole_migrations(
         let applied = rows_if_present(&db, "seaql_migrations", "version")
             .await
             .len();
-        let found = snapshot(&db).await;
         let name = format!("{when}: {}", Fleet::name(i));
-        if found.lines != steps[applied].lines && next_runs_outside_a_transaction(applied) {
-            between(&found, &steps[applied], &steps[applied + 1], &name);
-        } else {
-            assert_same(
-                &found,
-                &steps[applied],
-                &name,
-                &format!("exactly {applied} whole migration(s)"),
-            );
-        }
+        assert_whole_or_between(&snapshot(&db).await, steps, applied, &name);
         db.close().await.ok();
         counts.push(applied);
     }
     counts
-}
-
-/// Whether the migration after the first `applied` runs outside a transaction (phase 6's
-/// online steps): it is recorded after its work, so a kill in between leaves its work done,
-/// or partly done, and unrecorded, and the rerun repeats it harmlessly.
-fn next_runs_outside_a_transaction(applied: usize) -> bool {
-    use migration::MigratorTrait;
-    migration::Migrator::migrations()
-        .get(applied)
-        .is_some_and(|m| m.use_transaction() == Some(false))
-}
-
-/// Checks that `found` lies between the catalogs before and after one migration: everything
-/// both have is there, and nothing that neither has.
-fn between(
-    found: &dbcheck::catalog::Snapshot,
-    before: &dbcheck::catalog::Snapshot,
-    after: &dbcheck::catalog::Snapshot,
-    name: &str,
-) {
-    let missing: Vec<_> = before
-        .lines
-        .intersection(&after.lines)
-        .filter(|l| !found.lines.contains(*l))
-        .collect();
-    let extra: Vec<_> = found
-        .lines
-        .iter()
-        .filter(|l| !before.lines.contains(*l) && !after.lines.contains(*l))
-        .collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "{name}: not between two steps: missing {missing:?}, extra {extra:?}"
-    );
 }
 
 /// Waits until migrators have been seen on `count` of the fleet's databases (for at most
