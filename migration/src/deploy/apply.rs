@@ -112,27 +112,31 @@ where
             Ok(()) => return Ok(()),
             Err(err) => err,
         };
-        match sqlstate(&err).as_deref() {
-            Some(LOCK_NOT_AVAILABLE) if attempt <= settings.retries => {
-                let pause = settings.backoff(attempt);
-                tracing::warn!(
-                    "{name}: a table it needs is locked by another session (waited {}ms); \
-                     rolled back, trying again in {}ms",
-                    settings.ddl_lock_timeout.as_millis(),
-                    pause.as_millis()
-                );
-                // Idle on purpose: the server may end the session meanwhile.
-                session.idle(tokio::time::sleep(pause)).await?;
+        let code = sqlstate(&err);
+        // The two failures that roll the migration back whole and may pass on a second try.
+        let retryable = match code.as_deref() {
+            Some(LOCK_NOT_AVAILABLE) => Some(format!(
+                "a table it needs is locked by another session (waited {}ms)",
+                settings.ddl_lock_timeout.as_millis()
+            )),
+            Some(DEADLOCK_DETECTED) => {
+                Some("the server aborted it to break a deadlock with another session".to_owned())
             }
-            Some(DEADLOCK_DETECTED) if attempt <= settings.retries => {
-                let pause = settings.backoff(attempt);
-                tracing::warn!(
-                    "{name}: the server aborted it to break a deadlock with another session; \
-                     rolled back, trying again in {}ms",
-                    pause.as_millis()
-                );
-                session.idle(tokio::time::sleep(pause)).await?;
-            }
+            _ => None,
+        };
+        if let Some(why) = retryable
+            && attempt <= settings.retries
+        {
+            let pause = settings.backoff(attempt);
+            tracing::warn!(
+                "{name}: {why}; rolled back, trying again in {}ms",
+                pause.as_millis()
+            );
+            // Idle on purpose: the server may end the session meanwhile.
+            session.idle(tokio::time::sleep(pause)).await?;
+            continue;
+        }
+        match code.as_deref() {
             Some(DEADLOCK_DETECTED) => bail!(
                 "could not {verb} {name}: it lost a deadlock with another session on each of \
                  {attempt} attempts and was rolled back. Migrate again when writes are fewer, \
