@@ -113,18 +113,7 @@ where
             Err(err) => err,
         };
         let code = sqlstate(&err);
-        // The two failures that roll the migration back whole and may pass on a second try.
-        let retryable = match code.as_deref() {
-            Some(LOCK_NOT_AVAILABLE) => Some(format!(
-                "a table it needs is locked by another session (waited {}ms)",
-                settings.ddl_lock_timeout.as_millis()
-            )),
-            Some(DEADLOCK_DETECTED) => {
-                Some("the server aborted it to break a deadlock with another session".to_owned())
-            }
-            _ => None,
-        };
-        if let Some(why) = retryable
+        if let Some(why) = retryable(code.as_deref(), settings)
             && attempt <= settings.retries
         {
             let pause = settings.backoff(attempt);
@@ -155,6 +144,21 @@ where
             ),
             _ => bail!("could not {verb} {name}, so it was rolled back: {err}"),
         }
+    }
+}
+
+/// Why a failure with SQLSTATE `code` may pass on a second try, for the two that roll the
+/// migration back whole and depend on other sessions: a lock timeout and a lost deadlock.
+fn retryable(code: Option<&str>, settings: &Settings) -> Option<String> {
+    match code {
+        Some(LOCK_NOT_AVAILABLE) => Some(format!(
+            "a table it needs is locked by another session (waited {}ms)",
+            settings.ddl_lock_timeout.as_millis()
+        )),
+        Some(DEADLOCK_DETECTED) => {
+            Some("the server aborted it to break a deadlock with another session".to_owned())
+        }
+        _ => None,
     }
 }
 
