@@ -3,11 +3,9 @@
 pub use sea_orm_migration::MigrationStatus;
 pub use sea_orm_migration::prelude::*;
 
-pub mod cli;
-pub mod deploy;
-pub mod fleet;
-pub mod online;
-pub mod operate;
+/// The online helpers phase 6's migrations build their indexes and backfills with.
+pub use deployer::online;
+
 pub mod owned;
 mod phase1_core;
 mod phase2_support_storage;
@@ -16,9 +14,6 @@ mod phase4_rag_mcp;
 mod phase5_counters;
 mod phase6_hot_paths;
 mod phase7_security;
-pub mod render;
-pub mod repair;
-pub mod rotate;
 mod schema_helpers;
 
 /// One feature area's migrations, applied in order.
@@ -64,7 +59,7 @@ impl MigratorTrait for Migrator {
     }
 
     /// SeaORM's `fresh` drops only the tables of the current schema and migrates outside any
-    /// lock; this schema's `fresh` is [`deployer`]'s, which drops the `health` and `finance`
+    /// lock; this schema's `fresh` is [`deployer()`]'s, which drops the `health` and `finance`
     /// schemas too, under the migration lock. Refused here so no caller reaches the unsafe one.
     async fn fresh<'c, C>(_db: C) -> Result<(), DbErr>
     where
@@ -76,12 +71,12 @@ impl MigratorTrait for Migrator {
     }
 }
 
-/// The safe deployer for this schema's migrations; its `fresh` drops everything the project
-/// owns ([`owned::drop_all`]). Every command that applies migrations starts here.
-pub async fn deployer(settings: deploy::Settings) -> anyhow::Result<deploy::Deployer> {
-    Ok(deploy::Deployer::of::<Migrator>(settings)
+/// The safe deployer for this schema's migrations, told what the project owns
+/// ([`owned::project`]). Every command that applies migrations starts here.
+pub async fn deployer(settings: deployer::Settings) -> anyhow::Result<deployer::Deployer> {
+    Ok(deployer::Deployer::of::<Migrator>(settings)
         .await?
-        .with_drop_all(|db| Box::pin(owned::drop_all(db))))
+        .with_project(owned::project()))
 }
 
 /// Names of the migrations of phases 1..=n, in order.
@@ -110,16 +105,16 @@ pub fn phase_of(name: &str) -> Option<&'static Phase> {
 }
 
 /// Applies the pending migrations, all of them or only those of phases 1..=`phase`, through
-/// the safe [`deploy::Deployer`] with default settings, and returns how many it applied.
+/// the safe [`deployer::Deployer`] with default settings, and returns how many it applied.
 pub async fn up_through_phase(
     db: &sea_orm::DatabaseConnection,
     phase: Option<u8>,
 ) -> anyhow::Result<usize> {
-    let up = deploy::Up {
+    let up = deployer::Up {
         through: through_phase(phase)?,
-        ..deploy::Up::default()
+        ..deployer::Up::default()
     };
-    let deployer = deployer(deploy::Settings::default()).await?;
+    let deployer = deployer(deployer::Settings::default()).await?;
     Ok(deployer.up(db, &up).await?.len())
 }
 
@@ -138,6 +133,7 @@ pub fn through_phase(phase: Option<u8>) -> anyhow::Result<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use deployer::render::{checksum_of, render_down, render_up};
 
     #[test]
     fn every_phase_of_the_facts_has_its_migrations() {
@@ -149,8 +145,8 @@ mod tests {
         assert_eq!(
             schema_facts::BOOKKEEPING_TABLES,
             [
-                deploy::VERSIONS,
-                deploy::CHECKSUMS,
+                deployer::VERSIONS,
+                deployer::CHECKSUMS,
                 online::backfill::PROGRESS
             ]
         );
@@ -181,5 +177,34 @@ mod tests {
             ]
         );
         assert!(migrations_through_phase(0).is_empty());
+    }
+
+    #[tokio::test]
+    async fn every_migration_renders_sql_both_ways() {
+        for migration in Migrator::migrations() {
+            let up = render_up(migration.as_ref()).await.unwrap();
+            let down = render_down(migration.as_ref()).await.unwrap();
+            assert!(!up.is_empty(), "{} renders no up SQL", migration.name());
+            assert!(!down.is_empty(), "{} renders no down SQL", migration.name());
+        }
+    }
+
+    #[tokio::test]
+    async fn checksums_are_stable_and_differ_between_migrations() {
+        let migrations = Migrator::migrations();
+        let mut seen = std::collections::HashSet::new();
+        let checksum = async |m: &dyn MigrationTrait| checksum_of(&render_up(m).await.unwrap());
+        for migration in &migrations {
+            let first = checksum(migration.as_ref()).await;
+            assert_eq!(first, checksum(migration.as_ref()).await);
+            assert!(seen.insert(first), "{} shares a checksum", migration.name());
+        }
+    }
+
+    #[tokio::test]
+    async fn the_first_migration_renders_the_extensions_it_creates() {
+        let first = &Migrator::migrations()[0];
+        let sql = render_up(first.as_ref()).await.unwrap().join("\n");
+        assert!(sql.contains("vector"), "{sql}");
     }
 }

@@ -1,50 +1,31 @@
-//! Everything the project owns in a database, and dropping all of it.
-//!
-//! SeaORM's `fresh` drops only the tables of the current schema; the platform also owns the
-//! `health` and `finance` schemas, enum types and trigger functions, which a reset must clear
-//! too. Extensions stay: they may be shared, and creating them can need a superuser.
+//! What the deployer must know of this project: its name on the server, its lock, the schemas
+//! it owns, how its migrations group into phases, and the checks around `up`.
 
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbErr};
+use deployer::{Group, Project};
 
-/// Drops the owned schemas and every table, type and function in `public` that no extension
-/// owns. It is one statement, so it is atomic: a failure leaves the database as it was.
-pub async fn drop_all<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
-    let schemas = schema_facts::sql_list(schema_facts::CREATED_SCHEMAS);
-    db.execute_unprepared(&DROP_ALL.replace("{schemas}", &schemas))
-        .await?;
-    Ok(())
+/// This project, as [`crate::deployer`] gives it to the deployer.
+pub fn project() -> Project {
+    Project {
+        application: "agents-db migrator",
+        // "agnt" and 1: the key every earlier build of this migrator took, so old and new
+        // binaries exclude each other.
+        lock_key: (0x6167_6e74, 1),
+        // `fresh` drops them whole, beside every table, type and function of `public`.
+        owned_schemas: schema_facts::CREATED_SCHEMAS,
+        group_of: |name| {
+            crate::phase_of(name).map(|phase| Group {
+                number: phase.number,
+                name: phase.name,
+            })
+        },
+        before_up: Some(|db, url| Box::pin(dbconn::require_pgvector(db, url))),
+        verify: None,
+        drop_extra: None,
+    }
 }
 
-const DROP_ALL: &str = r#"
-DO $$
-DECLARE r record;
-BEGIN
-  FOR r IN SELECT nspname FROM pg_namespace WHERE nspname IN ({schemas}) LOOP
-    EXECUTE format('DROP SCHEMA %I CASCADE', r.nspname);
-  END LOOP;
-  FOR r IN
-    SELECT c.relname FROM pg_class c
-    JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
-  LOOP
-    EXECUTE format('DROP TABLE IF EXISTS public.%I CASCADE', r.relname);
-  END LOOP;
-  FOR r IN
-    SELECT t.typname FROM pg_type t
-    JOIN pg_namespace n ON n.oid = t.typnamespace
-    WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd')
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
-  LOOP
-    EXECUTE format('DROP TYPE IF EXISTS public.%I CASCADE', r.typname);
-  END LOOP;
-  FOR r IN
-    SELECT p.oid::regprocedure AS signature FROM pg_proc p
-    JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = 'public'
-      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
-  LOOP
-    EXECUTE format('DROP ROUTINE IF EXISTS %s CASCADE', r.signature);
-  END LOOP;
-END $$;
-"#;
+/// Drops everything the project owns, outside the deployer (its tests, and tools that reset a
+/// scratch database they created).
+pub async fn drop_all<C: sea_orm::ConnectionTrait>(db: &C) -> Result<(), sea_orm::DbErr> {
+    deployer::owned::drop_all(db, schema_facts::CREATED_SCHEMAS).await
+}

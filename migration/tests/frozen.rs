@@ -9,7 +9,8 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use migration::{Migrator, MigratorTrait, render};
+use deployer::render;
+use migration::{Migrator, MigratorTrait};
 
 fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("frozen-checksums.txt")

@@ -30,14 +30,14 @@ pub enum Command {
     /// Post-deploy check of the database (read-only, safe on production): tables, keys,
     /// indexes, orphans, pgvector, row-level security, index use of the critical queries;
     /// `--deep` also recounts every derived counter.
-    Verify(migration::repair::VerifyArgs),
+    Verify(migrator::repair::VerifyArgs),
     /// Set derived counters that differ from their recount back to it, in short batches; a
     /// dry run unless `--apply`.
-    Repair(migration::repair::RepairArgs),
+    Repair(migrator::repair::RepairArgs),
     /// What to watch after a deploy (read-only, safe on production): slow queries, sizes,
     /// unused, duplicate and invalid indexes, vacuum and analyze, long transactions, lock
     /// waits, connections, replication; `--fail-on warn|crit` exits 2 or 3 on findings.
-    Monitor(migration::operate::MonitorArgs),
+    Monitor(migrator::monitor::MonitorArgs),
     /// Lint the SQL every migration emits against the rules of squawk and strong_migrations.
     Lint,
     /// Write docs/schema.md (Mermaid ER diagrams and a table reference) from a migrated
@@ -69,21 +69,21 @@ pub enum DbCommand {
 #[derive(Args)]
 pub struct MigrateArgs {
     #[command(subcommand)]
-    pub action: Option<migration::cli::Command>,
+    pub action: Option<deployer::cli::Command>,
     /// Apply migrations only through this phase (1 core, 2 support/storage, 3 health/finance,
     /// 4 RAG/MCP, 5 counters, 6 hot paths; `migrate status` lists every phase).
     #[arg(long, value_name = "N", value_parser = dbconn::cli::whole::<u8>)]
     pub phase: Option<u8>,
     /// Flags of the default command, `up`.
     #[command(flatten)]
-    pub up: migration::cli::UpArgs,
+    pub up: deployer::cli::UpArgs,
     #[command(flatten)]
-    pub settings: migration::deploy::Settings,
+    pub settings: deployer::Settings,
     #[command(flatten)]
-    pub lag: migration::online::LagArgs,
+    pub lag: deployer::online::LagArgs,
     /// `--targets FILE`: `up` or `status` on every database of a fleet instead of the dev one.
     #[command(flatten)]
-    pub fleet: migration::fleet::FleetArgs,
+    pub fleet: deployer::fleet::FleetArgs,
 }
 
 #[derive(Args)]

@@ -4,13 +4,13 @@
 use migration::{Migrator, MigratorTrait};
 
 pub async fn run() -> anyhow::Result<()> {
-    let rendered = migration::render::render_all(Migrator::migrations()).await?;
+    let rendered = deployer::render::render_all(Migrator::migrations()).await?;
     let input: Vec<(&str, &[String])> = rendered
         .iter()
         .map(|r| (r.name(), r.statements.as_slice()))
         .collect();
-    // migration::deploy runs every migration on a session with this lock_timeout.
-    let timeout = migration::deploy::Settings::default().ddl_lock_timeout;
+    // The deployer runs every migration on a session with this lock_timeout.
+    let timeout = deployer::Settings::default().ddl_lock_timeout;
     let session = if timeout.is_zero() {
         Vec::new()
     } else {

@@ -27,7 +27,7 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            std::process::ExitCode::from(migration::operate::exit_code(&err))
+            std::process::ExitCode::from(migrator::monitor::exit_code(&err))
         }
     }
 }

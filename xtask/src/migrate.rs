@@ -1,7 +1,6 @@
 //! `cargo xtask migrate`: the migration binary's commands, on the dev target, phase by phase.
 
-use migration::cli::{Command, UpArgs};
-use migration::operate::{BackupsArgs, RestoreArgs};
+use deployer::cli::{BackupsArgs, Command, RestoreArgs, UpArgs};
 
 use crate::flags::MigrateArgs;
 
@@ -16,15 +15,16 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
     if let Command::Backups(backups) = &command
         && !backups.take
     {
-        return migration::operate::backups(backups, None).await;
+        return deployer::cli::backups(backups, None).await;
     }
     let target = devdb::migration_target().await?;
-    migration::cli::guard(&command, &target.url)?;
+    deployer::cli::guard(&command, &target.url)?;
     let liveness = args.settings.liveness();
     let db = dbconn::connect_live(&target.url, args.settings.wait, &liveness).await?;
     embedded_tools(&mut command);
     eprintln!("migrate: on {}", target.origin);
-    migration::cli::execute(&db, &target.url, args.settings, command, through).await
+    let deployer = migrator::deployer(args.settings).await?;
+    deployer::cli::execute(&db, &target.url, deployer, command, through).await
 }
 
 /// The embedded server's own pg_dump and pg_restore match its version; PATH may hold older
@@ -55,6 +55,6 @@ async fn fleet(args: MigrateArgs) -> anyhow::Result<()> {
     let mut command = args.action.unwrap_or(Command::Up(args.up));
     // As for one database: the embedded server's tools, when there are some.
     embedded_tools(&mut command);
-    let command = migration::fleet::FleetCommand::migrate(command, through)?;
-    migration::fleet::run(&args.fleet, args.settings, command).await
+    let deployer = migrator::deployer(args.settings).await?;
+    deployer::cli::execute_fleet(&args.fleet, deployer, command, through).await
 }

@@ -1,10 +1,10 @@
 //! `cargo xtask monitor`: the operator's report on the dev target (read-only, safe on
 //! production); the same as `migration monitor`.
 
-use migration::operate::MonitorArgs;
+use migrator::monitor::MonitorArgs;
 
 pub async fn run(args: MonitorArgs) -> anyhow::Result<()> {
     let target = devdb::dev_target().await?;
     let db = dbconn::connect(&target.url).await?;
-    migration::operate::monitor(&db, &target.origin, &args).await
+    migrator::monitor::run(&db, &target.origin, &args).await
 }

@@ -4,7 +4,7 @@ use anyhow::Context;
 
 use crate::flags::ResetArgs;
 use dbconn::guard;
-use migration::deploy::Settings;
+use deployer::Settings;
 
 pub async fn run(args: ResetArgs) -> anyhow::Result<()> {
     let target = devdb::dev_target().await?;
@@ -12,7 +12,7 @@ pub async fn run(args: ResetArgs) -> anyhow::Result<()> {
     let db = dbconn::connect(&target.url).await?;
     dbconn::require_pgvector(&db, &target.url).await?;
     // `fresh` drops and migrates under the migration lock, so a concurrent migrator waits.
-    let applied = migration::deployer(Settings::default())
+    let applied = migrator::deployer(Settings::default())
         .await?
         .fresh(&db)
         .await

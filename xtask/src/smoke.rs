@@ -16,7 +16,7 @@ pub async fn run(args: SmokeArgs) -> anyhow::Result<()> {
     // The deploy tests run the shipped binaries themselves, as a deploy would.
     clean_cargo_env(cmd!(
         sh,
-        "cargo build --locked -q -p migration --bin migration -p seed --bin seed"
+        "cargo build --locked -q -p migrator --bin migration -p deployer --example toy -p seed --bin seed"
     ))
     .run()
     .context("build the migration and seed binaries")?;

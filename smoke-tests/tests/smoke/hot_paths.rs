@@ -2,7 +2,7 @@
 //! each online step run again without effect, rolled back to phase 5's indexes; loaded and new
 //! messages are found by their words; verify names a dropped hot-path index in either mode.
 
-use migration::deploy::{Settings, Up};
+use deployer::{Settings, Up};
 use migration::{PHASES, SchemaManager};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use smoke_tests::TestDb;
@@ -48,7 +48,7 @@ fn through_phase6() -> Up {
     }
 }
 
-async fn deployer() -> migration::deploy::Deployer {
+async fn deployer() -> deployer::Deployer {
     migration::deployer(Settings::default())
         .await
         .expect("deployer")

@@ -58,7 +58,7 @@ async fn fresh_clears_every_owned_schema_before_migrating() {
         )
         .await
         .expect("stray table");
-    migration::deployer(migration::deploy::Settings::default())
+    migration::deployer(deployer::Settings::default())
         .await
         .expect("deployer")
         .fresh(&test.db)

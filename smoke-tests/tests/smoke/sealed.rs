@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use entity::health::enums::AllergySeverity;
 use entity::health::{AllergyReaction, allergies, medical_conditions};
 use entity::sealed::{ACCESS_TOKEN, Keyring, MEDICAL_COLUMNS, Sealed, key_id_of, open_token};
-use migration::rotate::{RotateArgs, rotate};
+use migrator::rotate::{RotateArgs, rotate};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use smoke_tests::TestDb;

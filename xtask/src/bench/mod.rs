@@ -230,7 +230,7 @@ fn build_binaries() -> anyhow::Result<PathBuf> {
     let release = (!cfg!(debug_assertions)).then_some("--release");
     clean_cargo_env(cmd!(
         sh,
-        "cargo build --locked {release...} -p migration -p seed"
+        "cargo build --locked {release...} -p migrator -p seed"
     ))
     .run()
     .context("build the migration and seed binaries")?;

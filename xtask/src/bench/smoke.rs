@@ -12,7 +12,7 @@ pub fn run() -> anyhow::Result<Figure> {
     let sh = crate::shell::workspace_shell()?;
     // Build first, so that the figure is the run and not the compilation.
     // The deploy tests run the migration binary, which `cargo xtask smoke` builds first.
-    clean_cargo_env(cmd!(sh, "cargo build --locked -p xtask -p migration"))
+    clean_cargo_env(cmd!(sh, "cargo build --locked -p xtask -p migrator"))
         .run()
         .context("build xtask and the migration binary")?;
     clean_cargo_env(cmd!(sh, "cargo test --locked --no-run -p smoke-tests"))

@@ -1,5 +1,5 @@
 //! Migration under traffic: a writer inserts messages at a steady rate while an index is added
-//! to `messages`, once with the online helper (`migration::online`) and once the naive way
+//! to `messages`, once with the online helper (`deployer::online`) and once the naive way
 //! (plain `CREATE INDEX` in a transaction); the figure is the writer's worst latency. Both
 //! copies are dropped afterwards.
 
@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use migration::online::{OnlineIndex, create_index_concurrently};
+use deployer::online::{OnlineIndex, create_index_concurrently};
 use sea_orm::sqlx;
 
 use super::{Figure, ms, secs};

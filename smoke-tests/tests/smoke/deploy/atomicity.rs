@@ -1,7 +1,7 @@
 //! A migration that fails half-way leaves no trace of itself, not even its record.
 
+use deployer::{Deployer, Settings, Up};
 use migration::MigrationTrait;
-use migration::deploy::{Deployer, Settings, Up};
 use smoke_tests::TestDb;
 
 use super::{Snapshot, SqlMigration};

@@ -1,8 +1,8 @@
 //! An edited migration and a version the code lacks stop `up` before it changes anything;
 //! `resolve` is the explicit way out.
 
+use deployer::{Deployer, Resolution, Settings, Up};
 use migration::MigrationTrait;
-use migration::deploy::{Deployer, Resolution, Settings, Up};
 use sea_orm::ConnectionTrait;
 use smoke_tests::{TestDb, migrator};
 

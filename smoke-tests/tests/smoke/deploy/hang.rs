@@ -221,7 +221,7 @@ async fn reset_once(round: u64, offset: u64, steps: &[Snapshot]) -> usize {
 /// system, and the next migration adds foreign keys to it, taking a SHARE ROW EXCLUSIVE
 /// lock that blocks the application's writes.
 async fn through_identity_tables(db: &DatabaseConnection) {
-    let identity = migration::deploy::Up {
+    let identity = deployer::Up {
         through: Some("m20261121_000002_create_identity_tables".into()),
         ..Default::default()
     };

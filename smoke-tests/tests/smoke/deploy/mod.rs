@@ -14,7 +14,7 @@ mod outside_transaction;
 mod post_deploy;
 mod timeouts;
 
-use migration::deploy::{Settings, Up};
+use deployer::{Settings, Up};
 use migration::{MigrationName, MigrationTrait, SchemaManager};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use smoke_tests::snapshot;

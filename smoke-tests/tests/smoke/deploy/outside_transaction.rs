@@ -1,7 +1,7 @@
 //! A migration that opts out of the transaction runs outside one, and can be run again.
 
+use deployer::{Deployer, Resolution, Settings, Up};
 use migration::MigrationTrait;
-use migration::deploy::{Deployer, Resolution, Settings, Up};
 use smoke_tests::TestDb;
 
 use super::SqlMigration;

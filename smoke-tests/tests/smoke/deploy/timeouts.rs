@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use migration::deploy::{Settings, Up};
+use deployer::{Settings, Up};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use smoke_tests::TestDb;
 

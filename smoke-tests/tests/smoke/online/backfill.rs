@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use migration::deploy::{Deployer, Settings, Up};
-use migration::online::{self, Backfill};
+use deployer::online::{self, Backfill};
+use deployer::{Deployer, Settings, Up};
 use migration::{MigrationName, MigrationTrait, Migrator, MigratorTrait, SchemaManager};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 use smoke_tests::TestDb;

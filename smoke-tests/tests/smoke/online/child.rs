@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use migration::online::{self, Backfill, OnlineIndex, ReplicaLag};
+use deployer::online::{self, Backfill, OnlineIndex, ReplicaLag};
 
 /// Which job the child runs: one of the `JOB_*` names.
 const JOB: &str = "SMOKE_ONLINE_JOB";

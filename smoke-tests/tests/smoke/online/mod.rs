@@ -8,7 +8,7 @@ mod replicas;
 
 use std::time::Duration;
 
-use migration::online::{OnlineIndex, create_index_concurrently};
+use deployer::online::{OnlineIndex, create_index_concurrently};
 use sea_orm::ConnectionTrait;
 use smoke_tests::TestDb;
 

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
+use deployer::online::ReplicaLag;
 use devdb::embedded::{Standby, Throwaway};
-use migration::online::ReplicaLag;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStderr};

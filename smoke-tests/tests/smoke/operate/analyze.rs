@@ -1,7 +1,7 @@
 //! A deploy analyzes the existing tables its migrations changed, and says so; the tables it
 //! created are left to the planner's never-analyzed estimate until they have rows.
 
-use migration::deploy::{Deployer, Settings, Up};
+use deployer::{Deployer, Settings, Up};
 use smoke_tests::TestDb;
 
 use crate::count;

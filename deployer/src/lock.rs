@@ -16,34 +16,32 @@ use dbconn::liveness;
 use sea_orm::sqlx::postgres::PgConnectOptions;
 use sea_orm::sqlx::{self, Connection, PgConnection};
 
-use super::session::{Session, Watched};
-
-/// The lock's two keys: "agnt" and 1, for the migrations of the agents platform.
-const CLASS: i32 = 0x6167_6e74;
-const OBJECT: i32 = 1;
-
-/// The application name of a migrator's sessions, so a waiting migrator (and an operator
-/// reading pg_stat_activity) can tell who holds the lock.
-pub const APPLICATION: &str = "agents-db migrator";
+use crate::project::Project;
+use crate::session::{Session, Watched};
 
 /// A held migration lock; [`MigrationLock::release`] gives it back, and so does dropping it
 /// (by closing its connection).
 pub struct MigrationLock {
     conn: PgConnection,
     liveness: Liveness,
+    /// The advisory lock's two keys ([`Project::lock_key`]).
+    key: (i32, i32),
 }
 
 impl MigrationLock {
-    /// Takes the lock on a new connection to the server of `options`, polling while another
-    /// migrator holds it, for at most `wait`. Every statement is bounded by `liveness`.
+    /// Takes the project's lock on a new connection to the server of `options`, polling while
+    /// another migrator holds it, for at most `wait`. Every statement is bounded by
+    /// `liveness`.
     pub async fn acquire(
         options: &PgConnectOptions,
+        project: &Project,
         wait: Duration,
         liveness: Liveness,
     ) -> anyhow::Result<Self> {
+        let key = project.lock_key;
         let options = liveness
             .apply(options.clone())
-            .application_name(APPLICATION);
+            .application_name(project.application);
         let mut conn = liveness
             .deadline(
                 "opening the lock connection",
@@ -55,18 +53,22 @@ impl MigrationLock {
         let mut announced = false;
         loop {
             let try_lock = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
-                .bind(CLASS)
-                .bind(OBJECT)
+                .bind(key.0)
+                .bind(key.1)
                 .fetch_one(&mut conn);
             let got: bool = liveness
                 .deadline("taking the migration lock", try_lock)
                 .await
                 .context("take the migration lock")?;
             if got {
-                return Ok(Self { conn, liveness });
+                return Ok(Self {
+                    conn,
+                    liveness,
+                    key,
+                });
             }
             let holder = liveness
-                .deadline("looking up the lock's holder", holder(&mut conn))
+                .deadline("looking up the lock's holder", holder(&mut conn, key))
                 .await
                 .unwrap_or(None);
             if start.elapsed() >= wait {
@@ -107,8 +109,8 @@ impl MigrationLock {
     /// Releases the lock and closes its connection.
     pub async fn release(mut self) -> anyhow::Result<()> {
         let unlock = sqlx::query("SELECT pg_advisory_unlock($1, $2)")
-            .bind(CLASS)
-            .bind(OBJECT)
+            .bind(self.key.0)
+            .bind(self.key.1)
             .execute(&mut self.conn);
         self.liveness
             .deadline("releasing the migration lock", unlock)
@@ -165,7 +167,7 @@ impl std::fmt::Display for Holder {
 }
 
 /// Who holds the lock, if anyone still does.
-async fn holder(conn: &mut PgConnection) -> anyhow::Result<Option<Holder>> {
+async fn holder(conn: &mut PgConnection, key: (i32, i32)) -> anyhow::Result<Option<Holder>> {
     let row: Option<(i32, String, String, String, i64, i64)> = sqlx::query_as(
         "SELECT a.pid, coalesce(a.application_name, ''), \
            coalesce(host(a.client_addr) || ':' || a.client_port, 'on a local socket'), \
@@ -177,8 +179,8 @@ async fn holder(conn: &mut PgConnection) -> anyhow::Result<Option<Holder>> {
            AND l.objid = $2::oid AND l.database = \
              (SELECT oid FROM pg_database WHERE datname = current_database())",
     )
-    .bind(i64::from(CLASS))
-    .bind(i64::from(OBJECT))
+    .bind(i64::from(key.0))
+    .bind(i64::from(key.1))
     .fetch_optional(conn)
     .await?;
     Ok(row.map(
@@ -208,7 +210,7 @@ fn advice(holder: Option<&Holder>, wait: Duration) -> String {
          its connection loses it within its --hang-timeout ({}s by default); if it is \
          stuck, end it with SELECT pg_terminate_backend({})",
         wait.as_secs(),
-        super::settings::DEFAULT_HANG_TIMEOUT.as_secs(),
+        crate::settings::DEFAULT_HANG_TIMEOUT.as_secs(),
         holder.pid
     )
 }
@@ -221,7 +223,7 @@ mod tests {
     fn the_advice_names_the_holder_and_what_frees_it() {
         let holder = Holder {
             pid: 4242,
-            application: APPLICATION.into(),
+            application: "agents-db migrator".into(),
             client: "10.0.0.7:51234".into(),
             state: "idle".into(),
             state_for: 12,

@@ -2,7 +2,7 @@
 
 use anyhow::bail;
 
-use super::ledger::Applied;
+use crate::ledger::Applied;
 
 /// Where one migration stands.
 #[derive(Clone, Debug, PartialEq, Eq)]

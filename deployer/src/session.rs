@@ -17,8 +17,7 @@ use anyhow::Context;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
-use super::Settings;
-use super::lock::APPLICATION;
+use crate::settings::Settings;
 
 /// The backend pid of the session the migrator counts on; 0 while unwatched.
 pub type Watched = Arc<AtomicI32>;
@@ -42,11 +41,15 @@ impl Session {
     /// Opens the session on the server of `server`, with the deploy's timeouts set for the
     /// whole session, so statements outside a transaction get them too, and the bounds on a
     /// lost peer, so the server ends it when its migrator falls silent mid-transaction.
-    pub async fn open(server: &PgConnectOptions, settings: &Settings) -> anyhow::Result<Self> {
+    pub async fn open(
+        server: &PgConnectOptions,
+        settings: &Settings,
+        application: &str,
+    ) -> anyhow::Result<Self> {
         let liveness = settings.liveness();
         let options = liveness
             .apply(server.clone())
-            .application_name(APPLICATION)
+            .application_name(application)
             .options([
                 ("lock_timeout", millis(settings.ddl_lock_timeout)),
                 ("statement_timeout", millis(settings.statement_timeout)),

@@ -5,8 +5,10 @@ use anyhow::bail;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, RuntimeErr, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
-use super::session::Session;
-use super::{Known, Settings, ledger};
+use crate::ledger;
+use crate::render::Rendered as Known;
+use crate::session::Session;
+use crate::settings::Settings;
 
 /// SQLSTATE of `lock_timeout` expiring.
 const LOCK_NOT_AVAILABLE: &str = "55P03";

@@ -13,39 +13,21 @@
 //!   session carries the server-side limits of `--hang-timeout`, and the run races a
 //!   heartbeat on the lock's connection ([`lock`], [`session`]).
 //!
-//! It knows nothing of this project's schema: it takes any SeaORM migrator's migrations, and
-//! `fresh` drops what the caller's [`DropAll`] says the project owns.
-
-mod analyze;
-mod apply;
-pub mod backup;
-pub mod backups;
-pub mod encryption;
-mod ledger;
-mod lock;
-mod pooler;
-pub mod restore;
-mod session;
-mod settings;
-pub mod status;
-
-use std::future::Future;
-use std::pin::Pin;
+//! It knows nothing of any project's schema: it takes any SeaORM migrator's migrations, and
+//! what is particular to a project (its name, lock, owned schemas, checks) comes in as a
+//! [`Project`].
 
 use anyhow::{Context, bail};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
-pub use self::backup::Backup;
-pub use self::encryption::{Identities, Recipients};
-pub use self::ledger::{CHECKSUMS, VERSIONS};
-pub use self::restore::{Restore, Restored};
-pub use self::settings::Settings;
-pub use self::status::{State, Status};
-
-use self::lock::MigrationLock;
-use self::session::Session;
-use crate::render;
+use crate::backup::Backup;
+use crate::lock::MigrationLock;
+use crate::project::Project;
+use crate::session::Session;
+use crate::settings::Settings;
+use crate::status::{State, Status};
+use crate::{analyze, apply, ledger, owned, render};
 
 /// What `up` should apply, and how.
 #[derive(Clone, Debug, Default)]
@@ -71,24 +53,34 @@ pub enum Resolution {
 }
 
 /// A migration of the code with the SQL it sends, rendered once, and that SQL's checksum.
-type Known = render::Rendered;
-
-/// Drops everything a project owns, for `fresh`, in one statement or transaction. SeaORM's own
-/// `fresh` drops only the tables of the current schema, which may not be all a project owns.
-pub type DropAll = for<'a> fn(
-    &'a DatabaseConnection,
-) -> Pin<Box<dyn Future<Output = Result<(), DbErr>> + Send + 'a>>;
+pub(crate) type Known = render::Rendered;
 
 /// Runs migrations the safe way; see the module documentation.
 pub struct Deployer {
-    settings: Settings,
-    known: Vec<Known>,
+    pub(crate) settings: Settings,
+    /// Shared by clones, so a fleet renders the migrations once for all its targets.
+    pub(crate) known: std::sync::Arc<Vec<Known>>,
     /// The URL, for the backup; `None` when the caller has no backup to take.
-    url: Option<String>,
-    /// What `fresh` drops; `None` refuses `fresh`.
-    drop_all: Option<DropAll>,
-    /// The connection was seen to keep its session ([`pooler`]); checked once per deployer.
-    session_kept: std::sync::atomic::AtomicBool,
+    pub(crate) url: Option<String>,
+    /// What is particular to the project: its name, lock, owned schemas and checks.
+    pub(crate) project: Project,
+    /// The connection was seen to keep its session ([`crate::pooler`]); checked once per
+    /// deployer.
+    pub(crate) session_kept: std::sync::atomic::AtomicBool,
+}
+
+/// A copy for another database (a fleet's target): the same migrations, rendered once, and a
+/// session check of its own.
+impl Clone for Deployer {
+    fn clone(&self) -> Self {
+        Self {
+            settings: self.settings.clone(),
+            known: std::sync::Arc::clone(&self.known),
+            url: self.url.clone(),
+            project: self.project,
+            session_kept: Default::default(),
+        }
+    }
 }
 
 impl Deployer {
@@ -105,17 +97,38 @@ impl Deployer {
         let known = render::render_all(migrations).await?;
         Ok(Self {
             settings,
-            known,
+            known: std::sync::Arc::new(known),
             url: None,
-            drop_all: None,
+            project: Project::default(),
             session_kept: Default::default(),
         })
     }
 
-    /// How `fresh` drops everything the project owns before migrating.
-    pub fn with_drop_all(mut self, drop_all: DropAll) -> Self {
-        self.drop_all = Some(drop_all);
+    /// What is particular to the project: its name on the server, its lock, the schemas
+    /// `fresh` drops, its checks.
+    pub fn with_project(mut self, project: Project) -> Self {
+        self.project = project;
         self
+    }
+
+    /// The timeouts this deployer runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The project this deployer serves.
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
+    /// Drops everything the project owns: its extra objects, its schemas, and every table,
+    /// type and function of `public` that no extension owns.
+    pub(crate) async fn drop_owned(&self, db: &DatabaseConnection) -> anyhow::Result<()> {
+        if let Some(drop_extra) = self.project.drop_extra {
+            drop_extra(db).await?;
+        }
+        owned::drop_all(db, self.project.owned_schemas).await?;
+        Ok(())
     }
 
     /// The database URL, which `--backup` passes to pg_dump.
@@ -175,16 +188,13 @@ impl Deployer {
         run.finish(result).await
     }
 
-    /// Drops everything the project owns ([`Deployer::with_drop_all`]), then applies every
-    /// migration.
+    /// Drops everything the project owns ([`Project::owned_schemas`] and `public`'s objects),
+    /// then applies every migration.
     pub async fn fresh(&self, db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
-        let Some(drop_all) = self.drop_all else {
-            bail!("this deployer cannot run fresh: it was not told what the project owns");
-        };
         let mut run = self.start(db).await?;
         let session = &run.session;
         let work = async {
-            drop_all(session)
+            self.drop_owned(session)
                 .await
                 .context("drop the project's objects")?;
             self.up_locked(session, &Up::default()).await
@@ -404,12 +414,14 @@ impl Deployer {
     /// Checks that the connection keeps its session (no transaction pooler), takes the
     /// migration lock, then opens the migration session, both on connections of their own to
     /// the server of `db`, bounded by the run's liveness.
-    async fn start(&self, db: &DatabaseConnection) -> anyhow::Result<Run> {
+    pub(crate) async fn start(&self, db: &DatabaseConnection) -> anyhow::Result<Run> {
         self.require_session(db).await?;
         let liveness = self.settings.liveness();
         let server = db.get_postgres_connection_pool().connect_options();
-        let lock = MigrationLock::acquire(&server, self.settings.lock_timeout, liveness).await?;
-        match Session::open(&server, &self.settings).await {
+        let lock =
+            MigrationLock::acquire(&server, &self.project, self.settings.lock_timeout, liveness)
+                .await?;
+        match Session::open(&server, &self.settings, self.project.application).await {
             Ok(session) => Ok(Run { session, lock }),
             Err(err) => {
                 lock.release().await.ok();
@@ -420,16 +432,16 @@ impl Deployer {
 }
 
 /// One migrator run: the session its migrations use, and the lock that makes it the only one.
-struct Run {
-    session: Session,
-    lock: MigrationLock,
+pub(crate) struct Run {
+    pub(crate) session: Session,
+    pub(crate) lock: MigrationLock,
 }
 
 impl Run {
     /// Closes the session and releases the lock, then returns the result. After a lost
     /// server it closes nothing: that would wait on the silent server, which ends both
     /// sessions by itself within the bound.
-    async fn finish<T>(self, result: anyhow::Result<T>) -> anyhow::Result<T> {
+    pub(crate) async fn finish<T>(self, result: anyhow::Result<T>) -> anyhow::Result<T> {
         if result.as_ref().err().is_some_and(dbconn::liveness::is_lost) {
             return result;
         }

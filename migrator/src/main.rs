@@ -1,28 +1,24 @@
-//! The shipped migrator: SeaORM's migration CLI, with every database command run safely.
+//! The shipped migrator: parses the command line and dispatches every command.
 //!
-//! `up`, `down`, `status`, `fresh`, `refresh`, `reset` and `resolve` go through
-//! [`migration::deploy::Deployer`] (lock, checksums, timeouts); `drift` and `verify` are the
+//! `up`, `down`, `status`, `fresh`, `refresh`, `reset`, `resolve`, `backups` and `restore` are
+//! the deployer's ([`deployer::cli`]: lock, checksums, timeouts); `drift` and `verify` are the
 //! read-only checks of `dbcheck`, for after a deploy; `repair` sets derived counters back to
-//! their recount; `rotate-key` re-seals every encrypted value with the current key; `monitor` is dbcheck's read-only report for operators; SeaORM's file
-//! commands (`generate`, `init`) go to `sea_orm_migration::cli::run_cli` unchanged. With
-//! `--targets FILE`, `up`, `status` and `verify` run on every database of a fleet
-//! ([`migration::fleet`]).
+//! their recount; `rotate-key` re-seals every encrypted value with the current key; `monitor`
+//! is dbcheck's read-only report for operators; SeaORM's file commands (`generate`, `init`) go
+//! to `sea_orm_migration::cli::run_cli` unchanged. With `--targets FILE`, `up`, `status` and
+//! `verify` run on every database of a fleet.
 //!
 //! The URL is `--database-url`, else `MIGRATION_DATABASE_URL`, else `DIRECT_URL`, else
 //! `DATABASE_URL`: the application's URL may point at a pooler, migrations need the server.
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use dbconn::Liveness;
-use migration::cli::{Command, UpArgs};
-use migration::deploy::Settings;
-use migration::fleet::{FleetArgs, FleetCommand};
-use migration::online::LagArgs;
-use migration::operate::{self, MonitorArgs};
-use migration::repair::{RepairArgs, VerifyArgs};
-use migration::rotate::RotateArgs;
-use sea_orm::DatabaseConnection;
-use sea_orm::sqlx::{Connection, PgConnection};
+use deployer::Settings;
+use deployer::cli::{Command, UpArgs, watched};
+use deployer::fleet::FleetArgs;
+use deployer::online::LagArgs;
+use migrator::monitor::{self, MonitorArgs};
+use migrator::repair::{RepairArgs, VerifyArgs};
+use migrator::rotate::RotateArgs;
 
 #[derive(Parser)]
 #[command(
@@ -90,7 +86,7 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            std::process::ExitCode::from(operate::exit_code(&err))
+            std::process::ExitCode::from(monitor::exit_code(&err))
         }
     }
 }
@@ -101,77 +97,48 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .command
         .unwrap_or(BinCommand::Migrate(Command::Up(UpArgs::default())));
     if cli.fleet.targets.is_some() {
-        let command = match command {
-            BinCommand::Migrate(command) => FleetCommand::migrate(command, None)?,
-            BinCommand::Verify(args) => FleetCommand::Verify(args),
+        return match command {
+            BinCommand::Migrate(command) => {
+                let deployer = migrator::deployer(cli.settings).await?;
+                deployer::cli::execute_fleet(&cli.fleet, deployer, command, None).await
+            }
+            BinCommand::Verify(args) => {
+                migrator::fleet::verify(&cli.fleet, cli.settings.wait, args).await
+            }
             _ => anyhow::bail!(
                 "--targets works with up, status and verify: run drift, repair, rotate-key and \
                  monitor on one database at a time (DATABASE_URL)"
             ),
         };
-        return migration::fleet::run(&cli.fleet, cli.settings, command).await;
     }
     // Listing and pruning dumps reads a directory, not a database.
     if let BinCommand::Migrate(Command::Backups(args)) = &command
         && !args.take
     {
-        return operate::backups(args, None).await;
+        return deployer::cli::backups(args, None).await;
     }
-    let url = match cli.database_url {
-        Some(url) => url,
-        None => dbconn::direct::migration_url()
-            .map(|(_, url)| url)
-            .context(
-                "missing --database-url (or MIGRATION_DATABASE_URL, DIRECT_URL or DATABASE_URL, \
-                 the first set wins, or --targets FILE), e.g. \
-                 postgres://USER:PASSWORD@HOST:PORT/DATABASE",
-            )?,
-    };
+    let url = deployer::cli::database_url(cli.database_url)?;
     if let BinCommand::Migrate(command) = &command {
-        migration::cli::guard(command, &url)?;
+        deployer::cli::guard(command, &url)?;
     }
     let liveness = cli.settings.liveness();
     let db = dbconn::connect_live(&url, cli.settings.wait, &liveness).await?;
     let origin = dbconn::url::redact(&url);
     match command {
         BinCommand::Migrate(command) => {
-            migration::cli::execute(&db, &url, cli.settings, command, None).await
+            let deployer = migrator::deployer(cli.settings).await?;
+            deployer::cli::execute(&db, &url, deployer, command, None).await
         }
         // Read-only, but as bounded as a deploy: a heartbeat of its own watches the server.
         BinCommand::Drift => watched(&db, &liveness, dbcheck::drift::report(&db, &origin)).await,
         BinCommand::Verify(args) => {
-            watched(
-                &db,
-                &liveness,
-                migration::repair::verify(&db, &origin, &args),
-            )
-            .await
+            let verify = migrator::repair::verify(&db, &origin, &args);
+            watched(&db, &liveness, verify).await
         }
-        BinCommand::Repair(args) => migration::repair::report(&db, &origin, &args).await,
-        BinCommand::RotateKey(args) => migration::rotate::report(&db, &origin, &args).await,
+        BinCommand::Repair(args) => migrator::repair::report(&db, &origin, &args).await,
+        BinCommand::RotateKey(args) => migrator::rotate::report(&db, &origin, &args).await,
         BinCommand::Monitor(args) => {
-            watched(&db, &liveness, operate::monitor(&db, &origin, &args)).await
+            watched(&db, &liveness, monitor::run(&db, &origin, &args)).await
         }
     }
-}
-
-/// Runs `work` while a connection of its own answers a heartbeat, so a silent server ends the
-/// command within the bound instead of hanging it.
-async fn watched(
-    db: &DatabaseConnection,
-    liveness: &Liveness,
-    work: impl Future<Output = anyhow::Result<()>>,
-) -> anyhow::Result<()> {
-    let options = liveness.apply((*db.get_postgres_connection_pool().connect_options()).clone());
-    let mut heartbeat = liveness
-        .deadline(
-            "opening the heartbeat connection",
-            PgConnection::connect_with(&options),
-        )
-        .await?;
-    let result = liveness.watch(&mut heartbeat, work).await;
-    if !result.as_ref().err().is_some_and(dbconn::liveness::is_lost) {
-        heartbeat.close().await.ok();
-    }
-    result
 }

@@ -37,10 +37,20 @@ pub async fn read<C: ConnectionTrait>(db: &C) -> Result<Applied, DbErr> {
         .collect()
 }
 
+/// A migrator with no migrations, for SeaORM's own `install` of `seaql_migrations` (the table
+/// name every migrator shares unless it overrides `migration_table_name`).
+struct Ledger;
+
+impl sea_orm_migration::MigratorTrait for Ledger {
+    fn migrations() -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+        Vec::new()
+    }
+}
+
 /// Creates both tables if they are missing.
 pub async fn install<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
     // SeaORM creates its own table, so its shape stays the one SeaORM's CLI reads.
-    <crate::Migrator as sea_orm_migration::MigratorTrait>::install(db).await?;
+    <Ledger as sea_orm_migration::MigratorTrait>::install(db).await?;
     db.execute_unprepared(&format!(
         "CREATE TABLE IF NOT EXISTS {CHECKSUMS} (version varchar NOT NULL PRIMARY KEY, \
          checksum char(64) NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())"

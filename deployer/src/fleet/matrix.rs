@@ -5,18 +5,19 @@ use serde_json::{Value, json};
 
 use super::rollout::{Outcome, Report};
 use super::summary::Row;
-use crate::deploy::{State, Status};
+use crate::project::Group;
+use crate::status::{State, Status};
 
 /// The legend printed under the matrix.
 pub const LEGEND: &str =
     "+ applied  . pending  E edited  u applied without checksum  ! unknown to this build";
 
 /// One character per migration, a space between phases.
-fn cells(status: &Status) -> String {
+fn cells(status: &Status, group_of: fn(&str) -> Option<Group>) -> String {
     let mut out = String::new();
     let mut phase = None;
     for (name, state) in &status.entries {
-        let this = crate::phase_of(name).map(|p| p.number);
+        let this = group_of(name).map(|p| p.number);
         if phase.is_some() && this != phase {
             out.push(' ');
         }
@@ -59,7 +60,7 @@ fn applied(status: &Status) -> usize {
 }
 
 /// The matrix, its legend under it.
-pub fn matrix(reports: &[Report<Status>]) -> String {
+pub fn matrix(reports: &[Report<Status>], group_of: fn(&str) -> Option<Group>) -> String {
     let header = [
         "target".to_owned(),
         "applied".into(),
@@ -74,7 +75,7 @@ pub fn matrix(reports: &[Report<Status>]) -> String {
                 r.target.name.clone(),
                 applied(status).to_string(),
                 status.pending().to_string(),
-                cells(status),
+                cells(status, group_of),
                 state(status),
             ],
             Outcome::Failed(err) => [
@@ -156,8 +157,20 @@ mod tests {
     use crate::fleet::targets::Target;
     use std::time::Duration;
 
+    /// Eleven migrations: six of phase 1, five of phase 2.
+    fn names() -> Vec<String> {
+        (1..=11)
+            .map(|i| format!("m20261121_{:06}_step", if i <= 6 { i } else { 100 + i - 6 }))
+            .collect()
+    }
+
+    fn phase_of(name: &str) -> Option<Group> {
+        let number = if name.contains("_0001") { 2 } else { 1 };
+        Some(Group { number, name: "" })
+    }
+
     fn status(states: &[State]) -> Status {
-        let names = crate::migrations_through_phase(2);
+        let names = names();
         Status {
             entries: names.into_iter().zip(states.iter().cloned()).collect(),
         }
@@ -194,14 +207,14 @@ mod tests {
                 Outcome::Failed("unreachable: cannot reach PostgreSQL".into()),
             ),
         ];
-        let text = matrix(&reports);
+        let text = matrix(&reports, phase_of);
         let lines: Vec<&str> = text.lines().collect();
         let row = |i: usize| lines[i].split_whitespace().collect::<Vec<_>>().join(" ");
         assert_eq!(row(1), "eu-1 11 0 ++++++ +++++ current");
         assert_eq!(row(2), "eu-2 7 4 ++++++ +.... behind: 4 pending");
         assert_eq!(
             row(3),
-            "us-1 11 0 ++E+++ +++++ EDITED m20261121_000003_create_agent_tables"
+            "us-1 11 0 ++E+++ +++++ EDITED m20261121_000003_step"
         );
         assert_eq!(
             row(4),

@@ -10,7 +10,7 @@ use tokio::io::AsyncReadExt;
 use dbconn::Liveness;
 use dbconn::url::{database_name, password, redact, without_password};
 
-use super::encryption::Recipients;
+use crate::encryption::Recipients;
 
 /// Where to dump and with which pg_dump.
 #[derive(Clone, Debug)]
@@ -36,14 +36,14 @@ impl Backup {
     pub async fn dump(&self, url: &str, liveness: Liveness) -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("create backup directory {}", self.dir.display()))?;
-        let mut name = super::backups::file_name(
+        let mut name = crate::backups::file_name(
             &database_name(url)?,
             chrono::Utc::now(),
             self.after.as_deref(),
         );
         let encrypted = !self.recipients.is_empty();
         if encrypted {
-            name.push_str(super::encryption::SUFFIX);
+            name.push_str(crate::encryption::SUFFIX);
         }
         let file = self.dir.join(name);
         let result = self.run_pg_dump(url, liveness, &file, encrypted).await;
@@ -61,7 +61,7 @@ impl Backup {
         file: &Path,
         encrypted: bool,
     ) -> anyhow::Result<()> {
-        let mut child = match self.command(url, liveness, file, encrypted)?.spawn() {
+        let mut child = match self.command(url, liveness, file, encrypted).await?.spawn() {
             Ok(child) => child,
             Err(err) => bail!(
                 "backup failed, nothing applied: cannot run {} ({err}): install pg_dump or pass --pg-dump PATH",
@@ -96,7 +96,7 @@ impl Backup {
     }
 
     /// The pg_dump command: into `file`, or to stdout when the dump is to be encrypted.
-    fn command(
+    async fn command(
         &self,
         url: &str,
         liveness: Liveness,
@@ -108,7 +108,7 @@ impl Backup {
             .arg("--format=custom")
             .arg("--no-password")
             .arg(format!("--dbname={}", dump_target(url, liveness)?))
-            .args(super::backups::statistics_flag(&self.pg_dump))
+            .args(crate::backups::statistics_flag(&self.pg_dump).await)
             .env("PGOPTIONS", server_options(liveness))
             .stdin(Stdio::null())
             .stderr(Stdio::piped())

@@ -24,9 +24,10 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 use dbconn::url::{database_name, password, redact, without_password};
 
-use super::encryption::{self, Identities, Plaintext};
-use super::ledger::{Applied, CHECKSUMS, VERSIONS};
-use super::{Deployer, State, Status};
+use crate::deploy::Deployer;
+use crate::encryption::{self, Identities, Plaintext};
+use crate::ledger::{Applied, CHECKSUMS, VERSIONS};
+use crate::status::{State, Status};
 
 /// What to restore, and how.
 #[derive(Clone, Debug)]
@@ -91,7 +92,7 @@ impl Deployer {
     ) -> anyhow::Result<usize> {
         let leftovers = occupants(session).await?;
         if !leftovers.is_empty() {
-            let Some(drop_all) = self.drop_all.filter(|_| restore.clean) else {
+            if !restore.clean {
                 bail!(
                     "refusing to restore into {}: it is not empty ({}): restore into an empty \
                      database (createdb a new one), or pass --clean to drop everything the \
@@ -99,8 +100,8 @@ impl Deployer {
                     redact(url),
                     leftovers.join(", ")
                 );
-            };
-            drop_all(session)
+            }
+            self.drop_owned(session)
                 .await
                 .context("drop the project's objects before the restore")?;
             let foreign = occupants(session).await?;

@@ -120,35 +120,49 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Migrator, MigratorTrait};
+    use sea_orm_migration::prelude::*;
 
-    #[tokio::test]
-    async fn every_migration_renders_sql_both_ways() {
-        for migration in Migrator::migrations() {
-            let up = render_up(migration.as_ref()).await.unwrap();
-            let down = render_down(migration.as_ref()).await.unwrap();
-            assert!(!up.is_empty(), "{} renders no up SQL", migration.name());
-            assert!(!down.is_empty(), "{} renders no down SQL", migration.name());
+    #[derive(DeriveMigrationName)]
+    struct Migration;
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Migration {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            let db = manager.get_connection();
+            db.execute_unprepared("CREATE TABLE t (id int PRIMARY KEY)")
+                .await?;
+            db.execute_unprepared("CREATE INDEX t_id ON t (id)").await?;
+            Ok(())
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .get_connection()
+                .execute_unprepared("DROP TABLE t")
+                .await?;
+            Ok(())
         }
     }
 
     #[tokio::test]
-    async fn checksums_are_stable_and_differ_between_migrations() {
-        let migrations = Migrator::migrations();
-        let mut seen = std::collections::HashSet::new();
-        let checksum = async |m: &dyn MigrationTrait| checksum_of(&render_up(m).await.unwrap());
-        for migration in &migrations {
-            let first = checksum(migration.as_ref()).await;
-            assert_eq!(first, checksum(migration.as_ref()).await);
-            assert_eq!(first.len(), 64);
-            assert!(seen.insert(first), "{} shares a checksum", migration.name());
-        }
+    async fn a_migration_renders_the_statements_it_sends_in_order() {
+        let up = render_up(&Migration).await.unwrap();
+        assert_eq!(
+            up,
+            [
+                "CREATE TABLE t (id int PRIMARY KEY)",
+                "CREATE INDEX t_id ON t (id)"
+            ]
+        );
+        assert_eq!(render_down(&Migration).await.unwrap(), ["DROP TABLE t"]);
     }
 
     #[tokio::test]
-    async fn the_first_migration_renders_the_extensions_it_creates() {
-        let first = &Migrator::migrations()[0];
-        let sql = render_up(first.as_ref()).await.unwrap().join("\n");
-        assert!(sql.contains("vector"), "{sql}");
+    async fn a_checksum_is_the_sha256_of_the_statements_and_changes_with_them() {
+        let up = render_up(&Migration).await.unwrap();
+        let checksum = checksum_of(&up);
+        assert_eq!(checksum.len(), 64);
+        assert_eq!(checksum, checksum_of(&up));
+        assert_ne!(checksum, checksum_of(&up[..1]));
     }
 }

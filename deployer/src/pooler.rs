@@ -23,7 +23,7 @@ use sea_orm::sqlx::{self, Connection, PgConnection};
 
 use dbconn::url::redact;
 
-use super::Deployer;
+use crate::deploy::Deployer;
 
 /// How long the first client may take to answer while the second holds its transaction: a
 /// direct server answers at once; a pool of one never does.

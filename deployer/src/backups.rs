@@ -11,7 +11,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
-use super::{Backup, Deployer};
+use crate::backup::Backup;
+use crate::deploy::Deployer;
 
 /// The name's last part when no migration had been applied yet.
 const NO_MIGRATION: &str = "none";
@@ -35,12 +36,16 @@ pub struct Dump {
 /// `--statistics` where pg_dump can dump the planner's statistics (PostgreSQL 18 on), so a
 /// restore plans as the source did without an `ANALYZE` of every table; `None` for an older
 /// pg_dump, or one that cannot say its version (its dump then fails with its own message).
-pub fn statistics_flag(pg_dump: &Path) -> Option<&'static str> {
-    let version = duct::cmd!(pg_dump, "--version")
-        .stderr_null()
-        .unchecked()
-        .read()
+pub async fn statistics_flag(pg_dump: &Path) -> Option<&'static str> {
+    let output = tokio::process::Command::new(pg_dump)
+        .arg("--version")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
         .ok()?;
+    let version = String::from_utf8_lossy(&output.stdout);
     // `pg_dump (PostgreSQL) 18.3`, or `... 18beta1`.
     let number = version.split_whitespace().last()?;
     let major: u32 = number
@@ -64,7 +69,7 @@ pub fn file_name(database: &str, at: DateTime<Utc>, last: Option<&str>) -> Strin
 /// not; `None` for other files. Migration names have no `-`, so the name splits from the
 /// right; `<db>-<time>.dump`, the older naming, reads with no migration.
 pub fn parse(name: &str) -> Option<(String, String, Option<String>)> {
-    let name = name.strip_suffix(super::encryption::SUFFIX).unwrap_or(name);
+    let name = name.strip_suffix(crate::encryption::SUFFIX).unwrap_or(name);
     let stem = name.strip_suffix(EXTENSION)?;
     let (rest, last) = stem.rsplit_once('-')?;
     if is_stamp(last) {
@@ -100,7 +105,7 @@ pub fn list(dir: &Path) -> anyhow::Result<Vec<Dump>> {
             taken,
             last_migration,
             bytes,
-            encrypted: name.ends_with(super::encryption::SUFFIX),
+            encrypted: name.ends_with(crate::encryption::SUFFIX),
         });
     }
     dumps.sort_by(|a, b| b.taken.cmp(&a.taken).then_with(|| a.path.cmp(&b.path)));

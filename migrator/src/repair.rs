@@ -66,7 +66,7 @@ pub struct Repaired {
 pub async fn repair(db: &DatabaseConnection, apply: bool, size: u64) -> anyhow::Result<Repaired> {
     let size = size.max(1);
     let mut repaired = Repaired::default();
-    let mut lag = crate::online::ReplicaLag::with_default();
+    let mut lag = deployer::online::ReplicaLag::with_default();
     for counter in COUNTERS {
         if !counters::present(db, counter).await? {
             continue;
