@@ -2,14 +2,17 @@
 //! as it streams to disk when a key is configured.
 
 use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
 use std::process::Stdio;
 
 use anyhow::{Context, bail};
 use tokio::io::AsyncReadExt;
 
 use dbconn::Liveness;
-use dbconn::url::{database_name, password, redact, without_password};
+use dbconn::url::{database_name, password, redact};
 
+use crate::child;
 use crate::encryption::Recipients;
 
 /// Where to dump and with which pg_dump.
@@ -36,7 +39,7 @@ impl Backup {
     pub async fn dump(&self, url: &str, liveness: Liveness) -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("create backup directory {}", self.dir.display()))?;
-        let mut name = crate::backups::file_name(
+        let mut name = file_name(
             &database_name(url)?,
             chrono::Utc::now(),
             self.after.as_deref(),
@@ -103,17 +106,14 @@ impl Backup {
         file: &Path,
         encrypted: bool,
     ) -> anyhow::Result<tokio::process::Command> {
-        let mut command = tokio::process::Command::new(&self.pg_dump);
+        let mut command = child::command(&self.pg_dump);
         command
             .arg("--format=custom")
             .arg("--no-password")
-            .arg(format!("--dbname={}", dump_target(url, liveness)?))
-            .args(crate::backups::statistics_flag(&self.pg_dump).await)
-            .env("PGOPTIONS", server_options(liveness))
-            .stdin(Stdio::null())
-            .stderr(Stdio::piped())
-            // A migrator that gives up (a lost server) takes its pg_dump with it.
-            .kill_on_drop(true);
+            .arg(format!("--dbname={}", child::bounded_url(url, liveness)?))
+            .args(statistics_flag(&self.pg_dump).await)
+            .env("PGOPTIONS", child::server_options(liveness, false))
+            .stderr(Stdio::piped());
         if encrypted {
             // Without --file, pg_dump writes the archive to stdout, encrypted on its way.
             command.stdout(Stdio::piped());
@@ -131,39 +131,31 @@ impl Backup {
     }
 }
 
-/// The URL pg_dump connects to: no password, and libpq's own keepalives and
-/// `tcp_user_timeout` set to the bound, so a lost network cannot hang the dump.
-fn dump_target(url: &str, liveness: Liveness) -> anyhow::Result<String> {
-    let direct = dbconn::tls::require_for_remote(&without_password(url)?)?;
-    let mut target = url::Url::parse(&direct).context("database URL")?;
-    let settings = liveness.session_settings();
-    let get = |name: &str| {
-        settings
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    target
-        .query_pairs_mut()
-        .append_pair("keepalives", "1")
-        .append_pair("keepalives_idle", &get("tcp_keepalives_idle"))
-        .append_pair("keepalives_interval", &get("tcp_keepalives_interval"))
-        .append_pair("keepalives_count", &get("tcp_keepalives_count"))
-        .append_pair("tcp_user_timeout", &get("tcp_user_timeout"));
-    Ok(target.to_string())
+/// The name's last part when no migration had been applied yet.
+pub const NO_MIGRATION: &str = "none";
+/// The extension of a dump file, before `.age` when encrypted.
+pub const EXTENSION: &str = ".dump";
+
+/// `--statistics` where pg_dump can dump the planner's statistics (PostgreSQL 18 on), so a
+/// restore plans as the source did without an `ANALYZE` of every table; `None` for an older
+/// pg_dump, or one that cannot say its version (its dump then fails with its own message).
+pub async fn statistics_flag(pg_dump: &Path) -> Option<&'static str> {
+    let version = crate::child::version(pg_dump).await?;
+    // `pg_dump (PostgreSQL) 18.3`, or `... 18beta1`.
+    let number = version.split_whitespace().last()?;
+    let major: u32 = number
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    (major >= 18).then_some("--statistics")
 }
 
-/// The server side of the same bound, as `PGOPTIONS`. The idle limits are left out: pg_dump
-/// turns `idle_in_transaction_session_timeout` off for its own long transaction.
-fn server_options(liveness: Liveness) -> String {
-    let mut options: Vec<String> = std::env::var("PGOPTIONS").ok().into_iter().collect();
-    options.extend(
-        liveness
-            .session_settings()
-            .into_iter()
-            .filter(|(name, _)| name.starts_with("tcp_"))
-            .map(|(name, value)| format!("-c {name}={value}")),
-    );
-    options.join(" ")
+/// The file name of a dump of `database` taken at `at`, after migration `last`.
+pub fn file_name(database: &str, at: DateTime<Utc>, last: Option<&str>) -> String {
+    format!(
+        "{database}-{}-{}{EXTENSION}",
+        at.format("%Y%m%dT%H%M%SZ"),
+        last.unwrap_or(NO_MIGRATION)
+    )
 }

@@ -8,15 +8,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+
 use sea_orm::DatabaseConnection;
 
-use crate::backup::Backup;
+use crate::backup::{Backup, EXTENSION, NO_MIGRATION};
 use crate::deploy::Deployer;
-
-/// The name's last part when no migration had been applied yet.
-const NO_MIGRATION: &str = "none";
-const EXTENSION: &str = ".dump";
 
 /// A dump file found in a backup directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,38 +27,6 @@ pub struct Dump {
     pub bytes: u64,
     /// Encrypted with age (`.dump.age`): restoring it needs the identity file.
     pub encrypted: bool,
-}
-
-/// `--statistics` where pg_dump can dump the planner's statistics (PostgreSQL 18 on), so a
-/// restore plans as the source did without an `ANALYZE` of every table; `None` for an older
-/// pg_dump, or one that cannot say its version (its dump then fails with its own message).
-pub async fn statistics_flag(pg_dump: &Path) -> Option<&'static str> {
-    let output = tokio::process::Command::new(pg_dump)
-        .arg("--version")
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .ok()?;
-    let version = String::from_utf8_lossy(&output.stdout);
-    // `pg_dump (PostgreSQL) 18.3`, or `... 18beta1`.
-    let number = version.split_whitespace().last()?;
-    let major: u32 = number
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?
-        .parse()
-        .ok()?;
-    (major >= 18).then_some("--statistics")
-}
-
-/// The file name of a dump of `database` taken at `at`, after migration `last`.
-pub fn file_name(database: &str, at: DateTime<Utc>, last: Option<&str>) -> String {
-    format!(
-        "{database}-{}-{}{EXTENSION}",
-        at.format("%Y%m%dT%H%M%SZ"),
-        last.unwrap_or(NO_MIGRATION)
-    )
 }
 
 /// Database, time and last migration from a dump's file name, encrypted (`.dump.age`) or
@@ -182,6 +146,8 @@ impl Deployer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backup::file_name;
+    use chrono::{DateTime, Utc};
 
     fn at(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text).unwrap().to_utc()

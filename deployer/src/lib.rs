@@ -41,6 +41,7 @@ mod analyze;
 mod apply;
 pub mod backup;
 pub mod backups;
+mod child;
 pub mod cli;
 mod deploy;
 pub mod encryption;

@@ -15,18 +15,22 @@
 //! this build's: a dump taken under other migrations (edited, or unknown to this build) is
 //! refused unless forced, because this build could then neither migrate nor check it.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
 use anyhow::{Context, bail};
+use dbconn::Liveness;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use dbconn::url::{database_name, password, redact, without_password};
+use dbconn::url::{database_name, password, redact};
 
+use crate::child;
 use crate::deploy::Deployer;
 use crate::encryption::{self, Identities, Plaintext};
 use crate::ledger::{Applied, CHECKSUMS, VERSIONS};
+use crate::session::Session;
 use crate::status::{State, Status};
 
 /// What to restore, and how.
@@ -63,7 +67,7 @@ impl Deployer {
             .url
             .as_deref()
             .context("a restore needs the database URL")?;
-        let recorded = restore.recorded_history()?;
+        let recorded = restore.recorded_history().await?;
         let status = Status::new(
             self.known
                 .iter()
@@ -73,8 +77,13 @@ impl Deployer {
         if !restore.force {
             refuse_other_history(&restore.file, &status)?;
         }
-        let run = self.start(db).await?;
-        let result = self.restore_locked(&run.session, restore, url).await;
+        let mut run = self.start(db).await?;
+        let work = self.restore_locked(&run.session, restore, url);
+        let result = run.lock.hold(&run.session, work).await;
+        let result = match result {
+            Err(err) if dbconn::liveness::is_lost(&err) => Err(err.context(lost(restore, url))),
+            result => result,
+        };
         let restored = run.finish(result).await?;
         Ok(Restored {
             last_migration: status.last_applied().map(str::to_owned),
@@ -86,10 +95,51 @@ impl Deployer {
     /// build are pending on the result.
     async fn restore_locked(
         &self,
-        session: &DatabaseConnection,
+        session: &Session,
         restore: &Restore,
         url: &str,
     ) -> anyhow::Result<usize> {
+        let leftovers = self.make_room(session, restore, url).await?;
+        // pg_restore's server bound is half the run's, so the server ends its transaction
+        // (releasing its locks) before it ends the migration lock's session.
+        let liveness = Liveness::new(self.settings.hang_timeout / 2);
+        let application = format!("{} pg_restore", self.project.application);
+        let restored = session
+            .idle(restore.run(url, liveness, &application))
+            .await?;
+        // A pg_restore killed by an error here may leave its session behind for a moment:
+        // the lock is held until the server has let it go.
+        end_sessions(session, &application).await?;
+        let statistics = restored.map_err(|err| match restore.clean && !leftovers.is_empty() {
+            true => err.context(
+                "--clean had dropped the project's objects, so the database is empty now: \
+                     fix the cause and restore again (the dump is unchanged)",
+            ),
+            false => err,
+        })?;
+        if statistics {
+            tracing::info!("the planner's statistics came back with the dump");
+        } else {
+            // Without them the planner guesses until autovacuum has seen every table.
+            session
+                .execute_unprepared("ANALYZE")
+                .await
+                .context("analyze the restored database")?;
+            tracing::info!(
+                "the dump carries no planner statistics: analyzed the restored database"
+            );
+        }
+        Ok(self.status(session).await?.pending())
+    }
+
+    /// Refuses a database that is not empty, or with `--clean` drops what the project owns
+    /// first; returns what was there.
+    async fn make_room(
+        &self,
+        session: &DatabaseConnection,
+        restore: &Restore,
+        url: &str,
+    ) -> anyhow::Result<Vec<String>> {
         let leftovers = occupants(session).await?;
         if !leftovers.is_empty() {
             if !restore.clean {
@@ -114,29 +164,7 @@ impl Deployer {
                 );
             }
         }
-        let statistics =
-            restore
-                .run(url)
-                .map_err(|err| match restore.clean && !leftovers.is_empty() {
-                    true => err.context(
-                        "--clean had dropped the project's objects, so the database is empty now: \
-                     fix the cause and restore again (the dump is unchanged)",
-                    ),
-                    false => err,
-                })?;
-        if statistics {
-            tracing::info!("the planner's statistics came back with the dump");
-        } else {
-            // Without them the planner guesses until autovacuum has seen every table.
-            session
-                .execute_unprepared("ANALYZE")
-                .await
-                .context("analyze the restored database")?;
-            tracing::info!(
-                "the dump carries no planner statistics: analyzed the restored database"
-            );
-        }
-        Ok(self.status(session).await?.pending())
+        Ok(leftovers)
     }
 }
 
@@ -209,39 +237,52 @@ async fn occupants(session: &DatabaseConnection) -> anyhow::Result<Vec<String>> 
 impl Restore {
     /// The migrations and checksums the dump recorded, read from its copy of the migrator's
     /// tables (pg_restore writes their data as text; no database is involved).
-    pub fn recorded_history(&self) -> anyhow::Result<Applied> {
-        let output = self.pg_restore(&[
-            "--data-only".into(),
-            format!("--table={VERSIONS}"),
-            format!("--table={CHECKSUMS}"),
-            "--file=-".into(),
-        ])?;
+    pub async fn recorded_history(&self) -> anyhow::Result<Applied> {
+        let output = self
+            .pg_restore(&[
+                "--data-only".into(),
+                format!("--table={VERSIONS}"),
+                format!("--table={CHECKSUMS}"),
+                "--file=-".into(),
+            ])
+            .await?;
         Ok(parse_history(&output))
     }
 
     /// pg_restore into the database of `url`, all in one transaction, and whether the dump
     /// brought the planner's statistics along (`pg_dump --statistics`). The password goes
     /// through the environment, never the command line.
-    fn run(&self, url: &str) -> anyhow::Result<bool> {
-        let (list, statistics) = self.list_without_extension_comments()?;
-        let result = self.pg_restore_into(url, &list);
+    /// pg_restore connects with the bounds of `liveness` on both sides, named `application`.
+    async fn run(&self, url: &str, liveness: Liveness, application: &str) -> anyhow::Result<bool> {
+        let (list, statistics) = self.list_without_extension_comments().await?;
+        let result = self
+            .pg_restore_into(url, &list, liveness, application)
+            .await;
         let _ = std::fs::remove_file(&list);
         result.map(|()| statistics)
     }
 
-    fn pg_restore_into(&self, url: &str, list: &Path) -> anyhow::Result<()> {
+    async fn pg_restore_into(
+        &self,
+        url: &str,
+        list: &Path,
+        liveness: Liveness,
+        application: &str,
+    ) -> anyhow::Result<()> {
         let args = vec![
             "--single-transaction".into(),
             "--exit-on-error".into(),
             "--no-owner".into(),
             "--no-password".into(),
             format!("--use-list={}", list.display()),
-            format!(
-                "--dbname={}",
-                dbconn::tls::require_for_remote(&without_password(url)?)?
-            ),
+            format!("--dbname={}", child::bounded_url(url, liveness)?),
         ];
-        let output = self.run_pg_restore(args, password(url)?)?;
+        let server = Server {
+            password: password(url)?,
+            options: child::server_options(liveness, true),
+            application,
+        };
+        let output = self.run_pg_restore(args, Some(server)).await?;
         if !output.status.success() {
             bail!(
                 "restore of {} into {} failed, nothing restored: {}",
@@ -261,8 +302,8 @@ impl Restore {
     /// The dump's table of contents without `COMMENT ON EXTENSION`, which only the extension's
     /// owner may run (the extension itself stays in, created if missing), and whether it
     /// holds statistics.
-    fn list_without_extension_comments(&self) -> anyhow::Result<(PathBuf, bool)> {
-        let toc = self.pg_restore(&["--list".into()])?;
+    async fn list_without_extension_comments(&self) -> anyhow::Result<(PathBuf, bool)> {
+        let toc = self.pg_restore(&["--list".into()]).await?;
         let statistics = toc.lines().any(|line| line.contains(" STATISTICS DATA "));
         let kept: Vec<&str> = toc
             .lines()
@@ -275,8 +316,8 @@ impl Restore {
     }
 
     /// Runs pg_restore on the dump with `args`, without a database, and returns its output.
-    fn pg_restore(&self, args: &[String]) -> anyhow::Result<String> {
-        let output = self.run_pg_restore(args.to_vec(), None)?;
+    async fn pg_restore(&self, args: &[String]) -> anyhow::Result<String> {
+        let output = self.run_pg_restore(args.to_vec(), None).await?;
         if !output.status.success() {
             bail!(
                 "cannot read {}: {}: is it a dump of pg_dump --format=custom? (the pg_restore \
@@ -289,49 +330,52 @@ impl Restore {
     }
 
     /// Runs pg_restore with `args` on the dump: given its path, or, for an encrypted dump,
-    /// fed the plaintext on stdin as it is decrypted, so it never touches the disk. The
-    /// password goes through the environment, never the command line.
-    fn run_pg_restore(
+    /// fed the plaintext on stdin as it is decrypted, so it never touches the disk. With a
+    /// `server`, its password goes through the environment, never the command line.
+    async fn run_pg_restore(
         &self,
         mut args: Vec<String>,
-        password: Option<String>,
+        server: Option<Server<'_>>,
     ) -> anyhow::Result<Output> {
         let plaintext = self.decrypted()?;
         if plaintext.is_none() {
             args.push(self.file.display().to_string());
         }
-        let mut command = std::process::Command::new(&self.pg_restore);
+        let mut command = child::command(&self.pg_restore);
         command
             .args(&args)
-            .stdin(match plaintext {
-                Some(_) => Stdio::piped(),
-                None => Stdio::null(),
-            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some(password) = password {
-            command.env("PGPASSWORD", password);
+        if plaintext.is_some() {
+            command.stdin(Stdio::piped());
+        }
+        if let Some(server) = server {
+            if let Some(password) = server.password {
+                command.env("PGPASSWORD", password);
+            }
+            command
+                .env("PGOPTIONS", server.options)
+                .env("PGAPPNAME", server.application);
         }
         let mut child = command.spawn().with_context(|| self.cannot_run())?;
         let stdout = drain(child.stdout.take());
         let stderr = drain(child.stderr.take());
-        if let (Some(mut plaintext), Some(stdin)) = (plaintext, child.stdin.take())
-            && let Err(err) = feed(&mut plaintext, stdin)
+        if let (Some(plaintext), Some(stdin)) = (plaintext, child.stdin.take())
+            && let Err(err) = feed(plaintext, stdin).await
         {
             // Killed before its input ends, pg_restore commits nothing: its transaction
             // dies with its connection.
-            let _ = child.kill();
-            let _ = child.wait();
+            let _ = child.kill().await;
             return Err(err.context(format!(
                 "restore of {} stopped, nothing restored",
                 self.file.display()
             )));
         }
-        let status = child.wait().with_context(|| self.cannot_run())?;
+        let status = child.wait().await.with_context(|| self.cannot_run())?;
         Ok(Output {
             status,
-            stdout: stdout.join().unwrap_or_default(),
-            stderr: stderr.join().unwrap_or_default(),
+            stdout: stdout.await.unwrap_or_default(),
+            stderr: stderr.await.unwrap_or_default(),
         })
     }
 
@@ -360,36 +404,105 @@ impl Restore {
     }
 }
 
-/// Reads a child's output to its end on a thread of its own, so the child never blocks on a
+/// How pg_restore reaches the server: its password, `PGOPTIONS` and application name.
+struct Server<'a> {
+    password: Option<String>,
+    options: String,
+    application: &'a str,
+}
+
+/// Reads a child's output to its end in a task of its own, so the child never blocks on a
 /// full pipe while its input is fed.
-fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
+fn drain(
+    pipe: Option<impl tokio::io::AsyncRead + Unpin + Send + 'static>,
+) -> tokio::task::JoinHandle<Vec<u8>> {
+    tokio::spawn(async move {
         let mut text = Vec::new();
         if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut text);
+            let _ = pipe.read_to_end(&mut text).await;
         }
         text
     })
 }
 
-/// Copies the decrypted dump into pg_restore's stdin. A decryption error (a wrong, tampered
-/// or truncated file) is an error; pg_restore closing its input early (`--list` reads only
-/// the table of contents) is not: its exit status says whether it had what it needed.
-fn feed(plaintext: &mut Plaintext, mut stdin: std::process::ChildStdin) -> anyhow::Result<()> {
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        let read = plaintext
-            .read(&mut buffer)
-            .context("decrypt the dump (is it complete and unaltered?)")?;
-        if read == 0 {
+/// Copies the decrypted dump into pg_restore's stdin. Decryption reads a file, so it runs on a
+/// blocking thread and hands chunks over. A decryption error (a wrong, tampered or truncated
+/// file) is an error; pg_restore closing its input early (`--list` reads only the table of
+/// contents) is not: its exit status says whether it had what it needed.
+async fn feed(
+    mut plaintext: Plaintext,
+    mut stdin: tokio::process::ChildStdin,
+) -> anyhow::Result<()> {
+    let (chunks, mut received) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(4);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let chunk = plaintext.read(&mut buffer).map(|n| buffer[..n].to_vec());
+            let done = matches!(&chunk, Ok(c) if c.is_empty()) || chunk.is_err();
+            if chunks.blocking_send(chunk).is_err() || done {
+                return;
+            }
+        }
+    });
+    let result = async {
+        while let Some(chunk) = received.recv().await {
+            let chunk = chunk.context("decrypt the dump (is it complete and unaltered?)")?;
+            if chunk.is_empty() {
+                break;
+            }
+            match stdin.write_all(&chunk).await {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => break,
+                Err(err) => return Err(err).context("feed the decrypted dump to pg_restore"),
+            }
+        }
+        Ok(())
+    }
+    .await;
+    // Closing the receiver ends the reader at its next chunk.
+    drop(received);
+    drop(stdin);
+    let _ = reader.await;
+    result
+}
+
+/// Ends what is left of pg_restore's sessions on this database (`application`) and waits until
+/// the server has let them go, so the migration lock is never released while they hold locks.
+async fn end_sessions(session: &DatabaseConnection, application: &str) -> anyhow::Result<()> {
+    let sql = format!(
+        "SELECT count(pg_terminate_backend(pid))::int8 FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = '{}' \
+           AND pid <> pg_backend_pid()",
+        application.replace('\'', "''")
+    );
+    for _ in 0..100 {
+        let row = session
+            .query_one_raw(Statement::from_string(session.get_database_backend(), &sql))
+            .await
+            .context("end pg_restore's sessions")?;
+        let left: i64 = row.map_or(Ok(0), |r| r.try_get_by_index(0))?;
+        if left == 0 {
             return Ok(());
         }
-        match stdin.write_all(&buffer[..read]) {
-            Ok(()) => {}
-            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-            Err(err) => return Err(err).context("feed the decrypted dump to pg_restore"),
-        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    bail!("pg_restore's session would not end: see pg_stat_activity for `{application}`")
+}
+
+/// The one line of a restore whose server fell silent: what the database holds now.
+fn lost(restore: &Restore, url: &str) -> String {
+    let state = if restore.clean {
+        "it holds either what it held before, or, if --clean had dropped the project's objects, \
+         nothing of the project"
+    } else {
+        "it is as it was before the restore"
+    };
+    format!(
+        "restore of {} into {} lost the server: pg_restore's single transaction is rolled back \
+         when the server ends its session, so {state}: check with `status`, then restore again",
+        restore.file.display(),
+        redact(url)
+    )
 }
 
 /// The first line of a tool's error output that says something.

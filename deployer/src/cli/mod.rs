@@ -22,7 +22,7 @@ pub use self::args::{
     UpArgs,
 };
 pub use self::commands::{backup_of, backups, require_backup_decision};
-use crate::deploy::{Deployer, Resolution};
+use crate::deploy::{Deployer, Resolution, Up};
 use crate::fleet::{self, FleetArgs};
 use crate::online::LagArgs;
 use crate::project::Project;
@@ -195,7 +195,13 @@ pub async fn execute_fleet(
         Command::Up(up) => {
             // Each target is production as much as one database is.
             require_backup_decision(&up)?;
-            fleet::up(args, deployer, up, through).await
+            let up = Up {
+                through,
+                steps: up.num,
+                dry_run: up.dry_run,
+                backup: backup_of(&up),
+            };
+            fleet::up(args, deployer, up).await
         }
         Command::Status(status) if !status.check => fleet::status(args, deployer).await,
         _ => anyhow::bail!(

@@ -25,7 +25,6 @@ use self::rollout::{Job, Plan, Report, rollout};
 use self::summary::Row;
 use self::targets::Target;
 use crate::backup::Backup;
-use crate::cli::{UpArgs, backup_of};
 use crate::deploy::{Deployer, Up};
 use crate::status::Status;
 
@@ -126,20 +125,15 @@ impl Row for Applied {
 /// Everything each target's `up` shares.
 struct UpJob {
     deployer: Deployer,
-    args: UpArgs,
-    through: Option<String>,
+    /// What each target's `up` applies; its backup directory gets a directory per target.
+    up: Up,
     /// Names of the canary targets: they are verified after migrating.
     canary: HashSet<String>,
 }
 
 /// `up --targets`: every target migrated by a whole deploy of its own, the canary first and
 /// verified by the project's check; a summary; an error naming the targets that failed.
-pub async fn up(
-    args: &FleetArgs,
-    deployer: Deployer,
-    up: UpArgs,
-    through: Option<String>,
-) -> anyhow::Result<()> {
+pub async fn up(args: &FleetArgs, deployer: Deployer, up: Up) -> anyhow::Result<()> {
     if up.dry_run {
         bail!(
             "--dry-run prints one database's SQL: run it on one target (DATABASE_URL); \
@@ -155,8 +149,7 @@ pub async fn up(
         .collect();
     let shared = Arc::new(UpJob {
         deployer,
-        args: up,
-        through,
+        up,
         canary,
     });
     let job: Job<Applied> = Arc::new(move |target| {
@@ -186,19 +179,17 @@ impl UpJob {
         }
         let deployer = self.deployer.clone().with_url(&target.url);
         let up = Up {
-            through: self.through.clone(),
-            steps: self.args.num,
-            dry_run: false,
             // A directory per target: dumps of same-named databases on different servers
             // would otherwise take the same file name.
-            backup: backup_of(&self.args).map(|backup| Backup {
+            backup: self.up.backup.clone().map(|backup| Backup {
                 dir: backup.dir.join(target.file_name()),
                 ..backup
             }),
+            ..self.up.clone()
         };
         let names = deployer.up(db, &up).await?;
         // Verification checks a fully migrated database: a partial `up` is not verified.
-        let complete = self.through.is_none() && self.args.num.is_none();
+        let complete = up.through.is_none() && up.steps.is_none();
         let verified = complete && self.canary.contains(&target.name);
         if let Some(verify) = project.verify.filter(|_| verified) {
             verify(db, &target.url).await?;

@@ -9,33 +9,14 @@ use rand_chacha::ChaCha8Rng;
 
 use super::copy::{Rows, Table};
 use super::data::{self, Kind, id, rng};
+use super::ids::{AGENTS, agent_id, agent_model, agent_slug, user_id};
 use super::usage;
-
-/// How many agents the load profile creates, whatever the scale.
-pub const AGENTS: u64 = 50;
 
 /// The message count of the long conversation (user 0's first), for deep pagination.
 pub const LONG_CONVERSATION_MESSAGES: u64 = 10_000;
 
-const MODELS: &[&str] = &["gpt-4o-mini", "gpt-4o", "claude-sonnet-4", "llama-3.1-70b"];
 const CATEGORIES: &[&str] = &["productivity", "health", "finance", "coding", "writing"];
 const TIERS: &[&str] = &["FREE", "FREE", "FREE", "BASIC", "PRO", "ENTERPRISE"];
-
-pub fn user_id(user: u64) -> uuid::Uuid {
-    id(Kind::User, user, 0, 0)
-}
-
-pub fn agent_id(agent: u64) -> uuid::Uuid {
-    id(Kind::Agent, agent, 0, 0)
-}
-
-pub fn agent_slug(agent: u64) -> String {
-    format!("load-agent-{agent}")
-}
-
-pub fn agent_model(agent: u64) -> &'static str {
-    MODELS[(agent % MODELS.len() as u64) as usize]
-}
 
 /// A user's subscription tier; storage quotas follow it.
 pub fn tier(user: u64) -> &'static str {

@@ -8,8 +8,8 @@ use entity::sealed::{Keyring, MEDICAL_COLUMNS};
 use rand::Rng;
 
 use super::copy::{Rows, Table};
-use super::core::user_id;
 use super::data::{self, Kind, id, rng};
+use super::ids::user_id;
 
 pub const TABLES: &[&str] = &[
     "health.health_measurements",

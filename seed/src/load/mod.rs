@@ -23,6 +23,7 @@ mod copy;
 mod core;
 mod data;
 mod health_finance;
+mod ids;
 mod rag;
 mod support_storage;
 mod usage;
@@ -40,8 +41,9 @@ use self::data::Kind;
 pub use self::copy::KEPT_TRIGGERS;
 pub use self::copy::set_user_triggers;
 pub use self::core::{
-    COMMON_WORD, LONG_CONVERSATION_MESSAGES, RARE_EVERY, RARE_WORD, long_conversation_id, user_id,
+    COMMON_WORD, LONG_CONVERSATION_MESSAGES, RARE_EVERY, RARE_WORD, long_conversation_id,
 };
+pub use self::ids::user_id;
 
 /// The default scale: users, about 200 messages and 200 usage logs each.
 pub const DEFAULT_SCALE: u64 = 5_000;

@@ -6,8 +6,8 @@
 use rand::Rng;
 
 use super::copy::{Rows, Table};
-use super::core::user_id;
 use super::data::{self, Kind, id, rng};
+use super::ids::user_id;
 use crate::embedding;
 
 pub const TABLES: &[&str] = &["rag_documents", "rag_chunks"];

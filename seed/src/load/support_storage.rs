@@ -6,8 +6,9 @@
 use rand::Rng;
 
 use super::copy::{Rows, Table};
-use super::core::{tier, user_id};
+use super::core::tier;
 use super::data::{self, Kind, id, rng};
+use super::ids::user_id;
 
 pub const TABLES: &[&str] = &["support_tickets", "storage_quotas", "storage_files"];
 

@@ -9,8 +9,8 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use rand::Rng;
 
 use super::copy::{Rows, Table};
-use super::core::{AGENTS, agent_id, agent_model, agent_slug, user_id};
 use super::data::{self, Kind, id, rng};
+use super::ids::{AGENTS, agent_id, agent_model, agent_slug, user_id};
 
 /// One usage log, before it is written.
 pub struct Log {

@@ -342,3 +342,94 @@ async fn application_can_write_users(db: &DatabaseConnection) -> bool {
     txn.rollback().await.expect("rollback");
     locked.is_ok()
 }
+
+#[tokio::test]
+async fn a_restore_behind_a_hung_proxy_exits_within_its_bound_and_keeps_the_lock_until_pg_restore_is_gone()
+ {
+    let (dir, dump) = a_dump("hung_restore").await;
+    // Not empty, so the restore drops the project's objects first (--clean), as in the issue.
+    let test = TestDb::migrated("hung_restore").await;
+    let proxy = Proxy::start(
+        &test.url,
+        Fault::BlackholeAfter(b"CREATE TABLE public.messages".to_vec()),
+    )
+    .await;
+    let (file, url) = (dump.display().to_string(), faulty(&proxy, &test.url));
+    let pg_restore = crate::operate::embedded_tool("pg_restore");
+    let args = [
+        "restore",
+        &file,
+        "--clean",
+        "--force",
+        "--pg-restore",
+        &pg_restore,
+    ];
+    let hung = bounded(migrator::command(&url, &args))
+        .spawn()
+        .expect("start the restore");
+    assert!(
+        proxy.fired_within(Duration::from_secs(60)).await,
+        "pg_restore never created messages"
+    );
+    let fault = Instant::now();
+    let (lock_free_after, restoring_then) = until_the_lock_is_free(&test.db, RESTORING).await;
+    assert_eq!(
+        restoring_then, 0,
+        "the migration lock was free after {lock_free_after:?} while pg_restore's session \
+         still held its locks"
+    );
+    let output = tokio::time::timeout(Duration::from_secs(60), hung.wait_with_output())
+        .await
+        .expect("the hung restore never exited")
+        .expect("reap the hung restore");
+    let exited_after = fault.elapsed();
+    eprintln!("hung restore, --hang-timeout {BOUND:?}: exited after {exited_after:?}");
+    assert!(
+        exited_after <= BOUND + SLACK,
+        "exited after {exited_after:?}"
+    );
+    let line = migrator::last_stderr_line(&output);
+    assert!(
+        line.starts_with("error: restore of ")
+            && line.contains("lost the server: pg_restore's single transaction is rolled back")
+            && line.contains("nothing of the project")
+            && line.contains("no answer to the heartbeat"),
+        "{line}"
+    );
+    drop(proxy);
+    let next = migrator::run(&test.url, &["up"]).await;
+    assert!(next.status.success(), "{}", migrator::printed(&next));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A dump of a migrated database, in a directory named after `test`.
+async fn a_dump(test: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let source = TestDb::migrated(&format!("{test}_source")).await;
+    let dir = crate::operate::dump_dir(test);
+    let dump = crate::operate::backup::take(&source.url, &dir, &[]).await;
+    (dir, dump)
+}
+
+/// The other sessions holding locks on the test database's tables: pg_restore's, by whatever
+/// name it connected.
+const RESTORING: &str = "SELECT count(DISTINCT l.pid) FROM pg_locks l \
+     JOIN pg_database d ON d.oid = l.database \
+     WHERE d.datname = current_database() AND l.locktype = 'relation' AND l.granted \
+       AND l.pid <> pg_backend_pid()";
+
+/// Polls until no session holds the migration lock on the test's database; returns when that
+/// was and what `count` (a count) said at that moment.
+async fn until_the_lock_is_free(db: &DatabaseConnection, count_sql: &str) -> (Duration, i64) {
+    let start = Instant::now();
+    let held = "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
+         WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()";
+    // The lock is taken before pg_restore starts, so it is held when the fault fires.
+    while count(db, held).await != 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the migration lock is still held after a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (start.elapsed(), count(db, count_sql).await)
+}

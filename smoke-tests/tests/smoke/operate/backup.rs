@@ -18,7 +18,7 @@ fn last_migration() -> String {
 }
 
 /// Takes a dump of `url` into `dir` with `backups --take` and returns its path.
-pub(super) async fn take(url: &str, dir: &std::path::Path, extra: &[&str]) -> PathBuf {
+pub(crate) async fn take(url: &str, dir: &std::path::Path, extra: &[&str]) -> PathBuf {
     let pg_dump = embedded_tool("pg_dump");
     let dir_arg = dir.display().to_string();
     let mut args = vec!["backups", &dir_arg, "--take", "--pg-dump", &pg_dump];

@@ -2,7 +2,7 @@
 //! and restore (encrypted too), the analyze after a deploy, and migrating behind a pooler.
 
 mod analyze;
-mod backup;
+pub(crate) mod backup;
 mod encrypted_backup;
 mod monitor;
 mod pooler;

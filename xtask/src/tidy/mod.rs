@@ -5,24 +5,26 @@
 
 #![cfg(test)]
 
-use std::path::{Path, PathBuf};
+mod imports;
 
-/// Every crate of the workspace, whose sources the checks below read.
-const CRATES: &[&str] = &[
-    "dbcheck",
-    "dbconn",
-    "devdb",
-    "entity",
-    "migration",
-    "schema-facts",
-    "secrets",
-    "seed",
-    "smoke-tests",
-    "xtask",
-];
+use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
     devdb::workspace_root()
+}
+
+/// Every crate of the workspace (`members` of the root manifest), whose sources the checks
+/// below read.
+fn crates() -> Vec<String> {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("read Cargo.toml");
+    let start = manifest.find("members = [").expect("a members list");
+    let list = &manifest[start..];
+    let list = &list[..list.find(']').expect("the end of members")];
+    list.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The `[dependencies]` table of a crate's manifest, as dependency names.
@@ -60,7 +62,14 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
 fn production_crates_have_no_dev_only_dependencies() {
     // The shipped `migration` binary links these; an embedded server or a container runtime
     // has no business in production.
-    for krate in ["migration", "dbcheck", "dbconn", "schema-facts"] {
+    for krate in [
+        "migrator",
+        "deployer",
+        "migration",
+        "dbcheck",
+        "dbconn",
+        "schema-facts",
+    ] {
         let deps = dependencies(krate);
         for dev_only in ["devdb", "testcontainers", "smoke-tests"] {
             assert!(
@@ -102,6 +111,80 @@ fn the_foundation_crates_depend_on_no_workspace_crate() {
 }
 
 #[test]
+fn the_deployer_knows_no_schema() {
+    // It serves any SeaORM migrator: what is particular to this project comes in as a
+    // `deployer::Project`, never through a crate that knows the schema.
+    let deps = dependencies("deployer");
+    assert!(deps.iter().any(|d| d == "sea-orm-migration"), "{deps:?}");
+    for knows in [
+        "entity",
+        "schema-facts",
+        "migration",
+        "migrator",
+        "seed",
+        "dbcheck",
+        "secrets",
+        "devdb",
+    ] {
+        assert!(
+            !deps.iter().any(|d| d == knows),
+            "deployer depends on {knows}"
+        );
+    }
+}
+
+#[test]
+fn no_two_files_import_each_other_directly_or_around_a_loop() {
+    // The entities' relations name each other by nature (SeaORM's `Related`), so they are
+    // the one exception.
+    let mut found = Vec::new();
+    for krate in crates().iter().filter(|k| *k != "entity") {
+        let edges = imports::graph(&root().join(krate));
+        assert!(!edges.is_empty(), "no sources read in {krate}");
+        for group in imports::loops(&edges) {
+            let names: Vec<String> = group
+                .iter()
+                .map(|f| f.strip_prefix(root()).unwrap_or(f).display().to_string())
+                .collect();
+            found.push(names.join(" <-> "));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "these files import each other: move what both need into a file of its own:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_import_graph_sees_a_loop_between_two_files() {
+    let dir = std::env::temp_dir().join(format!("tidy_loop_{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "//! r\nmod a;\nmod b;\nmod c;\nuse a::A;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/a.rs"),
+        "//! a\nuse crate::b::B;\npub struct A;\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/b.rs"), "//! b\npub struct B(super::a::A);\n").unwrap();
+    // A parent and its child import each other by nature: not a loop.
+    std::fs::write(
+        dir.join("src/c.rs"),
+        "//! c\nuse crate::a::A;\nuse super::A as B;\n",
+    )
+    .unwrap();
+    let loops = imports::loops(&imports::graph(&dir));
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(loops.len(), 1, "{loops:?}");
+    let names: Vec<_> = loops[0].iter().map(|f| f.file_name().unwrap()).collect();
+    assert_eq!(names, ["a.rs", "b.rs"]);
+}
+
+#[test]
 fn migrations_never_import_entity() {
     // A migration freezes the schema as it was when written; entities move on.
     assert!(!dependencies("migration").iter().any(|d| d == "entity"));
@@ -118,8 +201,8 @@ fn migrations_never_import_entity() {
 #[test]
 fn every_source_file_starts_with_its_purpose() {
     let mut missing = Vec::new();
-    for krate in CRATES {
-        for file in sources(&root().join(krate)) {
+    for krate in crates() {
+        for file in sources(&root().join(&krate)) {
             let text = std::fs::read_to_string(&file).expect("read source");
             if !text.trim_start().starts_with("//!") {
                 missing.push(
@@ -196,8 +279,8 @@ impl<'ast> syn::visit::Visit<'ast> for LongFunctions {
 #[test]
 fn no_function_runs_past_sixty_lines_without_a_written_reason() {
     let mut found = Vec::new();
-    for krate in CRATES {
-        for path in sources(&root().join(krate)) {
+    for krate in crates() {
+        for path in sources(&root().join(&krate)) {
             let file = path
                 .strip_prefix(root())
                 .unwrap_or(&path)
