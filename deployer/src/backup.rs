@@ -36,7 +36,12 @@ impl Backup {
     /// returns the file, encrypted on its way to disk when there are recipients. The password
     /// goes through the environment, never the command line; pg_dump's connection gets the
     /// same keepalive bounds as the migrator's own, and TLS as the migrator's own.
-    pub async fn dump(&self, url: &str, liveness: Liveness) -> anyhow::Result<PathBuf> {
+    pub async fn dump(
+        &self,
+        url: &str,
+        liveness: Liveness,
+        application: &str,
+    ) -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("create backup directory {}", self.dir.display()))?;
         let mut name = file_name(
@@ -49,7 +54,9 @@ impl Backup {
             name.push_str(crate::encryption::SUFFIX);
         }
         let file = self.dir.join(name);
-        let result = self.run_pg_dump(url, liveness, &file, encrypted).await;
+        let result = self
+            .run_pg_dump(url, liveness, application, &file, encrypted)
+            .await;
         if result.is_err() {
             let _ = std::fs::remove_file(&file);
         }
@@ -61,10 +68,15 @@ impl Backup {
         &self,
         url: &str,
         liveness: Liveness,
+        application: &str,
         file: &Path,
         encrypted: bool,
     ) -> anyhow::Result<()> {
-        let mut child = match self.command(url, liveness, file, encrypted).await?.spawn() {
+        let mut child = match self
+            .command(url, liveness, application, file, encrypted)
+            .await?
+            .spawn()
+        {
             Ok(child) => child,
             Err(err) => bail!(
                 "backup failed, nothing applied: cannot run {} ({err}): install pg_dump or pass --pg-dump PATH",
@@ -103,6 +115,7 @@ impl Backup {
         &self,
         url: &str,
         liveness: Liveness,
+        application: &str,
         file: &Path,
         encrypted: bool,
     ) -> anyhow::Result<tokio::process::Command> {
@@ -110,7 +123,10 @@ impl Backup {
         command
             .arg("--format=custom")
             .arg("--no-password")
-            .arg(format!("--dbname={}", child::bounded_url(url, liveness)?))
+            .arg(format!(
+                "--dbname={}",
+                child::bounded_url(url, liveness, application)?
+            ))
             .args(statistics_flag(&self.pg_dump).await)
             .env("PGOPTIONS", child::server_options(liveness, false))
             .stderr(Stdio::piped());

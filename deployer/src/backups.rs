@@ -133,7 +133,8 @@ impl Deployer {
             let status = self.status(&run.session).await?;
             let backup = backup.clone().after(status.last_applied());
             // Awaited, not blocking: the lock's heartbeat must go on while pg_dump runs.
-            let dump = backup.dump(url, self.settings.liveness());
+            let application = crate::child::application(self.project.application, "pg_dump");
+            let dump = backup.dump(url, self.settings.liveness(), &application);
             let file = run.session.idle(dump).await??;
             backup.prune(&dbconn::url::database_name(url)?)?;
             Ok(file)

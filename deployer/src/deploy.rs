@@ -27,7 +27,7 @@ use crate::project::Project;
 use crate::session::Session;
 use crate::settings::Settings;
 use crate::status::{State, Status};
-use crate::{analyze, apply, ledger, owned, render};
+use crate::{analyze, apply, child, ledger, owned, render};
 
 /// What `up` should apply, and how.
 #[derive(Clone, Debug, Default)]
@@ -258,7 +258,8 @@ impl Deployer {
                 .context("a backup needs the database URL")?;
             let backup = backup.clone().after(status.last_applied());
             // Awaited, not blocking: the lock's heartbeat must go on while pg_dump runs.
-            let dump = backup.dump(url, self.settings.liveness());
+            let application = crate::child::application(self.project.application, "pg_dump");
+            let dump = backup.dump(url, self.settings.liveness(), &application);
             let file = session.idle(dump).await??;
             tracing::info!("backed up to {}", file.display());
             backup.prune(&dbconn::url::database_name(url)?)?;
@@ -421,12 +422,28 @@ impl Deployer {
         let lock =
             MigrationLock::acquire(&server, &self.project, self.settings.lock_timeout, liveness)
                 .await?;
-        match Session::open(&server, &self.settings, self.project.application).await {
-            Ok(session) => Ok(Run { session, lock }),
+        let session = match Session::open(&server, &self.settings, self.project.application).await {
+            Ok(session) => session,
             Err(err) => {
                 lock.release().await.ok();
-                Err(err)
+                return Err(err);
             }
+        };
+        let run = Run { session, lock };
+        // A run that lost its server while pg_restore worked could not end pg_restore's
+        // transaction; the server may keep it (and its locks) after the run's lock is gone,
+        // since the dump's own SETs turn its idle limits off. This run holds the lock now, so
+        // such a session is an orphan: ended before anything else.
+        let orphan = child::application(self.project.application, "pg_restore");
+        match child::end_sessions(&run.session, &orphan).await {
+            Ok(0) => Ok(run),
+            Ok(n) => {
+                tracing::warn!(
+                    "ended {n} pg_restore session(s) a lost restore had left holding locks"
+                );
+                Ok(run)
+            }
+            Err(err) => run.finish(Err(err)).await,
         }
     }
 }

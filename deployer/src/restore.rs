@@ -103,13 +103,13 @@ impl Deployer {
         // pg_restore's server bound is half the run's, so the server ends its transaction
         // (releasing its locks) before it ends the migration lock's session.
         let liveness = Liveness::new(self.settings.hang_timeout / 2);
-        let application = format!("{} pg_restore", self.project.application);
+        let application = child::application(self.project.application, "pg_restore");
         let restored = session
             .idle(restore.run(url, liveness, &application))
             .await?;
         // A pg_restore killed by an error here may leave its session behind for a moment:
         // the lock is held until the server has let it go.
-        end_sessions(session, &application).await?;
+        child::end_sessions(session, &application).await?;
         let statistics = restored.map_err(|err| match restore.clean && !leftovers.is_empty() {
             true => err.context(
                 "--clean had dropped the project's objects, so the database is empty now: \
@@ -275,12 +275,14 @@ impl Restore {
             "--no-owner".into(),
             "--no-password".into(),
             format!("--use-list={}", list.display()),
-            format!("--dbname={}", child::bounded_url(url, liveness)?),
+            format!(
+                "--dbname={}",
+                child::bounded_url(url, liveness, application)?
+            ),
         ];
         let server = Server {
             password: password(url)?,
             options: child::server_options(liveness, true),
-            application,
         };
         let output = self.run_pg_restore(args, Some(server)).await?;
         if !output.status.success() {
@@ -335,7 +337,7 @@ impl Restore {
     async fn run_pg_restore(
         &self,
         mut args: Vec<String>,
-        server: Option<Server<'_>>,
+        server: Option<Server>,
     ) -> anyhow::Result<Output> {
         let plaintext = self.decrypted()?;
         if plaintext.is_none() {
@@ -353,9 +355,7 @@ impl Restore {
             if let Some(password) = server.password {
                 command.env("PGPASSWORD", password);
             }
-            command
-                .env("PGOPTIONS", server.options)
-                .env("PGAPPNAME", server.application);
+            command.env("PGOPTIONS", server.options);
         }
         let mut child = command.spawn().with_context(|| self.cannot_run())?;
         let stdout = drain(child.stdout.take());
@@ -404,11 +404,10 @@ impl Restore {
     }
 }
 
-/// How pg_restore reaches the server: its password, `PGOPTIONS` and application name.
-struct Server<'a> {
+/// How pg_restore reaches the server: its password and `PGOPTIONS`.
+struct Server {
     password: Option<String>,
     options: String,
-    application: &'a str,
 }
 
 /// Reads a child's output to its end in a task of its own, so the child never blocks on a
@@ -464,29 +463,6 @@ async fn feed(
     drop(stdin);
     let _ = reader.await;
     result
-}
-
-/// Ends what is left of pg_restore's sessions on this database (`application`) and waits until
-/// the server has let them go, so the migration lock is never released while they hold locks.
-async fn end_sessions(session: &DatabaseConnection, application: &str) -> anyhow::Result<()> {
-    let sql = format!(
-        "SELECT count(pg_terminate_backend(pid))::int8 FROM pg_stat_activity \
-         WHERE datname = current_database() AND application_name = '{}' \
-           AND pid <> pg_backend_pid()",
-        application.replace('\'', "''")
-    );
-    for _ in 0..100 {
-        let row = session
-            .query_one_raw(Statement::from_string(session.get_database_backend(), &sql))
-            .await
-            .context("end pg_restore's sessions")?;
-        let left: i64 = row.map_or(Ok(0), |r| r.try_get_by_index(0))?;
-        if left == 0 {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    bail!("pg_restore's session would not end: see pg_stat_activity for `{application}`")
 }
 
 /// The one line of a restore whose server fell silent: what the database holds now.
