@@ -5,9 +5,11 @@
 //! its own under `target/devdb/pgbouncer`, removed with it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use tokio::process::Child;
 
 use anyhow::{Context, bail};
 
@@ -104,8 +106,8 @@ impl PgBouncer {
 
 impl Drop for PgBouncer {
     fn drop(&mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
+        // SIGKILL now; the child is reaped by tokio once it exits.
+        self.child.start_kill().ok();
         std::fs::remove_dir_all(&self.dir).ok();
     }
 }

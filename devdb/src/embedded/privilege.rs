@@ -34,17 +34,20 @@ pub fn server_cmd<'a>(sh: &'a Shell, program: &Path) -> Cmd<'a> {
     }
 }
 
-/// A long-running program (PgBouncer) started unprivileged the same way, as a child process.
-pub fn server_process(program: &Path) -> std::process::Command {
-    if is_root() {
-        let mut command = std::process::Command::new("setpriv");
+/// A long-running program (PgBouncer) started unprivileged the same way, as a tokio child
+/// process that is killed when its handle drops.
+pub fn server_process(program: &Path) -> tokio::process::Command {
+    let mut command = if is_root() {
+        let mut command = tokio::process::Command::new("setpriv");
         command
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
             .arg(program);
         command
     } else {
-        std::process::Command::new(program)
-    }
+        tokio::process::Command::new(program)
+    };
+    command.kill_on_drop(true);
+    command
 }
 
 /// Hands a directory we created to the server's account.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::sqlx;
+use xshell::cmd;
 
 use super::traffic::{INSERT_MESSAGE, PERIOD, with_writer};
 use super::{Bench, Figure, ms, secs};
@@ -81,12 +82,14 @@ async fn migration_binary(bench: &Bench, url: &str, args: &[&str]) -> anyhow::Re
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let url = url.to_owned();
     tokio::task::spawn_blocking(move || {
-        duct::cmd(&binary, &args)
+        let sh = crate::shell::workspace_shell()?;
+        let shown = args.join(" ");
+        cmd!(sh, "{binary} {args...}")
             .env("DATABASE_URL", &url)
-            .stdout_null()
+            .quiet()
+            .ignore_stdout()
             .run()
-            .map(|_| ())
-            .with_context(|| format!("migration {}", args.join(" ")))
+            .with_context(|| format!("migration {shown}"))
     })
     .await
     .context("migration binary task")?

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use xshell::cmd;
 
 use super::{Bench, Figure, median, secs};
 
@@ -16,9 +17,9 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Vec<Figure>> {
     }
     let dump = bench.work.join("schema.sql");
     let pg_dump = bench.pg_tool("pg_dump");
-    // Straight into the file the floor reads, not through a String first.
-    duct::cmd!(pg_dump, "--schema-only", "--no-owner", &url)
-        .stdout_path(&dump)
+    let sh = crate::shell::workspace_shell()?;
+    cmd!(sh, "{pg_dump} --schema-only --no-owner --file={dump} {url}")
+        .quiet()
         .run()
         .with_context(|| format!("pg_dump --schema-only into {}", dump.display()))?;
     let psql = bench.pg_tool("psql");
@@ -26,21 +27,11 @@ pub async fn run(bench: &Bench) -> anyhow::Result<Vec<Figure>> {
     for _ in 0..bench.reps {
         let url = bench.fresh_database("bench_migrate_floor").await?;
         let started = Instant::now();
-        duct::cmd!(
-            &psql,
-            "-X",
-            "-q",
-            "-1",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            &url,
-            "-f",
-            &dump
-        )
-        .stdout_null()
-        .run()
-        .context("psql -1 -f of the schema dump")?;
+        cmd!(sh, "{psql} -X -q -1 -v ON_ERROR_STOP=1 -d {url} -f {dump}")
+            .quiet()
+            .ignore_stdout()
+            .run()
+            .context("psql -1 -f of the schema dump")?;
         floor.push(started.elapsed());
     }
     let (tool, floor): (Duration, Duration) = (median(&mut tool), median(&mut floor));

@@ -10,7 +10,7 @@ use super::{Bench, Figure, secs};
 
 pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
     bench.migrate(url)?;
-    let (elapsed, peak_kb) = seed_child(bench, url)?;
+    let (elapsed, peak_kb) = seed_child(bench, url).await?;
     let loaded = export(bench, url).await?;
     let floor = copy_floor(bench, &loaded.files).await?;
     Ok(figures(&loaded, elapsed, peak_kb, floor))
@@ -141,15 +141,18 @@ fn figures(loaded: &Loaded, elapsed: Duration, peak_kb: u64, floor: Duration) ->
 
 /// Runs `seed --profile load` and returns its wall time and peak resident memory in kB, read
 /// from `/proc/<pid>/status` while it runs (the high-water mark only grows).
-fn seed_child(bench: &Bench, url: &str) -> anyhow::Result<(Duration, u64)> {
+/// A tokio process, not xshell's: its pid is read while it runs.
+async fn seed_child(bench: &Bench, url: &str) -> anyhow::Result<(Duration, u64)> {
     let started = Instant::now();
     let scale = bench.scale.to_string();
-    let child = duct::cmd!(bench.binary("seed"), "--profile", "load", "--scale", &scale)
+    let mut child = tokio::process::Command::new(bench.binary("seed"))
+        .args(["--profile", "load", "--scale", &scale])
         .env("DATABASE_URL", url)
-        .stdin_null()
-        .start()
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
         .context("start the seed binary")?;
-    let status_file = format!("/proc/{}/status", child.pids()[0]);
+    let status_file = format!("/proc/{}/status", child.id().context("the seed's pid")?);
     let mut peak = 0u64;
     loop {
         if let Some(kb) = std::fs::read_to_string(&status_file)
@@ -159,15 +162,11 @@ fn seed_child(bench: &Bench, url: &str) -> anyhow::Result<(Duration, u64)> {
         {
             peak = peak.max(kb);
         }
-        // An exit status other than success is an error.
-        if child
-            .try_wait()
-            .context("the seed binary failed")?
-            .is_some()
-        {
+        if let Some(status) = child.try_wait().context("wait for the seed binary")? {
+            anyhow::ensure!(status.success(), "the seed binary failed ({status})");
             break;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok((started.elapsed(), peak))
 }
