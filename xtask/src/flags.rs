@@ -70,9 +70,7 @@ pub enum DbCommand {
 pub struct MigrateArgs {
     #[command(subcommand)]
     pub action: Option<deployer::cli::Command>,
-    /// Apply migrations only through this phase (1 core, 2 support/storage, 3 health/finance,
-    /// 4 RAG/MCP, 5 counters, 6 hot paths; `migrate status` lists every phase).
-    #[arg(long, value_name = "N", value_parser = dbconn::cli::whole::<u8>)]
+    #[arg(long, value_name = "N", value_parser = dbconn::cli::whole::<u8>, help = phase_help())]
     pub phase: Option<u8>,
     /// Flags of the default command, `up`.
     #[command(flatten)]
@@ -138,4 +136,17 @@ pub struct BenchArgs {
     /// target/benchmarks-quick.md instead of docs/benchmarks.md and skips the smoke figure.
     #[arg(long)]
     pub quick: bool,
+}
+
+/// `--phase`'s help, from the phases the migrations have, so a new phase shows by itself.
+fn phase_help() -> String {
+    let phases: Vec<String> = migration::PHASES
+        .iter()
+        .map(|p| format!("{} {}", p.number, p.name.replace('_', " ")))
+        .collect();
+    format!(
+        "Apply migrations only through this phase ({}; `migrate status` lists every migration \
+         with its phase)",
+        phases.join(", ")
+    )
 }

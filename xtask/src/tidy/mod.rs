@@ -306,3 +306,90 @@ fn no_function_runs_past_sixty_lines_without_a_written_reason() {
         found.join("\n")
     );
 }
+
+/// The code-named paths of ARCHITECTURE.md (backquoted, with a `/` or a file extension), each
+/// with the crate whose section names it.
+fn architecture_paths() -> Vec<(Option<String>, String)> {
+    let doc = std::fs::read_to_string(root().join("ARCHITECTURE.md")).expect("read the doc");
+    let mut section = None;
+    let mut found = Vec::new();
+    for line in doc.lines() {
+        if let Some(heading) = line.strip_prefix("### `") {
+            section = heading.split('/').next().map(str::to_owned);
+        }
+        for (i, span) in line.split('`').enumerate() {
+            let looks_like_path = span.contains('/')
+                || [".rs", ".md", ".txt", ".toml"]
+                    .iter()
+                    .any(|ext| span.ends_with(ext));
+            let plain = span
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c));
+            // `mYYYYMMDD_NNNNNN_verb_noun.rs` is a pattern, not a path.
+            let pattern = span.contains("YYYY");
+            if i % 2 == 1 && looks_like_path && plain && !pattern && !span.starts_with('/') {
+                found.push((section.clone(), span.to_owned()));
+            }
+        }
+    }
+    found
+}
+
+/// Whether `path` exists at the root, or within `krate` (its root, `src/`, or as the end of a
+/// path below it, as a section names `online/backfill.rs` or `lock.rs`).
+fn exists_in(krate: Option<&str>, path: &str) -> bool {
+    let trimmed = path.trim_end_matches('/');
+    if root().join(trimmed).exists() {
+        return true;
+    }
+    let Some(krate) = krate else {
+        return false;
+    };
+    let base = root().join(krate);
+    if base.join(trimmed).exists() || base.join("src").join(trimmed).exists() {
+        return true;
+    }
+    let suffix = format!("/{trimmed}");
+    let mut stack = vec![base];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let entry = entry.path();
+            if entry.to_string_lossy().ends_with(&suffix) {
+                return true;
+            }
+            if entry.is_dir() && !entry.ends_with("target") {
+                stack.push(entry);
+            }
+        }
+    }
+    false
+}
+
+#[test]
+fn every_path_architecture_names_exists() {
+    let paths = architecture_paths();
+    assert!(paths.len() > 50, "paths not read: {paths:?}");
+    let missing: Vec<String> = paths
+        .iter()
+        .filter(|(krate, path)| !exists_in(krate.as_deref(), path))
+        .map(|(krate, path)| format!("{path} (in the section of {krate:?})"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names paths that do not exist: fix the document:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn architecture_has_a_section_for_every_workspace_member() {
+    let doc = std::fs::read_to_string(root().join("ARCHITECTURE.md")).expect("read the doc");
+    let missing: Vec<String> = crates()
+        .into_iter()
+        .filter(|krate| !doc.contains(&format!("### `{krate}/`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md's code map lacks a `### `name/`` section for {missing:?}"
+    );
+}
