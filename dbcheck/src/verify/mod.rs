@@ -2,9 +2,10 @@
 //! indexes and foreign keys are all there (by name), no index is invalid, no foreign key is
 //! left unvalidated, no orphan rows where the seed document looks for them, pgvector is
 //! recent enough, row-level security guards health and finance, and every critical query
-//! has an index path: on a small database one exists (`enable_seqscan = off`), on a large one
-//! the planner's own plan uses it and sorts no unbounded row set ([`PlanMode`]).
+//! has an accepted index and a bounded plan, which reaches its large tables through an
+//! accepted index (`plans.rs`).
 
+mod plans;
 mod queries;
 
 use std::collections::BTreeSet;
@@ -13,7 +14,8 @@ use std::fmt;
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
 
-pub use queries::{CriticalQuery, Param, critical_queries};
+pub use plans::{BOUNDED_SCAN_ROWS, BOUNDED_SORT_ROWS, Node, explain, nodes};
+pub use queries::{Accepted, CriticalQuery, Param, critical_queries};
 
 use crate::catalog::{Catalog, qualified, rows};
 use schema_facts::SCHEMAS;
@@ -66,20 +68,16 @@ pub async fn report(db: &DatabaseConnection, origin: &str) -> anyhow::Result<()>
         anyhow::bail!("{} check(s) failed on {origin}", failures.len());
     }
     let catalog = crate::catalog::Catalog::load(db).await?;
-    let modes = plan_modes(db).await?;
-    let real = modes
-        .iter()
-        .filter(|(_, mode)| *mode == PlanMode::RealPlan)
-        .count();
+    let large = plans::on_large_tables(db, &catalog).await?;
     eprintln!(
         "verify: every check passed on {origin}: {} tables, {} indexes, {} foreign keys, {} \
-         critical queries ({real} by their real plan, tables over {REAL_PLAN_ROWS} rows; {} by \
-         an index path with enable_seqscan off)",
+         critical queries with bounded plans (no scan over {BOUNDED_SCAN_ROWS} estimated rows, \
+         no sort over {BOUNDED_SORT_ROWS}; {large} reach a table over {BOUNDED_SCAN_ROWS} rows \
+         through an accepted index)",
         catalog.tables.len(),
         catalog.indexes.len(),
         catalog.foreign_keys.len(),
-        modes.len(),
-        modes.len() - real
+        critical_queries().len(),
     );
     Ok(())
 }
@@ -101,9 +99,7 @@ pub async fn check(db: &DatabaseConnection) -> anyhow::Result<Vec<Failure>> {
     let mut failures = structure(&catalog, EXPECTED);
     failures.extend(orphans(db, &catalog).await?);
     failures.extend(pgvector(db).await?);
-    for query in critical_queries() {
-        failures.extend(index_path(db, &query).await?);
-    }
+    failures.extend(plans::check(db, &catalog).await?);
     let schemas = rows(db, "SELECT nspname::text FROM pg_namespace")
         .await
         .context("read schemas")?
@@ -351,202 +347,4 @@ async fn pgvector(db: &impl ConnectionTrait) -> anyhow::Result<Vec<Failure>> {
         )]);
     }
     Ok(Vec::new())
-}
-
-/// Above this many rows in a critical query's table, verify checks the plan the planner
-/// really picks; below it, the planner rightly prefers sequential scans, and verify only checks
-/// that an index path exists.
-pub const REAL_PLAN_ROWS: f64 = 10_000.0;
-
-/// A Sort over at most this many estimated rows is bounded (a user's few conversations or
-/// chunks); over more, the query reads and sorts what an index should have kept in order.
-pub const BOUNDED_SORT_ROWS: f64 = 1_000.0;
-
-/// How verify checked a critical query's plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlanMode {
-    /// With `enable_seqscan = off`: an index path exists (small or empty tables).
-    IndexPath,
-    /// With the planner's normal settings: the plan a large table really gets uses the named
-    /// indexes and sorts no unbounded row set.
-    RealPlan,
-}
-
-impl fmt::Display for PlanMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            PlanMode::IndexPath => "index path, enable_seqscan off",
-            PlanMode::RealPlan => "real plan",
-        })
-    }
-}
-
-/// The mode for `query`: [`PlanMode::RealPlan`] when its table has more than
-/// [`REAL_PLAN_ROWS`] rows by the statistics (the planner's own estimate, free to read).
-pub async fn plan_mode(db: &DatabaseConnection, query: &CriticalQuery) -> anyhow::Result<PlanMode> {
-    let rows = estimated_rows(db, &format!("c.oid = to_regclass('{}')", query.table)).await?;
-    Ok(match rows {
-        Some(rows) if rows > REAL_PLAN_ROWS => PlanMode::RealPlan,
-        _ => PlanMode::IndexPath,
-    })
-}
-
-/// The estimated rows of the table `condition` picks out of `pg_class c`, if there is one:
-/// the larger of the last ANALYZE's count and the live rows counted since.
-async fn estimated_rows(db: &DatabaseConnection, condition: &str) -> anyhow::Result<Option<f64>> {
-    let sql = format!(
-        "SELECT GREATEST(c.reltuples::float8, coalesce(s.n_live_tup, 0)::float8)
-           FROM pg_class c LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid
-          WHERE {condition}"
-    );
-    let rows = rows(db, &sql).await.context("read a table's size")?;
-    Ok(rows
-        .first()
-        .map(|r| r.try_get_by_index::<f64>(0))
-        .transpose()?)
-}
-
-/// The named indexes `query`'s plan must use in `mode`. In [`PlanMode::RealPlan`] an index of
-/// a table of at most [`REAL_PLAN_ROWS`] rows is left out: on a few pages the planner rightly
-/// reads the table instead (a load with a handful of users has a handful of chat sessions).
-async fn required_indexes(
-    db: &DatabaseConnection,
-    query: &CriticalQuery,
-    mode: PlanMode,
-) -> anyhow::Result<Vec<&'static str>> {
-    let mut required = Vec::new();
-    for entry in query.indexes {
-        let mut small = true;
-        for index in entry.split(" | ") {
-            let table = format!(
-                "c.oid = (SELECT i.indrelid FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
-                           WHERE x.relname = '{index}')"
-            );
-            small &= estimated_rows(db, &table)
-                .await?
-                .is_some_and(|rows| rows <= REAL_PLAN_ROWS);
-        }
-        if mode == PlanMode::IndexPath || !small {
-            required.push(*entry);
-        }
-    }
-    Ok(required)
-}
-
-/// Whether `plan` uses the index `entry` names, or one of them (`a | b`).
-fn uses(plan: &str, entry: &str) -> bool {
-    entry.split(" | ").any(|index| plan.contains(index))
-}
-
-/// `EXPLAIN`s `sql` inside a read-only transaction that is rolled back; in
-/// [`PlanMode::IndexPath`] with sequential scans disabled, which checks that an index path
-/// *exists*, not which plan a large production table would get.
-pub async fn explain(db: &DatabaseConnection, sql: &str, mode: PlanMode) -> anyhow::Result<String> {
-    let txn = db.begin().await.context("begin a read-only transaction")?;
-    txn.execute_unprepared("SET TRANSACTION READ ONLY").await?;
-    if mode == PlanMode::IndexPath {
-        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
-            .await?;
-    }
-    let plan = rows(&txn, &format!("EXPLAIN {sql}")).await.map(|rows| {
-        rows.iter()
-            .filter_map(|r| r.try_get_by_index::<String>(0).ok())
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
-    txn.rollback().await.context("roll back")?;
-    plan
-}
-
-async fn index_path(
-    db: &DatabaseConnection,
-    query: &CriticalQuery,
-) -> anyhow::Result<Vec<Failure>> {
-    let mode = plan_mode(db, query).await?;
-    let check = format!("query {} ({mode})", query.name);
-    let plan = match explain(db, &query.sample_sql(), mode).await {
-        Ok(plan) => plan,
-        Err(err) => {
-            return Ok(vec![fail(
-                &check,
-                format!("EXPLAIN failed: {}", err.root_cause()),
-            )]);
-        }
-    };
-    let mut failures = Vec::new();
-    if mode == PlanMode::IndexPath
-        && let Some(line) = plan.lines().find(|l| l.contains("Seq Scan"))
-    {
-        failures.push(fail(
-            &check,
-            format!(
-                "sequential scan even with enable_seqscan off: {}",
-                line.trim()
-            ),
-        ));
-    }
-    for index in required_indexes(db, query, mode).await? {
-        if !uses(&plan, index) {
-            failures.push(fail(&check, format!("plan does not use {index}")));
-        }
-    }
-    if mode == PlanMode::RealPlan {
-        failures.extend(
-            unbounded_sorts(&plan)
-                .into_iter()
-                .map(|(rows, line)| fail(&check, format!("sorts ~{rows:.0} rows: {line}"))),
-        );
-    }
-    Ok(failures)
-}
-
-/// The Sort nodes of a text `EXPLAIN` estimated over more than [`BOUNDED_SORT_ROWS`] rows,
-/// with their lines. A Sort's row estimate is its input's (a Limit above it does not lower
-/// it); an Incremental Sort sorts only groups its input already orders, so it is left alone.
-pub fn unbounded_sorts(plan: &str) -> Vec<(f64, String)> {
-    plan.lines()
-        .filter_map(|line| {
-            let node = line.trim().trim_start_matches("->").trim();
-            let name = node.split("  (").next()?;
-            if !(name == "Sort" || name.starts_with("Sort ")) {
-                return None;
-            }
-            let rows: f64 = node
-                .split(" rows=")
-                .nth(1)?
-                .split(' ')
-                .next()?
-                .parse()
-                .ok()?;
-            (rows > BOUNDED_SORT_ROWS).then(|| (rows, node.to_owned()))
-        })
-        .collect()
-}
-
-/// How each critical query's plan would be checked on `db`: for the summary line.
-pub async fn plan_modes(db: &DatabaseConnection) -> anyhow::Result<Vec<(&'static str, PlanMode)>> {
-    let mut modes = Vec::new();
-    for query in critical_queries() {
-        modes.push((query.name, plan_mode(db, &query).await?));
-    }
-    Ok(modes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_sort_over_many_rows_is_unbounded_and_a_small_or_incremental_one_is_not() {
-        let plan = "Limit  (cost=1.0..2.0 rows=50 width=8)
-  ->  Sort  (cost=1.0..2.0 rows=10000 width=8)
-        Sort Key: \"timestamp\", id
-        ->  Bitmap Heap Scan on messages  (cost=1.0..2.0 rows=10000 width=8)
-  ->  Sort  (cost=1.0..2.0 rows=40 width=8)
-  ->  Incremental Sort  (cost=1.0..2.0 rows=90000 width=8)";
-        let found = unbounded_sorts(plan);
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].0, 10_000.0);
-        assert!(found[0].1.starts_with("Sort  (cost"));
-    }
 }

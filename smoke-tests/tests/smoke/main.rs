@@ -22,6 +22,7 @@ mod security;
 mod seed;
 mod tls;
 mod verify;
+mod verify_plans;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};

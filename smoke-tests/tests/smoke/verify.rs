@@ -36,10 +36,12 @@ async fn verify_fails_on_a_dropped_index() {
         ),
         "{found:#?}"
     );
+    // A small table is rightly read whole, so the plan passes; the catalog still says the
+    // query has no index path left.
     assert!(
-        found
-            .iter()
-            .any(|f| f.starts_with("query usage_logs_of_user_by_time (index path")),
+        found.iter().any(|f| f.starts_with(
+            "query usage_logs_of_user_by_time: no valid index on public.usage_logs leads with \"userId\""
+        )),
         "{found:#?}"
     );
 }
