@@ -42,7 +42,7 @@ impl Backup {
         liveness: Liveness,
         application: &str,
     ) -> anyhow::Result<PathBuf> {
-        std::fs::create_dir_all(&self.dir)
+        crate::files::create_private_dir(&self.dir)
             .with_context(|| format!("create backup directory {}", self.dir.display()))?;
         let mut name = file_name(
             &database_name(url)?,
@@ -134,6 +134,9 @@ impl Backup {
             // Without --file, pg_dump writes the archive to stdout, encrypted on its way.
             command.stdout(Stdio::piped());
         } else {
+            // Created first, so pg_dump's --file keeps the owner-only mode.
+            crate::files::create_private(file)
+                .with_context(|| format!("create {}", file.display()))?;
             command
                 .arg(format!("--file={}", file.display()))
                 .stdout(Stdio::null());

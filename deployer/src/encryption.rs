@@ -61,7 +61,8 @@ impl Recipients {
         let encryptor =
             age::Encryptor::with_recipients(self.0.iter().map(|r| r as &dyn age::Recipient))
                 .context("set up the dump's encryption")?;
-        let out = File::create(file).with_context(|| format!("create {}", file.display()))?;
+        let out = crate::files::create_private(file)
+            .with_context(|| format!("create {}", file.display()))?;
         let mut writer = encryptor
             .wrap_output(BufWriter::new(out))
             .with_context(|| format!("write {}", file.display()))?;

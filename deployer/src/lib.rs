@@ -45,6 +45,7 @@ mod child;
 pub mod cli;
 mod deploy;
 pub mod encryption;
+mod files;
 pub mod fleet;
 pub mod ledger;
 mod lock;

@@ -312,7 +312,10 @@ impl Restore {
             .filter(|line| !line.contains(" COMMENT - EXTENSION "))
             .collect();
         let list = std::env::temp_dir().join(format!("restore-{}.list", std::process::id()));
-        std::fs::write(&list, kept.join("\n") + "\n")
+        crate::files::create_private(&list)
+            .and_then(|mut file| {
+                std::io::Write::write_all(&mut file, (kept.join("\n") + "\n").as_bytes())
+            })
             .with_context(|| format!("write the restore list {}", list.display()))?;
         Ok((list, statistics))
     }

@@ -204,3 +204,31 @@ async fn production_refuses_an_unencrypted_backup_unless_allowed() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&keys);
 }
+
+#[tokio::test]
+async fn dumps_and_the_directories_made_for_them_are_their_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let test = TestDb::migrated("private_dumps").await;
+    let base = dump_dir("private_dumps");
+    let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    // A plain dump into a directory the command creates, two levels deep.
+    let plain_dir = base.join("plain/nested");
+    let plain = take(&test.url, &plain_dir, &[]).await;
+    // An encrypted one, streamed through age into its file.
+    std::fs::create_dir_all(&base).expect("create the key directory");
+    let (recipient, _) = key_pair(&base, "private");
+    let sealed_dir = base.join("sealed");
+    let sealed = take(&test.url, &sealed_dir, &["--backup-recipient", &recipient]).await;
+    for file in [&plain, &sealed] {
+        assert_eq!(
+            mode(file),
+            0o600,
+            "{} is readable by others",
+            file.display()
+        );
+    }
+    for dir in [&plain_dir, &base.join("plain"), &sealed_dir] {
+        assert_eq!(mode(dir), 0o700, "{} is open to others", dir.display());
+    }
+    let _ = std::fs::remove_dir_all(&base);
+}
