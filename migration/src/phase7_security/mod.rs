@@ -12,11 +12,15 @@ mod m20261201_000605_create_audit_triggers;
 mod m20261201_000651_add_sealed_text_checks;
 mod m20261201_000652_validate_sealed_text_checks;
 mod m20261201_000661_hide_internal_support_notes;
+mod m20261206_000671_run_counter_triggers_as_owner;
+mod m20261206_000672_revoke_system_columns_from_app_user;
 
 /// The phase's migrations in the order they must run: the role and the owner function first,
 /// since every policy after them names one or the other; the sealed-text checks are added for
 /// new writes first, then validated against the rows already there. Later refinements of the
-/// phase's policies (`00066x`) come last, after every migration they amend.
+/// phase's policies (`00066x`) come after every migration they amend; the column grants
+/// (`00067x`) last: the counter triggers run as their owner before `app_user` loses the
+/// counters.
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261201_000601_create_admin_role::Migration),
@@ -27,6 +31,8 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261201_000651_add_sealed_text_checks::Migration),
         Box::new(m20261201_000652_validate_sealed_text_checks::Migration),
         Box::new(m20261201_000661_hide_internal_support_notes::Migration),
+        Box::new(m20261206_000671_run_counter_triggers_as_owner::Migration),
+        Box::new(m20261206_000672_revoke_system_columns_from_app_user::Migration),
     ]
 }
 
