@@ -17,13 +17,15 @@ mod m20261206_000671_run_counter_triggers_as_owner;
 mod m20261206_000672_revoke_system_columns_from_app_user;
 mod m20261206_000673_add_sealed_token_checks;
 mod m20261206_000674_validate_sealed_token_checks;
+mod m20261206_000675_hide_sign_in_tokens_from_admin;
 
 /// The phase's migrations in the order they must run: the role and the owner function first,
 /// since every policy after them names one or the other; the sealed-text checks are added for
 /// new writes first, then validated against the rows already there. Later refinements of the
 /// phase's policies (`00066x`) come after every migration they amend; the column grants
 /// and token checks (`00067x`) last: the counter triggers run as their owner before `app_user`
-/// loses the counters, and the token checks are added before they are validated.
+/// loses the counters, the token checks are added before they are validated, and the sign-in
+/// tokens are kept from `app_admin`.
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261201_000601_create_admin_role::Migration),
@@ -38,6 +40,7 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261206_000672_revoke_system_columns_from_app_user::Migration),
         Box::new(m20261206_000673_add_sealed_token_checks::Migration),
         Box::new(m20261206_000674_validate_sealed_token_checks::Migration),
+        Box::new(m20261206_000675_hide_sign_in_tokens_from_admin::Migration),
     ]
 }
 

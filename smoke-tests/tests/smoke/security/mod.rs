@@ -10,6 +10,7 @@ mod matrix;
 mod notes;
 mod plans;
 mod references;
+mod tokens;
 
 use std::collections::BTreeMap;
 
