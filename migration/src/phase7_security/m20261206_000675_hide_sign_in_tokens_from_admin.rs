@@ -58,7 +58,11 @@ $$"#;
 /// Each function with the roles that may call it: the session lookup is the application's
 /// too (`app_user` before it knows the user); the sign-up checks are the admin side's.
 const FUNCTIONS: &[(&str, &str, &str)] = &[
-    (SESSION_USER, "public.app_session_user(text)", "app_user, app_admin"),
+    (
+        SESSION_USER,
+        "public.app_session_user(text)",
+        "app_user, app_admin",
+    ),
     (INVITATION_ID, "public.app_invitation_id(text)", "app_admin"),
     (
         USE_VERIFICATION_TOKEN,

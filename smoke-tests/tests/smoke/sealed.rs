@@ -118,7 +118,11 @@ async fn the_database_refuses_plaintext_in_every_sealed_column() {
             assert!(err.contains("_sealed"), "{sql}: {err}");
         }
     }
-    // The application's own role is refused too, and an envelope still goes in.
+    app_user_writes_a_sealed_token_only(db).await;
+}
+
+/// The application's own role is refused a plaintext token too, and its envelope goes in.
+async fn app_user_writes_a_sealed_token_only(db: &sea_orm::DatabaseConnection) {
     let user = query_strings(db, r#"SELECT "userId"::text FROM mcp_integrations LIMIT 1"#)
         .await
         .remove(0);
@@ -128,29 +132,25 @@ async fn the_database_refuses_plaintext_in_every_sealed_column() {
         "gho_sealedByTheApplication",
     ))
     .expect("an envelope is text");
-    let txn = db.begin().await.expect("begin");
-    txn.execute_unprepared(&format!(
-        "SET LOCAL ROLE app_user; SELECT set_config('app.current_user_id', '{user}', true)"
-    ))
-    .await
-    .expect("act as app_user");
-    let plaintext = txn
-        .execute_unprepared(
-            r#"UPDATE mcp_integrations SET "accessTokenEncrypted" = convert_to('gho_plain', 'UTF8')"#,
-        )
-        .await
-        .expect_err("app_user wrote a plaintext token")
-        .to_string();
-    assert!(plaintext.contains("_sealed"), "{plaintext}");
-    txn.rollback().await.expect("rollback");
-    let txn = db.begin().await.expect("begin");
-    txn.execute_unprepared(&format!(
-        "SET LOCAL ROLE app_user; SELECT set_config('app.current_user_id', '{user}', true);
-         UPDATE mcp_integrations SET \"accessTokenEncrypted\" = convert_to('{envelope}', 'UTF8')"
-    ))
-    .await
-    .expect("app_user writes a sealed token");
-    txn.rollback().await.expect("rollback");
+    let act = format!(
+        "SET LOCAL ROLE app_user; SELECT set_config('app.current_user_id', '{user}', true);"
+    );
+    let write = |value: String| {
+        format!(r#"{act} UPDATE mcp_integrations SET "accessTokenEncrypted" = {value}"#)
+    };
+    for (value, sealed) in [
+        ("convert_to('gho_plain', 'UTF8')".to_owned(), false),
+        (format!("convert_to('{envelope}', 'UTF8')"), true),
+    ] {
+        let txn = db.begin().await.expect("begin");
+        let result = txn.execute_unprepared(&write(value)).await;
+        txn.rollback().await.expect("rollback");
+        match (result, sealed) {
+            (Ok(_), true) => {}
+            (Err(e), false) => assert!(e.to_string().contains("_sealed"), "{e}"),
+            (result, _) => panic!("app_user writing a sealed={sealed} token: {result:?}"),
+        }
+    }
 }
 
 #[tokio::test]
@@ -452,7 +452,10 @@ async fn a_plaintext_token_written_before_the_token_checks_stops_the_migration_n
             r#"UPDATE mcp_integrations SET "accessTokenEncrypted" = convert_to('gho_more', 'UTF8')"#,
         )
         .await;
-    assert!(refused.is_err(), "the added check already refuses new plaintext");
+    assert!(
+        refused.is_err(),
+        "the added check already refuses new plaintext"
+    );
     // The fix the message names for plaintext: the token is revoked and its integration goes.
     db.execute_unprepared(
         r#"DELETE FROM mcp_integrations WHERE "refreshTokenEncrypted" = convert_to('gho_plain', 'UTF8')"#,

@@ -175,7 +175,9 @@ pub async fn insert_as_app_user(db: &DatabaseConnection, table: &str, row: &str)
     } else {
         format!(" ({columns})")
     };
-    format!("INSERT INTO {table}{target} SELECT {columns} FROM jsonb_populate_record(NULL::{table}, {row})")
+    format!(
+        "INSERT INTO {table}{target} SELECT {columns} FROM jsonb_populate_record(NULL::{table}, {row})"
+    )
 }
 
 pub async fn user_id(db: &DatabaseConnection, email: &str) -> String {
