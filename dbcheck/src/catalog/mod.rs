@@ -139,7 +139,8 @@ pub struct Grant {
     pub schema: String,
     pub table: String,
     pub role: String,
-    /// `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `REFERENCES` or `TRIGGER`.
+    /// `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `REFERENCES` or `TRIGGER`; for a
+    /// privilege on one column only, followed by the column: `UPDATE ("usedStorage")`.
     pub privilege: String,
     pub grantable: bool,
 }

@@ -314,6 +314,8 @@ pub(super) async fn policies(db: &impl ConnectionTrait) -> anyhow::Result<Vec<Po
     .await
 }
 
+/// Table-wide privileges, and column privileges as `UPDATE ("column")`: a column grant is
+/// what lets a role write some columns of a table and not others, so it is compared too.
 pub(super) async fn grants(db: &impl ConnectionTrait) -> anyhow::Result<Vec<Grant>> {
     let sql = format!(
         "SELECT n.nspname::text, c.relname::text,
@@ -321,8 +323,16 @@ pub(super) async fn grants(db: &impl ConnectionTrait) -> anyhow::Result<Vec<Gran
                 g.privilege_type, g.is_grantable
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
               aclexplode(c.relacl) g
-         WHERE c.relkind IN ('r', 'p') AND g.grantee <> c.relowner AND {}",
-        project_relation("c", "n")
+         WHERE c.relkind IN ('r', 'p') AND g.grantee <> c.relowner AND {relation}
+         UNION ALL
+         SELECT n.nspname::text, c.relname::text,
+                CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(g.grantee)::text END,
+                g.privilege_type || ' (' || quote_ident(a.attname) || ')', g.is_grantable
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped,
+              aclexplode(a.attacl) g
+         WHERE c.relkind IN ('r', 'p') AND g.grantee <> c.relowner AND {relation}",
+        relation = project_relation("c", "n")
     );
     read(db, "grants", &sql, |r| {
         Ok(Grant {

@@ -1,6 +1,7 @@
 //! Phase 7, security: every user's rows isolated by row-level security for `app_user`, an
 //! `app_admin` role that sees all of them, no reference from one user's row to another's, an
-//! audit trail of sensitive writes, and medical free text refused unless sealed.
+//! audit trail of sensitive writes, medical free text and MCP tokens refused unless sealed, and
+//! columns kept from the roles that must not write or read them.
 
 use sea_orm_migration::MigrationTrait;
 
@@ -12,11 +13,19 @@ mod m20261201_000605_create_audit_triggers;
 mod m20261201_000651_add_sealed_text_checks;
 mod m20261201_000652_validate_sealed_text_checks;
 mod m20261201_000661_hide_internal_support_notes;
+mod m20261206_000671_run_counter_triggers_as_owner;
+mod m20261206_000672_revoke_system_columns_from_app_user;
+mod m20261206_000673_add_sealed_token_checks;
+mod m20261206_000674_validate_sealed_token_checks;
+mod m20261206_000675_hide_sign_in_tokens_from_admin;
 
 /// The phase's migrations in the order they must run: the role and the owner function first,
 /// since every policy after them names one or the other; the sealed-text checks are added for
 /// new writes first, then validated against the rows already there. Later refinements of the
-/// phase's policies (`00066x`) come last, after every migration they amend.
+/// phase's policies (`00066x`) come after every migration they amend; the column grants
+/// and token checks (`00067x`) last: the counter triggers run as their owner before `app_user`
+/// loses the counters, the token checks are added before they are validated, and the sign-in
+/// tokens are kept from `app_admin`.
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261201_000601_create_admin_role::Migration),
@@ -27,6 +36,11 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261201_000651_add_sealed_text_checks::Migration),
         Box::new(m20261201_000652_validate_sealed_text_checks::Migration),
         Box::new(m20261201_000661_hide_internal_support_notes::Migration),
+        Box::new(m20261206_000671_run_counter_triggers_as_owner::Migration),
+        Box::new(m20261206_000672_revoke_system_columns_from_app_user::Migration),
+        Box::new(m20261206_000673_add_sealed_token_checks::Migration),
+        Box::new(m20261206_000674_validate_sealed_token_checks::Migration),
+        Box::new(m20261206_000675_hide_sign_in_tokens_from_admin::Migration),
     ]
 }
 
@@ -65,6 +79,18 @@ const SEALED_TEXT: &[(&str, &str)] = &[
 /// The form of a sealed envelope: `v1:<key id>:<base64 of nonce, ciphertext and tag>`, the
 /// blob at least 28 bytes (12 of nonce, 16 of tag), so at least 38 base64 digits.
 const ENVELOPE_PATTERN: &str = "^v1:[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{38,}={0,2}$";
+
+/// The MCP token columns of `public.mcp_integrations` that must hold sealed envelopes (as
+/// bytes). `secrets::TOKEN_COLUMNS` must name the same columns; the sealed smoke test compares
+/// both lists with the constraints in the database.
+const SEALED_TOKENS: &[&str] = &["accessTokenEncrypted", "refreshTokenEncrypted"];
+
+/// The check of a token column: NULL, or bytes that spell an envelope. `encode(.., 'escape')`
+/// keeps printable ASCII and turns every other byte into a backslash escape, which the
+/// pattern refuses.
+fn token_check(column: &str) -> String {
+    format!(r#""{column}" IS NULL OR encode("{column}", 'escape') ~ '{ENVELOPE_PATTERN}'"#)
+}
 
 /// The check constraint's name for `column` of `table`.
 fn constraint_name(table: &str, column: &str) -> String {

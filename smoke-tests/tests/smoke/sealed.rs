@@ -8,10 +8,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use entity::health::enums::AllergySeverity;
 use entity::health::{AllergyReaction, allergies, medical_conditions};
-use entity::sealed::{ACCESS_TOKEN, Keyring, MEDICAL_COLUMNS, Sealed, key_id_of, open_token};
+use entity::sealed::{
+    ACCESS_TOKEN, ColumnRef, Keyring, MEDICAL_COLUMNS, Sealed, TOKEN_COLUMNS, key_id_of, open_token,
+};
 use migrator::rotate::{RotateArgs, rotate};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait,
+};
 use smoke_tests::TestDb;
 use smoke_tests::migrator::{command, finish, last_stderr_line, printed};
 use uuid::Uuid;
@@ -69,34 +73,83 @@ async fn medical_text_is_ciphertext_at_rest_and_plaintext_through_the_entities()
     );
 }
 
+/// The plaintext and the non-envelope bytes written into a sealed column in the test below,
+/// as SQL for a `TEXT` (`false`) or `BYTEA` (`true`) column.
+fn unsealed(bytes: bool) -> Vec<&'static str> {
+    if bytes {
+        vec![
+            "convert_to('plain words', 'UTF8')",
+            r"'\xc0ffeec0ffeec0ffeec0ffee'::bytea",
+            "convert_to('v1:dev:short', 'UTF8')",
+        ]
+    } else {
+        vec!["'plain words'", "'v1:dev:short'"]
+    }
+}
+
 #[tokio::test]
 async fn the_database_refuses_plaintext_in_every_sealed_column() {
     let test = seeded("sealed_refuses_plaintext").await;
     let db = &test.db;
+    let sealed: Vec<&ColumnRef> = MEDICAL_COLUMNS.iter().chain(TOKEN_COLUMNS).collect();
     let mut constrained = query_strings(
         db,
-        "SELECT conrelid::regclass::text || '.' || (regexp_match(conname, '^[a-z_]+?_(reaction|notes|instructions)_sealed$'))[1]
-           FROM pg_constraint WHERE contype = 'c' AND convalidated AND conname LIKE '%\\_sealed'",
+        r"SELECT n.nspname || '.' || c.relname || '.' || a.attname
+            FROM pg_constraint k
+            JOIN pg_class c ON c.oid = k.conrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+           WHERE k.contype = 'c' AND k.convalidated AND k.conname LIKE '%\_sealed'",
     )
     .await;
-    let mut listed: Vec<String> = MEDICAL_COLUMNS
-        .iter()
-        .map(|c| format!("{}.{}.{}", c.schema, c.table, c.column))
-        .collect();
+    let mut listed: Vec<String> = sealed.iter().map(|c| c.qualified()).collect();
     constrained.sort();
     listed.sort();
     assert_eq!(constrained, listed, "one validated check per sealed column");
-    for column in MEDICAL_COLUMNS {
-        let sql = format!(
-            r#"UPDATE health.{} SET "{}" = 'plain words'"#,
-            column.table, column.column
-        );
-        let err = db
-            .execute_unprepared(&sql)
-            .await
-            .expect_err(&sql)
-            .to_string();
-        assert!(err.contains("_sealed"), "{err}");
+    for column in &sealed {
+        let (schema, table, name) = (column.schema, column.table, column.column);
+        for value in unsealed(column.bytes) {
+            let sql = format!(r#"UPDATE {schema}.{table} SET "{name}" = {value}"#);
+            let err = db
+                .execute_unprepared(&sql)
+                .await
+                .expect_err(&sql)
+                .to_string();
+            assert!(err.contains("_sealed"), "{sql}: {err}");
+        }
+    }
+    app_user_writes_a_sealed_token_only(db).await;
+}
+
+/// The application's own role is refused a plaintext token too, and its envelope goes in.
+async fn app_user_writes_a_sealed_token_only(db: &sea_orm::DatabaseConnection) {
+    let user = query_strings(db, r#"SELECT "userId"::text FROM mcp_integrations LIMIT 1"#)
+        .await
+        .remove(0);
+    let envelope = String::from_utf8(entity::sealed::seal_token(
+        &Keyring::dev(),
+        &ACCESS_TOKEN,
+        "gho_sealedByTheApplication",
+    ))
+    .expect("an envelope is text");
+    let act = format!(
+        "SET LOCAL ROLE app_user; SELECT set_config('app.current_user_id', '{user}', true);"
+    );
+    let write = |value: String| {
+        format!(r#"{act} UPDATE mcp_integrations SET "accessTokenEncrypted" = {value}"#)
+    };
+    for (value, sealed) in [
+        ("convert_to('gho_plain', 'UTF8')".to_owned(), false),
+        (format!("convert_to('{envelope}', 'UTF8')"), true),
+    ] {
+        let txn = db.begin().await.expect("begin");
+        let result = txn.execute_unprepared(&write(value)).await;
+        txn.rollback().await.expect("rollback");
+        match (result, sealed) {
+            (Ok(_), true) => {}
+            (Err(e), false) => assert!(e.to_string().contains("_sealed"), "{e}"),
+            (result, _) => panic!("app_user writing a sealed={sealed} token: {result:?}"),
+        }
     }
 }
 
@@ -371,6 +424,47 @@ async fn plaintext_written_before_phase_seven_stops_the_migration_until_sealed()
         .filter_map(|a| a.reaction.map(Sealed::into_string))
         .collect();
     assert_eq!(reactions, ["Hives (plaintext)", "Hives (plaintext)"]);
+}
+
+#[tokio::test]
+async fn a_plaintext_token_written_before_the_token_checks_stops_the_migration_naming_the_fix() {
+    let test = TestDb::new("sealed_token_upgrade").await;
+    let db = &test.db;
+    migration::up_through_phase(db, Some(6))
+        .await
+        .expect("migrate --phase 6");
+    seed::run(db, &seed::Profile::Dev).await.expect("seed");
+    db.execute_unprepared(
+        r#"UPDATE mcp_integrations SET "refreshTokenEncrypted" = convert_to('gho_plain', 'UTF8')"#,
+    )
+    .await
+    .expect("write a plaintext token as an older application could");
+    let err = format!(
+        "{:#}",
+        migration::up_through_phase(db, None).await.unwrap_err()
+    );
+    assert!(
+        err.contains("public.mcp_integrations.refreshTokenEncrypted holds 1 value(s) that are not sealed envelopes: run `migration rotate-key`"),
+        "{err}"
+    );
+    let refused = db
+        .execute_unprepared(
+            r#"UPDATE mcp_integrations SET "accessTokenEncrypted" = convert_to('gho_more', 'UTF8')"#,
+        )
+        .await;
+    assert!(
+        refused.is_err(),
+        "the added check already refuses new plaintext"
+    );
+    // The fix the message names for plaintext: the token is revoked and its integration goes.
+    db.execute_unprepared(
+        r#"DELETE FROM mcp_integrations WHERE "refreshTokenEncrypted" = convert_to('gho_plain', 'UTF8')"#,
+    )
+    .await
+    .expect("delete the integration");
+    migration::up_through_phase(db, None)
+        .await
+        .expect("migrate after the fix");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use sea_orm::DatabaseConnection;
 
-use super::{Owned, Seeded, Setting, attempt, ownership, read_as};
+use super::{Owned, Seeded, Setting, attempt, insert_as_app_user, ownership, read_as};
 use crate::{count, query_strings};
 
 /// The tables with no user owner, each on purpose: the agent catalogue, the audit trail,
@@ -127,11 +127,14 @@ async fn writes(seeded: &Seeded, table: &Owned, ctid: &str) -> Vec<(&'static str
         )
     };
     let update_granted = column.1;
+    let insert = format!(
+        "SELECT count(*) FROM (SELECT 1 WHERE has_any_column_privilege('app_user', '{name}', 'INSERT')) x"
+    );
     vec![
         (
             "INSERT",
-            format!("INSERT INTO {name} SELECT * FROM jsonb_populate_record(NULL::{name}, {row})"),
-            count(db, &privilege("INSERT")).await == 1,
+            insert_as_app_user(db, name, &row).await,
+            count(db, &insert).await == 1,
         ),
         (
             "UPDATE",

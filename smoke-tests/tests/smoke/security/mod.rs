@@ -5,10 +5,12 @@
 
 mod admin;
 mod audit;
+mod columns;
 mod matrix;
 mod notes;
 mod plans;
 mod references;
+mod tokens;
 
 use std::collections::BTreeMap;
 
@@ -155,6 +157,26 @@ async fn mirror_sql(
          ON CONFLICT DO NOTHING",
         changes.join(", "),
         table.owner
+    )
+}
+
+/// `INSERT INTO table` of the record `row` (SQL of a `jsonb`), naming only the columns
+/// `app_user` may insert, as the application does; all of them when it may insert none, so
+/// that the grant refuses it.
+pub async fn insert_as_app_user(db: &DatabaseConnection, table: &str, row: &str) -> String {
+    let sql = format!(
+        "SELECT coalesce(string_agg(quote_ident(attname), ', ' ORDER BY attnum), '*')
+           FROM pg_attribute WHERE attrelid = '{table}'::regclass AND attnum > 0
+            AND NOT attisdropped AND has_column_privilege('app_user', attrelid, attnum, 'INSERT')"
+    );
+    let columns = query_strings(db, &sql).await.remove(0);
+    let target = if columns == "*" {
+        String::new()
+    } else {
+        format!(" ({columns})")
+    };
+    format!(
+        "INSERT INTO {table}{target} SELECT {columns} FROM jsonb_populate_record(NULL::{table}, {row})"
     )
 }
 

@@ -2,7 +2,7 @@
 //! user-owned table, `app_user` cannot make its row point at another user's parent, and the
 //! refusal reads the same as for an id that does not exist.
 
-use super::{Owned, Seeded, Setting, attempt, ownership};
+use super::{Owned, Seeded, Setting, attempt, insert_as_app_user, ownership};
 use crate::query_strings;
 
 #[tokio::test]
@@ -49,17 +49,14 @@ async fn check_pair(seeded: &Seeded, child: &Owned, column: &str, parent: &Owned
     } else {
         ""
     };
-    let insert = |target: &str| {
-        format!(
-            "INSERT INTO {0} SELECT * FROM jsonb_populate_record(NULL::{0},
-               '{row}'::jsonb || jsonb_build_object('{column}', '{target}'{new_id}))",
-            child.name
-        )
+    let insert = |target: String| {
+        let row = format!("'{row}'::jsonb || jsonb_build_object('{column}', '{target}'{new_id})");
+        async move { insert_as_app_user(db, &child.name, &row).await }
     };
     let one = Setting::User(seeded.one.clone());
-    let to_foreign = attempt(db, "app_user", &one, &insert(&foreign)).await;
+    let to_foreign = attempt(db, "app_user", &one, &insert(foreign.clone()).await).await;
     let random = sea_orm::prelude::Uuid::new_v4().to_string();
-    let to_random = attempt(db, "app_user", &one, &insert(&random)).await;
+    let to_random = attempt(db, "app_user", &one, &insert(random).await).await;
     let mut failures = Vec::new();
     if !matches!(&to_foreign, Err(e) if e.contains("row-level security")) {
         failures.push(format!(
