@@ -19,6 +19,19 @@ const DEADLOCK_DETECTED: &str = "40P01";
 /// SQLSTATE of `statement_timeout` expiring (and of a cancelled query).
 const QUERY_CANCELED: &str = "57014";
 
+/// A failure that leaves it unknown whether the migration committed: the connection failed
+/// without the server's answer. The deployer reads the ledger again to say which.
+#[derive(Debug)]
+pub struct Uncertain(String);
+
+impl std::fmt::Display for Uncertain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Uncertain {}
+
 /// Whether a migration runs in a transaction: always, unless it opts out explicitly, as
 /// `CREATE INDEX CONCURRENTLY` must.
 pub fn transactional(migration: &dyn MigrationTrait) -> bool {
@@ -144,7 +157,19 @@ where
                  and was cancelled; it was rolled back. Raise --statement-timeout",
                 settings.statement_timeout.as_secs()
             ),
-            _ => bail!("could not {verb} {name}, so it was rolled back: {err}"),
+            // The server said why: a transaction it aborted is rolled back.
+            Some(_) if transactional(known.migration.as_ref()) => {
+                bail!("could not {verb} {name}, so it was rolled back: {err}")
+            }
+            Some(_) => bail!(
+                "could not {verb} {name}: {err}; it runs outside a transaction, so part of it \
+                 may have run: it is written to be run again"
+            ),
+            // No answer from the server: whether it committed cannot be known here.
+            None => {
+                return Err(anyhow::Error::new(Uncertain(err.to_string()))
+                    .context(format!("could not {verb} {name}")));
+            }
         }
     }
 }

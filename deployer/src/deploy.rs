@@ -27,6 +27,7 @@ use crate::project::Project;
 use crate::session::Session;
 use crate::settings::Settings;
 use crate::status::{State, Status};
+use crate::verdict::{self, InFlight, Tracker};
 use crate::{analyze, apply, child, ledger, owned, render};
 
 /// What `up` should apply, and how.
@@ -67,6 +68,8 @@ pub struct Deployer {
     /// The connection was seen to keep its session ([`crate::pooler`]); checked once per
     /// deployer.
     pub(crate) session_kept: std::sync::atomic::AtomicBool,
+    /// The migration being applied or rolled back, for what a failure says of it.
+    pub(crate) in_flight: Tracker,
 }
 
 /// A copy for another database (a fleet's target): the same migrations, rendered once, and a
@@ -79,6 +82,7 @@ impl Clone for Deployer {
             url: self.url.clone(),
             project: self.project,
             session_kept: Default::default(),
+            in_flight: Default::default(),
         }
     }
 }
@@ -101,6 +105,7 @@ impl Deployer {
             url: None,
             project: Project::default(),
             session_kept: Default::default(),
+            in_flight: Default::default(),
         })
     }
 
@@ -170,7 +175,7 @@ impl Deployer {
             .lock
             .hold(&run.session, self.up_locked(&run.session, up))
             .await;
-        run.finish(result).await
+        self.conclude(db, run, result).await
     }
 
     /// Rolls back the last `steps` applied migrations (all with `None`), newest first, and
@@ -185,7 +190,7 @@ impl Deployer {
             .lock
             .hold(&run.session, self.down_locked(&run.session, steps))
             .await;
-        run.finish(result).await
+        self.conclude(db, run, result).await
     }
 
     /// Drops everything the project owns ([`Project::owned_schemas`] and `public`'s objects),
@@ -200,7 +205,7 @@ impl Deployer {
             self.up_locked(session, &Up::default()).await
         };
         let result = run.lock.hold(&run.session, work).await;
-        run.finish(result).await
+        self.conclude(db, run, result).await
     }
 
     /// Rolls back every migration, then drops the bookkeeping tables, as SeaORM's `reset`.
@@ -215,7 +220,7 @@ impl Deployer {
             Ok(undone)
         };
         let result = run.lock.hold(&run.session, work).await;
-        run.finish(result).await
+        self.conclude(db, run, result).await
     }
 
     /// Rolls back every migration, then applies every migration.
@@ -227,7 +232,7 @@ impl Deployer {
             self.up_locked(session, &Up::default()).await
         };
         let result = run.lock.hold(&run.session, work).await;
-        run.finish(result).await
+        self.conclude(db, run, result).await
     }
 
     /// Records a deliberate decision about one migration and says what it did.
@@ -241,7 +246,7 @@ impl Deployer {
             .lock
             .hold(&run.session, self.resolve_locked(&run.session, resolution))
             .await;
-        run.finish(result).await
+        self.conclude(db, run, result).await
     }
 
     async fn up_locked(&self, session: &Session, up: &Up) -> anyhow::Result<Vec<String>> {
@@ -272,7 +277,9 @@ impl Deployer {
         let mut applied = Vec::with_capacity(pending.len());
         for known in pending {
             tracing::info!("applying {}", known.migration.name());
+            self.in_flight.set(Some(in_flight(known, true)));
             apply::up(session, known, &self.settings).await?;
+            self.in_flight.set(None);
             applied.push(known.migration.name().to_owned());
         }
         analyze::run(session, &touched).await?;
@@ -296,7 +303,9 @@ impl Deployer {
         let mut undone = Vec::with_capacity(applied.len());
         for known in applied {
             tracing::info!("rolling back {}", known.migration.name());
+            self.in_flight.set(Some(in_flight(known, false)));
             apply::down(session, known, &self.settings).await?;
+            self.in_flight.set(None);
             undone.push(known.migration.name().to_owned());
         }
         Ok(undone)
@@ -412,6 +421,26 @@ impl Deployer {
         println!();
     }
 
+    /// Ends the run (session closed, lock released) and, when it failed in the middle of a
+    /// migration without the server's answer, says what the ledger holds now.
+    async fn conclude<T>(
+        &self,
+        db: &DatabaseConnection,
+        run: Run,
+        result: anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        match run.finish(result).await {
+            Ok(value) => {
+                self.in_flight.set(None);
+                Ok(value)
+            }
+            Err(err) => {
+                let server = db.get_postgres_connection_pool().connect_options();
+                Err(verdict::explain(err, &self.in_flight, &server, &self.settings).await)
+            }
+        }
+    }
+
     /// Checks that the connection keeps its session (no transaction pooler), takes the
     /// migration lock, then opens the migration session, both on connections of their own to
     /// the server of `db`, bounded by the run's liveness.
@@ -467,5 +496,14 @@ impl Run {
         let value = result?;
         released?;
         Ok(value)
+    }
+}
+
+/// What [`Tracker`] keeps of `known` while it runs.
+fn in_flight(known: &Known, up: bool) -> InFlight {
+    InFlight {
+        name: known.migration.name().to_owned(),
+        up,
+        transactional: apply::transactional(known.migration.as_ref()),
     }
 }

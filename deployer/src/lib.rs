@@ -58,6 +58,7 @@ pub mod restore;
 mod session;
 pub mod settings;
 pub mod status;
+mod verdict;
 
 pub use self::backup::Backup;
 pub use self::deploy::{Deployer, Resolution, Up};

@@ -1,4 +1,4 @@
-//! A loopback TCP proxy between a client and the server that injects network faults: it stops forwarding (a hung NAT, or one lost flow) or resets every connection at a byte offset.
+//! A loopback TCP proxy between a client and the server that injects network faults: it stops forwarding (a hung NAT, or one lost flow), resets every connection at a byte offset, or resets one connection after a request.
 //!
 //! Blackholed, it keeps both sockets of every connection open and reads nothing more, so the
 //! kernels still acknowledge what was sent before: neither TCP keepalives nor
@@ -38,6 +38,10 @@ pub enum Fault {
     /// Forward this many bytes (both directions counted together), then reset every
     /// connection, and every later one.
     ResetAt(u64),
+    /// Forward the client's read that holds this text, then reset that connection alone (a
+    /// blip after a request reached the server, before its answer came back); the others,
+    /// and later ones, go on.
+    ResetConnectionAfter(Vec<u8>),
 }
 
 /// A running proxy; dropping it closes every connection.
@@ -215,7 +219,7 @@ impl Pump {
                 break;
             }
         }
-        if let Fault::ResetAt(_) = self.shared.fault {
+        if let Fault::ResetAt(_) | Fault::ResetConnectionAfter(_) = self.shared.fault {
             // RST instead of FIN on both sockets, as a crashed middlebox sends.
             let _ = from.as_ref().set_zero_linger();
             let _ = to.as_ref().set_zero_linger();
@@ -241,7 +245,10 @@ impl Pump {
 impl Fault {
     /// Whether it strikes every connection, present and future, or only one.
     fn is_global(&self) -> bool {
-        !matches!(self, Fault::HangConnectionAfter(_))
+        !matches!(
+            self,
+            Fault::HangConnectionAfter(_) | Fault::ResetConnectionAfter(_)
+        )
     }
 }
 
@@ -260,6 +267,21 @@ impl Shared {
                 self.forwarded
                     .fetch_add(chunk.len() as u64, Ordering::SeqCst);
                 (chunk.len(), false)
+            }
+            Fault::ResetConnectionAfter(needle) => {
+                self.forwarded
+                    .fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                if !up || *self.fire.borrow() {
+                    return (chunk.len(), false);
+                }
+                seen.tail.extend_from_slice(chunk);
+                let found = seen
+                    .tail
+                    .windows(needle.len())
+                    .any(|w| w == needle.as_slice());
+                let keep = seen.tail.len().min(needle.len());
+                seen.tail.drain(..seen.tail.len() - keep);
+                (chunk.len(), found)
             }
             Fault::BlackholeAfter(needle) | Fault::HangConnectionAfter(needle) => {
                 self.forwarded
