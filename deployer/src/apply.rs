@@ -1,7 +1,6 @@
 //! Applying and rolling back one migration: all or nothing, retried on lock timeouts and on
 //! deadlocks it lost.
 
-use anyhow::bail;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, RuntimeErr, TransactionTrait};
 use sea_orm_migration::{MigrationTrait, SchemaManager};
 
@@ -140,37 +139,56 @@ where
             session.idle(tokio::time::sleep(pause)).await?;
             continue;
         }
-        match code.as_deref() {
-            Some(DEADLOCK_DETECTED) => bail!(
-                "could not {verb} {name}: it lost a deadlock with another session on each of \
+        return Err(failure(
+            known,
+            settings,
+            verb,
+            attempt,
+            code.as_deref(),
+            err,
+        ));
+    }
+}
+
+/// The error of a migration that will not be tried again: what happened, and what the
+/// database holds where the server said so.
+fn failure(
+    known: &Known,
+    settings: &Settings,
+    verb: &str,
+    attempt: u32,
+    code: Option<&str>,
+    err: DbErr,
+) -> anyhow::Error {
+    let name = known.migration.name();
+    match code {
+        Some(DEADLOCK_DETECTED) => anyhow::anyhow!(
+            "could not {verb} {name}: it lost a deadlock with another session on each of \
                  {attempt} attempts and was rolled back. Migrate again when writes are fewer, \
                  or raise --retries"
-            ),
-            Some(LOCK_NOT_AVAILABLE) => bail!(
-                "could not {verb} {name}: a table it needs stayed locked by another session \
+        ),
+        Some(LOCK_NOT_AVAILABLE) => anyhow::anyhow!(
+            "could not {verb} {name}: a table it needs stayed locked by another session \
                  for more than {}ms, {attempt} times; it was rolled back. End the long \
                  transaction (see pg_stat_activity) and migrate again, or raise --ddl-lock-timeout",
-                settings.ddl_lock_timeout.as_millis()
-            ),
-            Some(QUERY_CANCELED) => bail!(
-                "could not {verb} {name}: a statement ran longer than --statement-timeout ({}s) \
+            settings.ddl_lock_timeout.as_millis()
+        ),
+        Some(QUERY_CANCELED) => anyhow::anyhow!(
+            "could not {verb} {name}: a statement ran longer than --statement-timeout ({}s) \
                  and was cancelled; it was rolled back. Raise --statement-timeout",
-                settings.statement_timeout.as_secs()
-            ),
-            // The server said why: a transaction it aborted is rolled back.
-            Some(_) if transactional(known.migration.as_ref()) => {
-                bail!("could not {verb} {name}, so it was rolled back: {err}")
-            }
-            Some(_) => bail!(
-                "could not {verb} {name}: {err}; it runs outside a transaction, so part of it \
-                 may have run: it is written to be run again"
-            ),
-            // No answer from the server: whether it committed cannot be known here.
-            None => {
-                return Err(anyhow::Error::new(Uncertain(err.to_string()))
-                    .context(format!("could not {verb} {name}")));
-            }
+            settings.statement_timeout.as_secs()
+        ),
+        // The server said why: a transaction it aborted is rolled back.
+        Some(_) if transactional(known.migration.as_ref()) => {
+            anyhow::anyhow!("could not {verb} {name}, so it was rolled back: {err}")
         }
+        Some(_) => anyhow::anyhow!(
+            "could not {verb} {name}: {err}; it runs outside a transaction, so part of it \
+                 may have run: it is written to be run again"
+        ),
+        // No answer from the server: whether it committed cannot be known here.
+        None => anyhow::Error::new(Uncertain(err.to_string()))
+            .context(format!("could not {verb} {name}")),
     }
 }
 
