@@ -3,6 +3,7 @@
 //! fleet's verify), for the binary and for `cargo xtask`.
 
 pub mod fleet;
+pub mod known;
 pub mod monitor;
 pub mod repair;
 pub mod rotate;
@@ -19,4 +20,10 @@ pub fn project() -> deployer::Project {
 /// The safe deployer for this schema's migrations, with [`project`]'s settings.
 pub async fn deployer(settings: deployer::Settings) -> anyhow::Result<deployer::Deployer> {
     Ok(migration::deployer(settings).await?.with_project(project()))
+}
+
+/// `drift`: the entities against the database, after checking this build migrated it.
+pub async fn drift(db: &sea_orm::DatabaseConnection, origin: &str) -> anyhow::Result<()> {
+    known::require(db, origin).await?;
+    dbcheck::drift::report(db, origin).await
 }

@@ -130,7 +130,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             deployer::cli::execute(&db, &url, deployer, command, None).await
         }
         // Read-only, but as bounded as a deploy: a heartbeat of its own watches the server.
-        BinCommand::Drift => watched(&db, &liveness, dbcheck::drift::report(&db, &origin)).await,
+        BinCommand::Drift => watched(&db, &liveness, migrator::drift(&db, &origin)).await,
         BinCommand::Verify(args) => {
             let verify = migrator::repair::verify(&db, &origin, &args);
             watched(&db, &liveness, verify).await

@@ -26,6 +26,7 @@ pub struct MonitorArgs {
 /// `monitor`: the report on stdout as tables or JSON, and with `--fail-on` an [`monitor::Alert`]
 /// error when a finding is at that level or worse ([`exit_code`] maps it).
 pub async fn run(db: &DatabaseConnection, origin: &str, args: &MonitorArgs) -> anyhow::Result<()> {
+    crate::known::require(db, origin).await?;
     let mut options = monitor::Options {
         top: args.top,
         ..monitor::Options::default()

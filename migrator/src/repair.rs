@@ -41,6 +41,7 @@ pub async fn verify(
     origin: &str,
     args: &VerifyArgs,
 ) -> anyhow::Result<()> {
+    crate::known::require(db, origin).await?;
     if args.deep {
         dbcheck::verify::report_deep(db, origin, args.batch_size).await
     } else {
@@ -184,6 +185,7 @@ pub async fn report(
     origin: &str,
     args: &RepairArgs,
 ) -> anyhow::Result<()> {
+    crate::known::require(db, origin).await?;
     let repaired = repair(db, args.apply, args.batch_size)
         .await
         .context("repair the counters")?;

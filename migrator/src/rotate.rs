@@ -81,6 +81,7 @@ pub async fn report(
     origin: &str,
     args: &RotateArgs,
 ) -> anyhow::Result<()> {
+    crate::known::require(db, origin).await?;
     let ring = secrets::process_keyring()?;
     eprintln!(
         "rotate-key: {origin}: re-sealing with key `{}` in batches of {}",

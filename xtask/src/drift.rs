@@ -5,7 +5,5 @@ use anyhow::Context;
 pub async fn run() -> anyhow::Result<()> {
     let target = devdb::dev_target().await?;
     let db = dbconn::connect(&target.url).await?;
-    dbcheck::drift::report(&db, &target.origin)
-        .await
-        .context("drift")
+    migrator::drift(&db, &target.origin).await.context("drift")
 }

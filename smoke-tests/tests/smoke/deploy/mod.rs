@@ -13,6 +13,7 @@ mod kill;
 mod outside_transaction;
 mod post_deploy;
 mod timeouts;
+mod unknown_database;
 mod verdict;
 
 use deployer::{Settings, Up};

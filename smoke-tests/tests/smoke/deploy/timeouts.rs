@@ -91,8 +91,13 @@ async fn a_migration_that_loses_a_deadlock_to_the_application_is_retried_and_app
     migration::up_through_phase(&test.db, Some(6))
         .await
         .expect("through phase 6");
+    migration_finds_the_deadlock(&test.db).await;
     let app = test.connect().await;
     let write = app.begin().await.expect("begin");
+    write
+        .execute_unprepared("SET LOCAL deadlock_timeout = '1h'")
+        .await
+        .expect("the application's deadlock_timeout");
     // The application's insert into messages, which will then want a table the migration
     // holds: the order a message insert and its counter trigger take.
     write
@@ -165,4 +170,18 @@ async fn an_online_index_blocked_by_a_long_transaction_is_retried_and_built() {
         migration::migrations_through_phase(u8::MAX).len()
             - migration::migrations_through_phase(5).len()
     );
+}
+
+/// PostgreSQL looks for a deadlock once, deadlock_timeout after a session starts waiting, and
+/// aborts the session that finds it. The migration waits first; with the default 1 s, a
+/// loaded machine could let its one check pass before the application's request closes the
+/// cycle, and the application would find it instead. So the migration's sessions check after
+/// 3 s (the application's transaction sets its own far later).
+async fn migration_finds_the_deadlock(db: &sea_orm::DatabaseConnection) {
+    db.execute_unprepared(
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET deadlock_timeout = %L', \
+         current_database(), '3s'); END $$",
+    )
+    .await
+    .expect("set the database's deadlock_timeout");
 }
