@@ -25,6 +25,11 @@ pub fn seed_command(url: &str, args: &[&str]) -> tokio::process::Command {
     command_of(built("SEED_BIN"), url, args)
 }
 
+/// The xtask binary `cargo xtask smoke` runs (`XTASK_BIN`).
+pub fn xtask_binary() -> PathBuf {
+    built("XTASK_BIN")
+}
+
 /// A `cargo xtask` command (`XTASK_BIN`) on the database of `url`, never on the dev server.
 pub fn xtask_command(url: &str, args: &[&str]) -> tokio::process::Command {
     command_of(built("XTASK_BIN"), url, args)

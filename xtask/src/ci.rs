@@ -50,6 +50,7 @@ async fn all(steps: &mut Steps) -> anyhow::Result<()> {
     // docs/schema.md is current (tests `drift::*` and `erd::*`).
     let started = Instant::now();
     let smoke = crate::smoke::run(SmokeArgs {
+        run: None,
         test_args: Vec::new(),
     })
     .await

@@ -93,6 +93,10 @@ pub struct ResetArgs {
 
 #[derive(Args)]
 pub struct SmokeArgs {
+    /// Run PROGRAM with the arguments below against the smoke server instead of the tests
+    /// (it gets SMOKE_SERVER_URL): a test of the cleanup on a signal uses it.
+    #[arg(long, value_name = "PROGRAM", hide = true)]
+    pub run: Option<String>,
     /// Arguments passed to the test binary, e.g. a test name filter.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub test_args: Vec<String>,

@@ -16,17 +16,21 @@ pub fn workspace_shell() -> anyhow::Result<Shell> {
 /// `cmd` without the environment `cargo run` gave xtask.
 pub fn clean_cargo_env(mut cmd: Cmd<'_>) -> Cmd<'_> {
     for (key, _) in std::env::vars_os() {
-        let name = key.to_string_lossy();
-        let set_by_cargo_run = name.starts_with("CARGO_PKG_")
-            || name.starts_with("CARGO_MANIFEST_")
-            || name.starts_with("CARGO_BIN_")
-            || matches!(
-                &*name,
-                "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "OUT_DIR"
-            );
-        if set_by_cargo_run {
+        if set_by_cargo_run(&key.to_string_lossy()) {
             cmd = cmd.env_remove(&key);
         }
     }
     cmd
+}
+
+/// Whether `cargo run` set the variable `name` for xtask, so a cargo started by xtask must not
+/// inherit it.
+pub fn set_by_cargo_run(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_MANIFEST_")
+        || name.starts_with("CARGO_BIN_")
+        || matches!(
+            name,
+            "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE" | "OUT_DIR"
+        )
 }

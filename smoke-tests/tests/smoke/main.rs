@@ -20,6 +20,7 @@ mod reset;
 mod sealed;
 mod security;
 mod seed;
+mod signals;
 mod tls;
 mod verify;
 mod verify_plans;
