@@ -89,3 +89,22 @@ async fn wait_for_the_server(said: &std::path::Path) -> (String, String) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Where the server at `url` keeps its data, which a removed throwaway server takes along.
+async fn data_directory(url: &str) -> String {
+    let db = dbconn::connect(url)
+        .await
+        .expect("the smoke server answers");
+    let data = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SHOW data_directory",
+        ))
+        .await
+        .expect("read the data directory")
+        .expect("a row")
+        .try_get_by_index::<String>(0)
+        .expect("the data directory");
+    db.close().await.ok();
+    data
+}
