@@ -26,20 +26,7 @@ async fn a_smoke_run_stopped_by_sigterm_kills_its_tests_and_removes_its_server()
         .kill_on_drop(true);
     let running = xtask.spawn().expect("start cargo xtask smoke");
     let (tests_pid, url) = wait_for_the_server(&said).await;
-    let db = dbconn::connect(&url)
-        .await
-        .expect("the smoke server answers");
-    let data = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SHOW data_directory",
-        ))
-        .await
-        .expect("read the data directory")
-        .expect("a row")
-        .try_get_by_index::<String>(0)
-        .expect("the data directory");
-    db.close().await.ok();
+    let data = data_directory(&url).await;
 
     let xtask_pid = running.id().expect("xtask's pid").to_string();
     let sent = std::process::Command::new("kill")
