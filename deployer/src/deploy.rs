@@ -41,6 +41,8 @@ pub struct Up {
     pub dry_run: bool,
     /// Dump the database first, and apply nothing if that fails.
     pub backup: Option<Backup>,
+    /// Apply migrations pending before an applied one too, instead of refusing.
+    pub allow_out_of_order: bool,
 }
 
 /// The deliberate fix for a refused database, as Prisma's `migrate resolve` has.
@@ -164,6 +166,7 @@ impl Deployer {
         if up.dry_run {
             let status = self.status(db).await?;
             status.refuse_if_inconsistent()?;
+            status.refuse_out_of_order(up.allow_out_of_order)?;
             let pending = self.select(&status, up)?;
             for known in &pending {
                 self.print_sql(known);
@@ -252,6 +255,7 @@ impl Deployer {
     async fn up_locked(&self, session: &Session, up: &Up) -> anyhow::Result<Vec<String>> {
         let status = self.status(session).await?;
         status.refuse_if_inconsistent()?;
+        status.refuse_out_of_order(up.allow_out_of_order)?;
         let pending = self.select(&status, up)?;
         if pending.is_empty() {
             return Ok(Vec::new());
@@ -293,11 +297,23 @@ impl Deployer {
     ) -> anyhow::Result<Vec<String>> {
         let status = self.status(session).await?;
         status.refuse_if_inconsistent()?;
-        let applied: Vec<&Known> = self
+        // Newest applied first: a migration merged late and applied last goes back first,
+        // whatever its place in the code.
+        let order = ledger::applied_order(session.db())
+            .await
+            .context("read the order migrations were applied in")?;
+        let position = |name: &str| order.iter().position(|v| v == name).unwrap_or(usize::MAX);
+        let mut applied: Vec<(usize, &Known)> = self
             .known
             .iter()
-            .filter(|k| status.is_applied(k.migration.name()))
+            .enumerate()
+            .filter(|(_, k)| status.is_applied(k.migration.name()))
+            .collect();
+        applied.sort_by_key(|(index, k)| (position(k.migration.name()), *index));
+        let applied: Vec<&Known> = applied
+            .into_iter()
             .rev()
+            .map(|(_, k)| k)
             .take(steps.unwrap_or(usize::MAX))
             .collect();
         let mut undone = Vec::with_capacity(applied.len());
@@ -329,7 +345,7 @@ impl Deployer {
                     .await
                     .context("create the migration tables")?;
                 match state {
-                    Some(State::Pending) | None => {
+                    Some(State::Pending | State::OutOfOrder) | None => {
                         ledger::record(session, version, &known.checksum).await?;
                         Ok(format!("marked {version} as applied without running it"))
                     }
@@ -397,7 +413,14 @@ impl Deployer {
             .known
             .iter()
             .enumerate()
-            .filter(|(i, k)| *i <= last && status.state(k.migration.name()) == Some(State::Pending))
+            .filter(|(i, k)| {
+                *i <= last
+                    && match status.state(k.migration.name()) {
+                        Some(State::Pending) => true,
+                        Some(State::OutOfOrder) => up.allow_out_of_order,
+                        _ => false,
+                    }
+            })
             .map(|(_, k)| k)
             .take(up.steps.unwrap_or(usize::MAX))
             .collect())

@@ -59,6 +59,25 @@ pub async fn install<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// The applied versions, oldest first, in the order they were applied: by the time their
+/// checksum was recorded (in the migration's own transaction), else the second SeaORM records;
+/// a tie (one run within a second, without checksums) keeps the versions' order.
+pub async fn applied_order<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, DbErr> {
+    if !exists(db, VERSIONS).await? {
+        return Ok(Vec::new());
+    }
+    let sql = if exists(db, CHECKSUMS).await? {
+        format!(
+            "SELECT v.version FROM {VERSIONS} v LEFT JOIN {CHECKSUMS} c ON c.version = v.version \
+             ORDER BY coalesce(extract(epoch FROM c.recorded_at), v.applied_at), v.version"
+        )
+    } else {
+        format!("SELECT version FROM {VERSIONS} ORDER BY applied_at, version")
+    };
+    let rows = db.query_all_raw(stmt(&sql, [])).await?;
+    rows.iter().map(|row| row.try_get_by_index(0)).collect()
+}
+
 /// Records `version` as applied with `checksum`.
 pub async fn record<C: ConnectionTrait>(
     db: &C,

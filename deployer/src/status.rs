@@ -18,6 +18,9 @@ pub enum State {
     Unrecorded,
     /// Applied, but this build has no such migration: the database is newer than the code.
     Unknown,
+    /// Not applied, though a migration after it in the code is: it came from a branch merged
+    /// after the later one was deployed, so applying it now would run history out of order.
+    OutOfOrder,
 }
 
 /// Every migration of the code, in order, then those only the database knows.
@@ -46,6 +49,14 @@ impl Status {
             };
             entries.push((name.to_owned(), state));
         }
+        // Everything pending before the last applied migration of the code is out of order.
+        if let Some(last) = entries.iter().rposition(|(_, s)| *s != State::Pending) {
+            for (_, state) in &mut entries[..last] {
+                if *state == State::Pending {
+                    *state = State::OutOfOrder;
+                }
+            }
+        }
         for version in applied.keys().filter(|v| !seen.contains(*v)) {
             entries.push((version.clone(), State::Unknown));
         }
@@ -62,28 +73,53 @@ impl Status {
 
     /// Whether the database records `name` as applied, in whatever state.
     pub fn is_applied(&self, name: &str) -> bool {
-        self.state(name).is_some_and(|s| s != State::Pending)
+        self.state(name)
+            .is_some_and(|s| !matches!(s, State::Pending | State::OutOfOrder))
     }
 
     /// The newest migration the database records as applied (names sort by time), if any.
     pub fn last_applied(&self) -> Option<&str> {
         self.entries
             .iter()
-            .filter(|(_, s)| *s != State::Pending)
+            .filter(|(_, s)| !matches!(s, State::Pending | State::OutOfOrder))
             .map(|(name, _)| name.as_str())
             .max()
     }
 
-    /// How many migrations are pending.
+    /// How many migrations are not applied yet, out of order or not.
     pub fn pending(&self) -> usize {
         self.entries
             .iter()
-            .filter(|(_, s)| *s == State::Pending)
+            .filter(|(_, s)| matches!(s, State::Pending | State::OutOfOrder))
             .count()
     }
 
-    /// One line per reason to refuse, each naming the migration and the fix.
+    /// One line per migration not applied while a later one is, naming it and the fix.
+    pub fn out_of_order(&self) -> Vec<String> {
+        let later = self.last_applied().unwrap_or("a later migration");
+        self.entries
+            .iter()
+            .filter(|(_, s)| *s == State::OutOfOrder)
+            .map(|(name, _)| {
+                format!(
+                    "migration {name} is not applied but {later}, after it, is: give it the \
+                     next free number after the last migration (rename the file: it never ran \
+                     here), or pass --allow-out-of-order if its order does not matter"
+                )
+            })
+            .collect()
+    }
+
+    /// One line per reason to refuse: [`Status::conflicts`], then [`Status::out_of_order`].
     pub fn problems(&self) -> Vec<String> {
+        let mut problems = self.conflicts();
+        problems.extend(self.out_of_order());
+        problems
+    }
+
+    /// One line per applied migration that is not this build's as it is (edited, or unknown),
+    /// each naming the migration and the fix.
+    pub fn conflicts(&self) -> Vec<String> {
         self.entries
             .iter()
             .filter_map(|(name, state)| match state {
@@ -104,9 +140,18 @@ impl Status {
             .collect()
     }
 
+    /// Fails, before anything changes, when a migration is pending before an applied one,
+    /// unless that is `allowed`.
+    pub fn refuse_out_of_order(&self, allowed: bool) -> anyhow::Result<()> {
+        match self.out_of_order().first() {
+            Some(first) if !allowed => bail!("refusing to migrate, nothing applied: {first}"),
+            _ => Ok(()),
+        }
+    }
+
     /// Fails, before anything changes, when an applied migration was edited or is unknown.
     pub fn refuse_if_inconsistent(&self) -> anyhow::Result<()> {
-        let problems = self.problems();
+        let problems = self.conflicts();
         match problems.as_slice() {
             [] => Ok(()),
             [one] => bail!("refusing to migrate: {one}"),
@@ -160,5 +205,23 @@ mod tests {
         let err = s.refuse_if_inconsistent().unwrap_err().to_string();
         assert!(err.contains("database is newer than the code"), "{err}");
         assert!(err.contains("migrate resolve --rolled-back m9"), "{err}");
+    }
+
+    #[test]
+    fn a_migration_pending_before_an_applied_one_is_out_of_order_and_refused() {
+        let status = status(&[("m1", Some("aaa")), ("m3", Some("ccc"))]);
+        assert_eq!(status.state("m2"), Some(State::OutOfOrder));
+        assert_eq!(status.pending(), 1);
+        let line = &status.problems()[0];
+        assert!(
+            line.contains("migration m2 is not applied but m3, after it, is"),
+            "{line}"
+        );
+        assert!(status.refuse_out_of_order(false).is_err());
+        assert!(status.refuse_out_of_order(true).is_ok());
+        // Pending after the last applied one is simply pending.
+        let behind = super::tests::status(&[("m1", Some("aaa"))]);
+        assert_eq!(behind.state("m2"), Some(State::Pending));
+        assert!(behind.problems().is_empty());
     }
 }

@@ -163,6 +163,64 @@ mod tests {
         assert_eq!(names, sorted);
     }
 
+    /// The six-digit number of a migration named `mYYYYMMDD_NNNNNN_verb_noun`.
+    fn number(name: &str) -> u32 {
+        name.get(10..16)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{name} is not named mYYYYMMDD_NNNNNN_verb_noun"))
+    }
+
+    /// The first way `names` breaks the numbering: two sharing a number, or one listed before
+    /// a lower number; each names both files and the fix.
+    fn numbering_problem(names: &[String]) -> Option<String> {
+        let mut by_number = std::collections::BTreeMap::new();
+        for name in names {
+            if let Some(other) = by_number.insert(number(name), name) {
+                return Some(format!(
+                    "{other}.rs and {name}.rs share the number {:06}: give the newer one the \
+                     next free number (`cargo xtask migrate status` shows which is applied)",
+                    number(name)
+                ));
+            }
+        }
+        names.windows(2).find_map(|pair| {
+            (number(&pair[0]) > number(&pair[1])).then(|| {
+                format!(
+                    "{}.rs is listed before {}.rs but has a higher number: list each phase's \
+                     migrations in number order (its folder's mod.rs)",
+                    pair[0], pair[1]
+                )
+            })
+        })
+    }
+
+    #[test]
+    fn no_two_migrations_share_a_number_and_the_lists_follow_the_numbers() {
+        // Two branches that each add a migration take the same next number; merged, the
+        // second must be renumbered after the first, or the order becomes a coin toss.
+        if let Some(problem) = numbering_problem(&migrations_through_phase(u8::MAX)) {
+            panic!("{problem}");
+        }
+    }
+
+    #[test]
+    fn the_numbering_check_names_both_files_of_a_clash_and_of_a_misordered_list() {
+        let names = |list: &[&str]| list.iter().map(|n| String::from(*n)).collect::<Vec<_>>();
+        let clash = names(&["m20261206_000673_a", "m20261207_000673_b"]);
+        let said = numbering_problem(&clash).expect("a clash");
+        assert!(said.starts_with("m20261206_000673_a.rs and m20261207_000673_b.rs share"));
+        let misordered = names(&["m20261206_000674_a", "m20261206_000673_b"]);
+        assert!(
+            numbering_problem(&misordered)
+                .expect("misordered")
+                .contains("listed before")
+        );
+        assert_eq!(
+            numbering_problem(&names(&["m20261206_000001_a", "m20261206_000002_b"])),
+            None
+        );
+    }
+
     #[test]
     fn phase_one_has_its_six_migrations() {
         assert_eq!(

@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 pub async fn require(db: &DatabaseConnection, origin: &str) -> anyhow::Result<()> {
     let deployer = migration::deployer(Settings::default()).await?;
     let status = deployer.status(db).await?;
-    if let Some(problem) = status.problems().first() {
+    if let Some(problem) = status.conflicts().first() {
         bail!("{origin} was not migrated by this build: {problem}");
     }
     if status

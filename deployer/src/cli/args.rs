@@ -49,6 +49,10 @@ pub struct UpArgs {
     /// skipping the backup is a decision.
     #[arg(long, conflicts_with = "backup")]
     pub no_backup: bool,
+    /// Apply migrations that sit before one the database has applied (a branch merged after
+    /// the later one was deployed), instead of refusing them.
+    #[arg(long)]
+    pub allow_out_of_order: bool,
     /// After the --backup dump, keep only the newest N dumps of the database in DIR.
     #[arg(long, value_name = "N", requires = "backup", value_parser = clap::value_parser!(u32).range(1..))]
     pub keep: Option<u32>,

@@ -190,6 +190,7 @@ pub async fn up(
         steps: args.num,
         dry_run: args.dry_run,
         backup: backup_of(&args),
+        allow_out_of_order: args.allow_out_of_order,
     };
     let names = deployer.up(db, &up).await?;
     if up.dry_run {
@@ -229,6 +230,7 @@ pub async fn print_status(deployer: &Deployer, db: &DatabaseConnection) -> anyho
             State::Edited { .. } => "EDITED",
             State::Unrecorded => "applied (no checksum yet)",
             State::Unknown => "UNKNOWN",
+            State::OutOfOrder => "OUT OF ORDER",
         };
         println!("{phase}{state:<8} {name}");
     }

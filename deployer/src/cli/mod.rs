@@ -200,6 +200,7 @@ pub async fn execute_fleet(
                 steps: up.num,
                 dry_run: up.dry_run,
                 backup: backup_of(&up),
+                allow_out_of_order: up.allow_out_of_order,
             };
             fleet::up(args, deployer, up).await
         }

@@ -9,8 +9,7 @@ use crate::project::Group;
 use crate::status::{State, Status};
 
 /// The legend printed under the matrix.
-pub const LEGEND: &str =
-    "+ applied  . pending  E edited  u applied without checksum  ! unknown to this build";
+pub const LEGEND: &str = "+ applied  . pending  o pending before an applied one  E edited  u applied without checksum  ! unknown to this build";
 
 /// One character per migration, a space between phases.
 fn cells(status: &Status, group_of: fn(&str) -> Option<Group>) -> String {
@@ -28,6 +27,7 @@ fn cells(status: &Status, group_of: fn(&str) -> Option<Group>) -> String {
             State::Edited { .. } => 'E',
             State::Unrecorded => 'u',
             State::Unknown => '!',
+            State::OutOfOrder => 'o',
         });
     }
     out
@@ -41,6 +41,7 @@ fn state(status: &Status) -> String {
         .filter_map(|(name, state)| match state {
             State::Edited { .. } => Some(format!("EDITED {name}")),
             State::Unknown => Some(format!("UNKNOWN {name}")),
+            State::OutOfOrder => Some(format!("OUT OF ORDER {name}")),
             _ => None,
         })
         .collect();
@@ -55,7 +56,7 @@ fn applied(status: &Status) -> usize {
     status
         .entries
         .iter()
-        .filter(|(_, s)| *s != State::Pending)
+        .filter(|(_, s)| !matches!(s, State::Pending | State::OutOfOrder))
         .count()
 }
 

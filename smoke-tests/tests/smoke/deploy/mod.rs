@@ -8,6 +8,7 @@ mod credentials;
 mod dry_run;
 mod errors;
 mod hang;
+mod history;
 mod input;
 mod kill;
 mod outside_transaction;
