@@ -33,6 +33,17 @@ pub fn require_backup_decision(args: &UpArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What `up` applies and how, from its flags; `through` limits it as xtask's `--phase` does.
+pub fn up_of(args: &UpArgs, through: Option<String>) -> Up {
+    Up {
+        through,
+        steps: args.num,
+        dry_run: args.dry_run,
+        backup: backup_of(args),
+        allow_out_of_order: args.allow_out_of_order,
+    }
+}
+
 /// The backup `up` takes, from its flags.
 pub fn backup_of(args: &UpArgs) -> Option<Backup> {
     args.backup.clone().map(|dir| Backup {
@@ -185,13 +196,7 @@ pub async fn up(
             .deadline("the project's check before up", check(db, url))
             .await?;
     }
-    let up = Up {
-        through,
-        steps: args.num,
-        dry_run: args.dry_run,
-        backup: backup_of(&args),
-        allow_out_of_order: args.allow_out_of_order,
-    };
+    let up = up_of(&args, through);
     let names = deployer.up(db, &up).await?;
     if up.dry_run {
         eprintln!(

@@ -22,7 +22,7 @@ pub use self::args::{
     UpArgs,
 };
 pub use self::commands::{backup_of, backups, require_backup_decision};
-use crate::deploy::{Deployer, Resolution, Up};
+use crate::deploy::{Deployer, Resolution};
 use crate::fleet::{self, FleetArgs};
 use crate::online::LagArgs;
 use crate::project::Project;
@@ -195,14 +195,7 @@ pub async fn execute_fleet(
         Command::Up(up) => {
             // Each target is production as much as one database is.
             require_backup_decision(&up)?;
-            let up = Up {
-                through,
-                steps: up.num,
-                dry_run: up.dry_run,
-                backup: backup_of(&up),
-                allow_out_of_order: up.allow_out_of_order,
-            };
-            fleet::up(args, deployer, up).await
+            fleet::up(args, deployer, commands::up_of(&up, through)).await
         }
         Command::Status(status) if !status.check => fleet::status(args, deployer).await,
         _ => anyhow::bail!(
