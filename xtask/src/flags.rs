@@ -69,7 +69,7 @@ pub enum DbCommand {
 #[derive(Args)]
 pub struct MigrateArgs {
     #[command(subcommand)]
-    pub action: Option<deployer::cli::Command>,
+    pub action: Option<MigrateAction>,
     #[arg(long, value_name = "N", value_parser = dbconn::cli::whole::<u8>, help = phase_help())]
     pub phase: Option<u8>,
     /// Flags of the default command, `up`.
@@ -82,6 +82,29 @@ pub struct MigrateArgs {
     /// `--targets FILE`: `up` or `status` on every database of a fleet instead of the dev one.
     #[command(flatten)]
     pub fleet: deployer::fleet::FleetArgs,
+}
+
+/// `migrate`'s subcommands: the deploy commands of the shipped binary, and `new`.
+#[derive(Subcommand)]
+pub enum MigrateAction {
+    /// Write a new migration from a template at the end of the history (the last phase), with
+    /// the next free number, registered so it runs.
+    New(NewArgs),
+    #[command(flatten)]
+    Deploy(deployer::cli::Command),
+}
+
+#[derive(Args)]
+pub struct NewArgs {
+    /// What it does, in snake_case: `add_user_bio` gives `mYYYYMMDD_NNNNNN_add_user_bio.rs`.
+    #[arg(long)]
+    pub name: String,
+    /// The phase; only the last one takes new migrations (a new phase is made by hand).
+    #[arg(long, value_name = "N")]
+    pub phase: Option<u8>,
+    /// A migration outside a transaction that builds an index online.
+    #[arg(long)]
+    pub online: bool,
 }
 
 #[derive(Args)]

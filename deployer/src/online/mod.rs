@@ -72,6 +72,38 @@ impl OnlineIndex<'_> {
     }
 }
 
+/// Builds `index` online from a migration's `up`; the migration must run outside a transaction
+/// (`use_transaction()` returns `Some(false)`).
+pub async fn build(
+    manager: &sea_orm_migration::SchemaManager<'_>,
+    index: &OnlineIndex<'_>,
+) -> Result<(), DbErr> {
+    create_index_concurrently(session(manager)?, index).await
+}
+
+/// Drops `index` online from a migration's `down`, outside a transaction like [`build`].
+pub async fn remove(
+    manager: &sea_orm_migration::SchemaManager<'_>,
+    index: &OnlineIndex<'_>,
+) -> Result<(), DbErr> {
+    drop_index_concurrently(session(manager)?, index).await
+}
+
+/// The migration's own session, which a migration outside a transaction gets: the helpers
+/// open connections of its pool in autocommit.
+fn session<'a>(
+    manager: &'a sea_orm_migration::SchemaManager<'_>,
+) -> Result<&'a DatabaseConnection, DbErr> {
+    match manager.get_connection() {
+        sea_orm_migration::SchemaManagerConnection::Connection(db) => Ok(db),
+        _ => Err(DbErr::Custom(
+            "an online index step ran inside a transaction: its migration must return \
+             Some(false) from use_transaction()"
+                .into(),
+        )),
+    }
+}
+
 /// Builds `index` with `CREATE INDEX CONCURRENTLY` on a dedicated connection, after dropping
 /// an INVALID index of the same name left by an interrupted build. A valid index of that name
 /// is kept as it is, so running this again is a no-op. Before each step it waits while a

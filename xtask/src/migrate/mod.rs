@@ -2,16 +2,27 @@
 
 use deployer::cli::{BackupsArgs, Command, RestoreArgs, UpArgs};
 
-use crate::flags::MigrateArgs;
+mod new;
 
-pub async fn run(args: MigrateArgs) -> anyhow::Result<()> {
+use crate::flags::{MigrateAction, MigrateArgs};
+
+pub async fn run(mut args: MigrateArgs) -> anyhow::Result<()> {
+    let command = match args.action.take() {
+        Some(MigrateAction::New(new)) => return new::run(&new),
+        Some(MigrateAction::Deploy(command)) => command,
+        None => Command::Up(args.up.clone()),
+    };
+    deploy(args, command).await
+}
+
+async fn deploy(args: MigrateArgs, command: Command) -> anyhow::Result<()> {
     args.lag.apply();
     if args.fleet.targets.is_some() {
-        return fleet(args).await;
+        return fleet(args, command).await;
     }
     // Checked first: a bad --phase is refused before anything connects or starts.
     let through = migration::through_phase(args.phase)?;
-    let mut command = args.action.unwrap_or(Command::Up(args.up));
+    let mut command = command;
     if let Command::Backups(backups) = &command
         && !backups.take
     {
@@ -50,9 +61,8 @@ fn embedded_tools(command: &mut Command) {
 }
 
 /// `--targets FILE`: the fleet's databases, never the dev one.
-async fn fleet(args: MigrateArgs) -> anyhow::Result<()> {
+async fn fleet(args: MigrateArgs, mut command: Command) -> anyhow::Result<()> {
     let through = migration::through_phase(args.phase)?;
-    let mut command = args.action.unwrap_or(Command::Up(args.up));
     // As for one database: the embedded server's tools, when there are some.
     embedded_tools(&mut command);
     let deployer = migrator::deployer(args.settings).await?;

@@ -1,0 +1,248 @@
+//! `cargo xtask migrate new --name NAME [--online]`: a hand-written migration from a template,
+//! at the end of the history (the last phase), with the next free number, registered in its
+//! phase's `mod.rs`, so it runs.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::flags::NewArgs;
+
+pub fn run(args: &NewArgs) -> anyhow::Result<()> {
+    let src = devdb::workspace_root().join("migration/src");
+    let written = write(&src, args, &chrono::Utc::now().format("%Y%m%d").to_string())?;
+    let shown = written
+        .strip_prefix(devdb::workspace_root())
+        .unwrap_or(&written)
+        .display();
+    eprintln!(
+        "migrate new: wrote {shown}, registered in its phase's mod.rs. Next: write its up and \
+         down (its one-line `//!` says why), then `cargo xtask migrate` to apply it, \
+         `UPDATE_FROZEN=1 cargo test -p migration --test frozen` to pin its SQL, `cargo xtask \
+         lint`, and `cargo xtask erd` if it changes the schema"
+    );
+    Ok(())
+}
+
+/// Writes the migration below `src` (a migration crate's `src/`) dated `date`, registers it,
+/// and returns its path.
+fn write(src: &Path, args: &NewArgs, date: &str) -> anyhow::Result<PathBuf> {
+    let name = &args.name;
+    if name.is_empty()
+        || !name.starts_with(|c: char| c.is_ascii_lowercase())
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        bail!("--name {name:?}: use a snake_case verb and noun, e.g. --name add_user_bio");
+    }
+    let phases = phases(src)?;
+    let (last_number, last_dir) = phases.last().context("no phase folder in migration/src")?;
+    if let Some(wanted) = args.phase
+        && wanted != *last_number
+    {
+        bail!(
+            "--phase {wanted}: applied history is frozen and linear, so a new migration goes in \
+             the last phase ({last_number}); a new feature area is a new phase: add it to \
+             schema-facts' PHASES and a phase{}_<name>/ folder first",
+            last_number + 1
+        );
+    }
+    let number = next_number(&phases)?;
+    let stem = format!("m{date}_{number:06}_{name}");
+    let file = last_dir.join(format!("{stem}.rs"));
+    std::fs::write(&file, template(*last_number, args.online))
+        .with_context(|| format!("write {}", file.display()))?;
+    register(&last_dir.join("mod.rs"), &stem)?;
+    Ok(file)
+}
+
+/// The phase folders (`phase<N>_<name>`), by number.
+fn phases(src: &Path) -> anyhow::Result<Vec<(u8, PathBuf)>> {
+    let mut phases = Vec::new();
+    for entry in std::fs::read_dir(src).with_context(|| format!("read {}", src.display()))? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let number = name
+            .strip_prefix("phase")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|n| n.parse::<u8>().ok());
+        if let (Some(number), true) = (number, path.is_dir()) {
+            phases.push((number, path));
+        }
+    }
+    phases.sort();
+    Ok(phases)
+}
+
+/// One more than the highest number of any migration file, so the new one sorts last.
+fn next_number(phases: &[(u8, PathBuf)]) -> anyhow::Result<u32> {
+    let mut highest = 0;
+    for (_, dir) in phases {
+        for entry in std::fs::read_dir(dir)? {
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if let Some(number) = name
+                .strip_prefix('m')
+                .and_then(|rest| rest.get(9..15))
+                .and_then(|n| n.parse::<u32>().ok())
+            {
+                highest = highest.max(number);
+            }
+        }
+    }
+    Ok(highest + 1)
+}
+
+/// Adds `mod <stem>;` after the phase's last migration module and the migration at the end of
+/// its `migrations()` list.
+fn register(mod_rs: &Path, stem: &str) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(mod_rs).with_context(|| format!("read {}", mod_rs.display()))?;
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let last_mod = lines
+        .iter()
+        .rposition(|l| l.starts_with("mod m") && l.ends_with(';'))
+        .with_context(|| format!("no `mod m...;` line in {}", mod_rs.display()))?;
+    lines.insert(last_mod + 1, format!("mod {stem};"));
+    let last_entry = lines
+        .iter()
+        .rposition(|l| l.trim_start().starts_with("Box::new(m") && l.ends_with("::Migration),"))
+        .with_context(|| {
+            format!(
+                "no `Box::new(m...::Migration),` line in {}",
+                mod_rs.display()
+            )
+        })?;
+    let indent: String = lines[last_entry]
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    lines.insert(
+        last_entry + 1,
+        format!("{indent}Box::new({stem}::Migration),"),
+    );
+    std::fs::write(mod_rs, lines.join("\n") + "\n")
+        .with_context(|| format!("write {}", mod_rs.display()))
+}
+
+/// The new file: a migration that fails, naming itself, until its up and down are written.
+fn template(phase: u8, online: bool) -> String {
+    let body = if online { ONLINE } else { IN_A_TRANSACTION };
+    format!("//! Phase {phase}: say in one line what this migration changes, and why.\n{body}")
+}
+
+const IN_A_TRANSACTION: &str = r#"
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// Runs in one transaction with its records: all of it applies, or none.
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let _db = manager.get_connection();
+        Err(DbErr::Migration(format!("{}: write its up", self.name())))
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let _db = manager.get_connection();
+        Err(DbErr::Migration(format!("{}: write its down", self.name())))
+    }
+}
+"#;
+
+const ONLINE: &str = r#"
+use std::time::Duration;
+
+use deployer::online::{self, OnlineIndex};
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// The index to build without blocking writers: name it, and its table and columns.
+const INDEX: OnlineIndex<'static> = OnlineIndex {
+    name: "",
+    schema: "public",
+    table: "",
+    columns: &[],
+    unique: false,
+    method: None,
+    predicate: None,
+    lock_timeout: Duration::from_secs(5),
+};
+
+/// Outside a transaction, as `CREATE INDEX CONCURRENTLY` must be; each step can run again.
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(false)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        if INDEX.name.is_empty() {
+            return Err(DbErr::Migration(format!("{}: name its index", self.name())));
+        }
+        online::build(manager, &INDEX).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        online::remove(manager, &INDEX).await
+    }
+}
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A migration crate's `src/` with two phases, the last with one migration.
+    fn crate_src(base: &Path) -> PathBuf {
+        let src = base.join("src");
+        for (dir, body) in [
+            ("phase1_core", "mod m20260101_000001_a;\n"),
+            ("phase2_more", "mod m20260101_000101_b;\n"),
+        ] {
+            std::fs::create_dir_all(src.join(dir)).unwrap();
+            let stem = body.trim().trim_start_matches("mod ").trim_end_matches(';');
+            std::fs::write(src.join(dir).join(format!("{stem}.rs")), "//! x\n").unwrap();
+            let list = format!(
+                "//! x\n{body}\npub fn migrations() -> Vec<Box<dyn MigrationTrait>> {{\n    vec![\n        Box::new({stem}::Migration),\n    ]\n}}\n"
+            );
+            std::fs::write(src.join(dir).join("mod.rs"), list).unwrap();
+        }
+        src
+    }
+
+    fn args(name: &str, phase: Option<u8>) -> NewArgs {
+        NewArgs {
+            name: name.into(),
+            phase,
+            online: false,
+        }
+    }
+
+    #[test]
+    fn a_new_migration_gets_the_next_number_in_the_last_phase_and_is_registered() {
+        let base = std::env::temp_dir().join(format!("migrate_new_{}", std::process::id()));
+        let src = crate_src(&base);
+        let file = write(&src, &args("add_user_bio", None), "20261206").unwrap();
+        assert_eq!(
+            file,
+            src.join("phase2_more/m20261206_000102_add_user_bio.rs")
+        );
+        let list = std::fs::read_to_string(src.join("phase2_more/mod.rs")).unwrap();
+        assert!(list.contains("mod m20260101_000101_b;\nmod m20261206_000102_add_user_bio;\n"));
+        assert!(list.contains(
+            "        Box::new(m20260101_000101_b::Migration),\n        Box::new(m20261206_000102_add_user_bio::Migration),\n"
+        ));
+        let refused = write(&src, &args("x", Some(1)), "20261206").unwrap_err();
+        assert!(format!("{refused}").contains("goes in the last phase (2)"));
+        assert!(write(&src, &args("Add-Bio", None), "20261206").is_err());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}
