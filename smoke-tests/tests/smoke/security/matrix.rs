@@ -50,7 +50,7 @@ fn refused(result: &Result<u64, String>) -> bool {
 }
 
 #[tokio::test]
-async fn app_user_reaches_only_its_own_rows_in_every_user_table() {
+async fn app_user_reaches_only_its_own_rows_and_those_shared_with_it_in_every_user_table() {
     let seeded = Seeded::new("security_matrix").await;
     let shared = share_with_user_one(&seeded).await;
     let mut failures = Vec::new();
