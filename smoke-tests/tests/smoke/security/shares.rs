@@ -131,7 +131,7 @@ async fn the_recipient_of_a_live_share_reads_the_file_and_the_share_addressed_to
         r#"SELECT id::text FROM storage_files WHERE "userId" <> '{}'"#,
         shared.seeded.two
     );
-    assert_eq!(shared.read(two, &others).await, [file.clone()]);
+    assert_eq!(shared.read(two, &others).await, std::slice::from_ref(file));
     // The share addressed to it, with what it allows.
     let shares = format!(
         r#"SELECT id::text || ' ' || "canDownload"::text FROM file_shares
