@@ -141,32 +141,28 @@ async fn the_recipient_of_a_live_share_reads_the_file_and_the_share_addressed_to
 }
 
 #[tokio::test]
-async fn a_share_grants_reading_only_and_nothing_of_the_files_other_shares_logs_or_tags() {
-    let shared = Shared::new("security_shares_read_only").await;
+async fn a_recipient_reads_none_of_the_files_other_shares_logs_or_tags() {
+    let shared = Shared::new("security_shares_nothing_else").await;
     let db = shared.db();
-    let (file, share, two) = (&shared.file, &shared.share, &shared.recipient());
-    let (one_id, two_id) = (&shared.seeded.one, &shared.seeded.two);
+    let (file, share) = (&shared.file, &shared.share);
     // Another share of the same file, a link with its token: the owner's, not the recipient's.
-    query_strings(
-        db,
-        &format!(
-            r#"INSERT INTO file_shares ("fileId", "sharedBy", "shareType", token)
-               VALUES ('{file}', '{one_id}', 'LINK', 'link-token-of-user-one') RETURNING id::text"#
-        ),
-    )
-    .await;
-    let tag = query_strings(
-        db,
-        &format!(r#"SELECT id::text FROM tags WHERE "userId" = '{two_id}' LIMIT 1"#),
-    )
+    db.execute_unprepared(&format!(
+        r#"INSERT INTO file_shares ("fileId", "sharedBy", "shareType", token)
+           VALUES ('{file}', '{}', 'LINK', 'link-token-of-user-one')"#,
+        shared.seeded.one
+    ))
     .await
-    .remove(0);
+    .expect("a link share");
     // What the owner has on the file besides the share, so that hiding it means something.
-    for table in ["file_access_logs", "storage_file_tags", "file_shares"] {
+    for (table, least) in [
+        ("file_access_logs", 1),
+        ("storage_file_tags", 1),
+        ("file_shares", 2),
+    ] {
         let sql = format!(r#"SELECT count(*) FROM {table} WHERE "fileId" = '{file}'"#);
         assert!(
-            crate::count(db, &sql).await > 0,
-            "no {table} row of the file"
+            crate::count(db, &sql).await >= least,
+            "too few {table} rows of the file"
         );
     }
     let mut failures = Vec::new();
@@ -186,28 +182,57 @@ async fn a_share_grants_reading_only_and_nothing_of_the_files_other_shares_logs_
             format!(r#"SELECT "tagId"::text FROM storage_file_tags WHERE "fileId" = '{file}'"#),
         ),
     ] {
-        let seen = shared.read(two, &sql).await;
+        let seen = shared.read(&shared.recipient(), &sql).await;
         if !seen.is_empty() {
             failures.push(format!("the recipient reads {what}: {seen:?}"));
         }
     }
-    // Writes that touch nothing: the rows are not the recipient's to write.
-    for sql in [
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn a_share_grants_reading_only_so_every_write_of_the_recipient_is_refused_or_touches_nothing()
+{
+    let shared = Shared::new("security_shares_read_only").await;
+    let (db, two) = (shared.db(), &shared.recipient());
+    let mut failures = Vec::new();
+    for sql in writes_touching_nothing(&shared) {
+        let result = attempt(db, "app_user", two, &sql).await;
+        if result != Ok(0) {
+            failures.push(format!("{sql}: {result:?}"));
+        }
+    }
+    for (refusal, sql) in writes_refused(&shared).await {
+        let result = attempt(db, "app_user", two, &sql).await;
+        if !matches!(&result, Err(e) if e.contains(refusal)) {
+            failures.push(format!("{sql}: {result:?}, not {refusal}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The recipient's writes of rows that are not its to write: they affect no row.
+fn writes_touching_nothing(shared: &Shared) -> Vec<String> {
+    let (file, share) = (&shared.file, &shared.share);
+    vec![
         format!("UPDATE storage_files SET name = 'renamed' WHERE id = '{file}'"),
         format!(r#"UPDATE storage_files SET "deletedAt" = CURRENT_TIMESTAMP WHERE id = '{file}'"#),
         format!("DELETE FROM storage_files WHERE id = '{file}'"),
         format!(r#"UPDATE file_shares SET "expiresAt" = NULL WHERE id = '{share}'"#),
         format!(r#"UPDATE file_shares SET "canDownload" = true WHERE id = '{share}'"#),
         format!("DELETE FROM file_shares WHERE id = '{share}'"),
-    ] {
-        let result = attempt(db, "app_user", two, &sql).await;
-        if result != Ok(0) {
-            failures.push(format!("{sql}: {result:?}"));
-        }
-    }
-    // Writes refused outright: the system's columns by their grant (000672), the rest by the
-    // policies, which admit no row pointing at a file that is not the writer's.
-    let refusals = [
+    ]
+}
+
+/// The recipient's writes refused outright, with the error's words: the system's columns by
+/// their grant (000672), the rest by the policies, which admit no row pointing at a file that
+/// is not the writer's.
+async fn writes_refused(shared: &Shared) -> Vec<(&'static str, String)> {
+    let (file, two) = (&shared.file, &shared.seeded.two);
+    let sql = format!(r#"SELECT id::text FROM tags WHERE "userId" = '{two}' LIMIT 1"#);
+    let tag = query_strings(shared.db(), &sql).await.remove(0);
+    let policy = "row-level security";
+    vec![
         (
             "permission denied",
             format!("UPDATE storage_files SET size = 0 WHERE id = '{file}'"),
@@ -217,45 +242,38 @@ async fn a_share_grants_reading_only_and_nothing_of_the_files_other_shares_logs_
             format!(r#"UPDATE storage_files SET "storageKey" = 'elsewhere' WHERE id = '{file}'"#),
         ),
         (
-            "row-level security",
+            policy,
             format!(
                 r#"INSERT INTO file_shares ("fileId", "sharedBy", "sharedWith", "shareType")
-                   VALUES ('{file}', '{two_id}', '{}', 'USER')"#,
+                   VALUES ('{file}', '{two}', '{}', 'USER')"#,
                 shared.stranger
             ),
         ),
         (
-            "row-level security",
+            policy,
             format!(
                 r#"INSERT INTO file_access_logs ("fileId", "userId", action)
-                   VALUES ('{file}', '{two_id}', 'VIEW')"#
+                   VALUES ('{file}', '{two}', 'VIEW')"#
             ),
         ),
         (
-            "row-level security",
+            policy,
             format!(
                 r#"INSERT INTO storage_file_tags ("fileId", "tagId") VALUES ('{file}', '{tag}')"#
             ),
         ),
         (
-            "row-level security",
+            policy,
             format!(
                 r#"INSERT INTO rag_documents ("userId", "fileId", title, "sourceType", "contentHash", "embeddingModel")
-                   VALUES ('{two_id}', '{file}', 'shared', 'file', 'shared-hash', 'text-embedding-3-small')"#
+                   VALUES ('{two}', '{file}', 'shared', 'file', 'shared-hash', 'text-embedding-3-small')"#
             ),
         ),
-    ];
-    for (refusal, sql) in refusals {
-        let result = attempt(db, "app_user", two, &sql).await;
-        if !matches!(&result, Err(e) if e.contains(refusal)) {
-            failures.push(format!("{sql}: {result:?}, not {refusal}"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    ]
 }
 
 #[tokio::test]
-async fn an_expired_a_revoked_or_a_trashed_share_gives_the_recipient_nothing() {
+async fn an_expired_share_or_one_its_owner_revoked_gives_the_recipient_nothing() {
     let shared = Shared::new("security_shares_not_live").await;
     let two = &shared.recipient();
     // Expired before it is ever read.
@@ -268,58 +286,57 @@ async fn an_expired_a_revoked_or_a_trashed_share_gives_the_recipient_nothing() {
         (false, false),
         "an expired share"
     );
-    // A share with an expiry still ahead is live.
+    // Revoked by its owner, as app_user: deleted, or an expiry still ahead cut short.
+    let revoked_file = shared.new_file("revoked.txt").await;
+    let revoked = shared.share_with_two(&revoked_file, "NULL").await;
     let later_file = shared.new_file("later.txt").await;
     let later = shared
         .share_with_two(&later_file, "CURRENT_TIMESTAMP + interval '1 day'")
         .await;
-    assert_eq!(shared.sees(two, &later_file, &later).await, (true, true));
-    // Revoked by its owner, as app_user: deleted, or cut short.
-    let revoked_file = shared.new_file("revoked.txt").await;
-    let revoked = shared.share_with_two(&revoked_file, "NULL").await;
     assert_eq!(
         shared.sees(two, &revoked_file, &revoked).await,
         (true, true)
     );
+    assert_eq!(shared.sees(two, &later_file, &later).await, (true, true));
     let sql = format!("DELETE FROM file_shares WHERE id = '{revoked}'");
     assert_eq!(shared.as_owner_commit(&sql).await, 1);
-    assert_eq!(
-        shared.sees(two, &revoked_file, &revoked).await,
-        (false, false),
-        "a deleted share"
-    );
     let sql = format!(
         r#"UPDATE file_shares SET "expiresAt" = CURRENT_TIMESTAMP - interval '1 second'
             WHERE id = '{later}'"#
     );
     assert_eq!(shared.as_owner_commit(&sql).await, 1);
     assert_eq!(
+        shared.sees(two, &revoked_file, &revoked).await,
+        (false, false),
+        "a deleted share"
+    );
+    assert_eq!(
         shared.sees(two, &later_file, &later).await,
         (false, false),
         "a share cut short"
     );
-    // The seed's share, while its file is in the owner's trash.
-    let (file, share) = (&shared.file, &shared.share);
-    assert_eq!(shared.sees(two, file, share).await, (true, true));
-    let sql =
-        format!(r#"UPDATE storage_files SET "deletedAt" = CURRENT_TIMESTAMP WHERE id = '{file}'"#);
-    assert_eq!(shared.as_owner_commit(&sql).await, 1);
-    assert_eq!(
-        shared.sees(two, file, share).await,
-        (false, false),
-        "a share of a trashed file"
-    );
-    // The owner still sees every one of them.
-    for (file, share) in [
-        (&expired_file, &expired),
-        (&later_file, &later),
-        (file, share),
-    ] {
+    // The owner still sees the files and the shares left.
+    for (file, share) in [(&expired_file, &expired), (&later_file, &later)] {
         assert_eq!(
             shared.sees(&shared.owner(), file, share).await,
             (true, true)
         );
     }
+}
+
+#[tokio::test]
+async fn a_share_of_a_file_in_the_trash_gives_the_recipient_nothing() {
+    let shared = Shared::new("security_shares_trashed").await;
+    let (file, share, two) = (&shared.file, &shared.share, &shared.recipient());
+    assert_eq!(shared.sees(two, file, share).await, (true, true));
+    let sql =
+        format!(r#"UPDATE storage_files SET "deletedAt" = CURRENT_TIMESTAMP WHERE id = '{file}'"#);
+    assert_eq!(shared.as_owner_commit(&sql).await, 1);
+    assert_eq!(shared.sees(two, file, share).await, (false, false));
+    assert_eq!(
+        shared.sees(&shared.owner(), file, share).await,
+        (true, true)
+    );
 }
 
 #[tokio::test]
