@@ -18,6 +18,7 @@ mod m20261206_000672_revoke_system_columns_from_app_user;
 mod m20261206_000673_add_sealed_token_checks;
 mod m20261206_000674_validate_sealed_token_checks;
 mod m20261206_000675_hide_sign_in_tokens_from_admin;
+mod m20261206_000681_serve_file_shares;
 
 /// The phase's migrations in the order they must run: the role and the owner function first,
 /// since every policy after them names one or the other; the sealed-text checks are added for
@@ -25,7 +26,8 @@ mod m20261206_000675_hide_sign_in_tokens_from_admin;
 /// phase's policies (`00066x`) come after every migration they amend; the column grants
 /// and token checks (`00067x`) last: the counter triggers run as their owner before `app_user`
 /// loses the counters, the token checks are added before they are validated, and the sign-in
-/// tokens are kept from `app_admin`.
+/// tokens are kept from `app_admin`. Shares (`00068x`) are served after all of them: the
+/// file's children must name its owner before a recipient sees the file.
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261201_000601_create_admin_role::Migration),
@@ -41,6 +43,7 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261206_000673_add_sealed_token_checks::Migration),
         Box::new(m20261206_000674_validate_sealed_token_checks::Migration),
         Box::new(m20261206_000675_hide_sign_in_tokens_from_admin::Migration),
+        Box::new(m20261206_000681_serve_file_shares::Migration),
     ]
 }
 

@@ -1,6 +1,7 @@
-//! The isolation matrix: every user-owned table × {own rows, another user's rows, setting
-//! unset, empty, garbage} × {SELECT, INSERT, UPDATE, DELETE} as `app_user`; and the rule that
-//! a table with a user owner cannot exist without forced row-level security.
+//! The isolation matrix: every user-owned table × {own rows, another user's rows, another
+//! user's rows shared with the user, setting unset, empty, garbage} × {SELECT, INSERT, UPDATE,
+//! DELETE} as `app_user`; and the rule that a table with a user owner cannot exist without
+//! forced row-level security.
 
 use sea_orm::DatabaseConnection;
 
@@ -49,17 +50,46 @@ fn refused(result: &Result<u64, String>) -> bool {
 }
 
 #[tokio::test]
-async fn app_user_reaches_only_its_own_rows_in_every_user_table() {
+async fn app_user_reaches_only_its_own_rows_and_those_shared_with_it_in_every_user_table() {
     let seeded = Seeded::new("security_matrix").await;
+    let shared = share_with_user_one(&seeded).await;
     let mut failures = Vec::new();
     for table in &seeded.tables {
-        failures.extend(check_table(&seeded, table).await);
+        let reachable = shared
+            .iter()
+            .find(|(name, _)| name == &table.name)
+            .map(|(_, ctid)| ctid.as_str());
+        failures.extend(check_table(&seeded, table, reachable).await);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The matrix for one table, as a list of failures.
-async fn check_table(seeded: &Seeded, table: &Owned) -> Vec<String> {
+/// Shares one of user two's live files with user one (a live `USER` share, made as the
+/// database owner), so that user one is also a recipient: the only rows of another user it
+/// may read are that file and that share (docs/security.md, "Shares"). Returns (table, ctid)
+/// of both.
+async fn share_with_user_one(seeded: &Seeded) -> Vec<(String, String)> {
+    let db = &seeded.test.db;
+    let (one, two) = (&seeded.one, &seeded.two);
+    let sql = format!(
+        r#"INSERT INTO public.file_shares ("fileId", "sharedBy", "sharedWith", "shareType")
+           SELECT id, "userId", '{one}', 'USER' FROM public.storage_files
+            WHERE "userId" = '{two}' AND "deletedAt" IS NULL ORDER BY id LIMIT 1
+           RETURNING ctid::text || '|' || "fileId"::text"#
+    );
+    let line = query_strings(db, &sql).await.remove(0);
+    let (share, file) = line.split_once('|').expect("ctid|fileId");
+    let sql = format!("SELECT ctid::text FROM public.storage_files WHERE id = '{file}'");
+    let file = query_strings(db, &sql).await.remove(0);
+    vec![
+        ("public.storage_files".to_owned(), file),
+        ("public.file_shares".to_owned(), share.to_owned()),
+    ]
+}
+
+/// The matrix for one table, as a list of failures. `shared` is the row of user two that a
+/// live share lets user one read, if the table has one: read, never written.
+async fn check_table(seeded: &Seeded, table: &Owned, shared: Option<&str>) -> Vec<String> {
     let db = &seeded.test.db;
     let own = seeded.rows_of(table, &seeded.one).await;
     let other = seeded.rows_of(table, &seeded.two).await;
@@ -72,9 +102,12 @@ async fn check_table(seeded: &Seeded, table: &Owned) -> Vec<String> {
     let one = Setting::User(seeded.one.clone());
     let mut failures = Vec::new();
     let select = format!("SELECT t.ctid::text FROM {} t ORDER BY t.ctid", table.name);
+    let mut visible = own.clone();
+    visible.extend(shared.map(str::to_owned));
+    visible.sort_by_key(|ctid| ctid_order(ctid));
     for setting in [&one, &Setting::Unset, &Setting::Empty, &Setting::Garbage] {
         let expected = if matches!(setting, Setting::User(_)) {
-            own.clone()
+            visible.clone()
         } else {
             vec![]
         };
@@ -83,13 +116,16 @@ async fn check_table(seeded: &Seeded, table: &Owned) -> Vec<String> {
             failures.push(format!("{} SELECT with {setting:?}: {seen:?}", table.name));
         }
     }
-    let cases = [
-        ("own", &one, &own[0], true),
-        ("another user's", &one, &other[0], false),
-        ("unset", &Setting::Unset, &own[0], false),
-        ("empty", &Setting::Empty, &own[0], false),
-        ("garbage", &Setting::Garbage, &own[0], false),
+    let mut cases = vec![
+        ("own", &one, own[0].as_str(), true),
+        ("another user's", &one, other[0].as_str(), false),
+        ("unset", &Setting::Unset, own[0].as_str(), false),
+        ("empty", &Setting::Empty, own[0].as_str(), false),
+        ("garbage", &Setting::Garbage, own[0].as_str(), false),
     ];
+    if let Some(ctid) = shared {
+        cases.push(("another user's shared", &one, ctid, false));
+    }
     for (case, setting, ctid, allowed) in cases {
         for (op, sql, granted) in writes(seeded, table, ctid).await {
             let result = attempt(db, "app_user", setting, &sql).await;
@@ -107,6 +143,15 @@ async fn check_table(seeded: &Seeded, table: &Owned) -> Vec<String> {
         }
     }
     failures
+}
+
+/// A ctid's (block, line), the order `ORDER BY ctid` gives.
+fn ctid_order(ctid: &str) -> (u64, u64) {
+    let (block, line) = ctid
+        .trim_matches(|c| c == '(' || c == ')')
+        .split_once(',')
+        .expect("(block,line)");
+    (block.parse().expect("block"), line.parse().expect("line"))
 }
 
 /// The INSERT (a copy of the row with a new id), UPDATE and DELETE of the row at `ctid`,

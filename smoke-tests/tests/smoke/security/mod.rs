@@ -1,7 +1,7 @@
 //! Phase 7: row-level security on every user's table, the admin role, no reference across
-//! users, internal support notes kept from the ticket's owner, the audit trail, and the
-//! critical queries' plans under row-level security. The user-owned tables come from the
-//! catalog, so a new table cannot be left out.
+//! users, internal support notes kept from the ticket's owner, files shared with a user, the
+//! audit trail, and the critical queries' plans under row-level security. The user-owned
+//! tables come from the catalog, so a new table cannot be left out.
 
 mod admin;
 mod audit;
@@ -10,6 +10,7 @@ mod matrix;
 mod notes;
 mod plans;
 mod references;
+mod shares;
 mod tokens;
 
 use std::collections::BTreeMap;
