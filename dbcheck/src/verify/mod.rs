@@ -241,23 +241,79 @@ fn unfinished_builds(catalog: &Catalog) -> Vec<Failure> {
     indexes.chain(fks).collect()
 }
 
-/// Health and finance tables without row-level security both enabled and forced.
+/// Tables that hold users' rows without the isolation phase 7 gives every such table:
+/// row-level security enabled and forced, and a permissive policy for `app_user`. A table
+/// holds users' rows when it is `users`, has a NOT NULL `"userId"` (a nullable one names an
+/// actor, not the owner), or has a foreign key to such a table other than `users` (a plain
+/// reference to a user names a role, not the owner); the health and finance schemas hold
+/// nothing else.
 fn unprotected_tables(catalog: &Catalog) -> Vec<Failure> {
-    catalog
-        .tables
-        .iter()
-        .filter(|t| t.schema == "health" || t.schema == "finance")
-        .filter(|t| !t.row_security || !t.force_row_security)
-        .map(|table| {
-            fail(
-                "row-level security",
-                format!(
-                    "{} lacks ENABLE and FORCE ROW LEVEL SECURITY",
-                    qualified(&table.schema, &table.name)
-                ),
-            )
+    user_tables(catalog)
+        .into_iter()
+        .filter_map(|(schema, name)| {
+            let table = catalog
+                .tables
+                .iter()
+                .find(|t| t.schema == schema && t.name == name)?;
+            let policy = catalog.policies.iter().any(|p| {
+                p.schema == schema
+                    && p.table == name
+                    && p.permissive
+                    && p.roles.iter().any(|r| r == "app_user")
+            });
+            let mut lacks = Vec::new();
+            if !table.row_security || !table.force_row_security {
+                lacks.push("ENABLE and FORCE ROW LEVEL SECURITY");
+            }
+            if !policy {
+                lacks.push("a policy for app_user");
+            }
+            (!lacks.is_empty()).then(|| {
+                fail(
+                    "row-level security",
+                    format!(
+                        "{} holds users' rows but lacks {}: add a migration that gives it what \
+                         phase 7 gives every such table (m20261201_000602_isolate_user_tables: \
+                         forced row-level security, the owner policy, the grants)",
+                        qualified(&schema, &name),
+                        lacks.join(" and ")
+                    ),
+                )
+            })
         })
         .collect()
+}
+
+/// The tables holding users' rows (see [`unprotected_tables`]), as (schema, table).
+fn user_tables(catalog: &Catalog) -> Vec<(String, String)> {
+    let mut owned: Vec<(String, String)> = catalog
+        .tables
+        .iter()
+        .filter(|t| {
+            (t.schema == "public" && t.name == "users")
+                || t.schema == "health"
+                || t.schema == "finance"
+                || catalog.columns.iter().any(|c| {
+                    c.schema == t.schema && c.table == t.name && c.name == "userId" && c.not_null
+                })
+        })
+        .map(|t| (t.schema.clone(), t.name.clone()))
+        .collect();
+    // Children of owned tables, through foreign keys other than to `users`, to a fixed point.
+    loop {
+        let before = owned.len();
+        for fk in &catalog.foreign_keys {
+            let parent = (fk.ref_schema.clone(), fk.ref_table.clone());
+            let child = (fk.schema.clone(), fk.table.clone());
+            let to_users = parent.0 == "public" && parent.1 == "users";
+            if !to_users && owned.contains(&parent) && !owned.contains(&child) {
+                owned.push(child);
+            }
+        }
+        if owned.len() == before {
+            return owned;
+        }
+    }
 }
 
 /// How long one orphan count may run: it reads the whole child table, so on a very large one

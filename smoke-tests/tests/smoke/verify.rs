@@ -105,3 +105,42 @@ async fn verify_refuses_a_role_that_row_level_security_hides_rows_from() {
     bound.close().await.expect("close");
     drop_bound_role(&test, "smoke_verify_bound").await;
 }
+
+#[tokio::test]
+async fn verify_fails_on_a_table_of_users_rows_without_row_level_security_naming_the_fix() {
+    let test = seeded("verify_fails_on_an_unisolated_user_table").await;
+    // A new table of users' rows, created without what phase 7 gives every such table.
+    test.db
+        .execute_unprepared(
+            r#"CREATE TABLE "notes" (id uuid PRIMARY KEY, "userId" uuid NOT NULL REFERENCES users (id));
+               CREATE INDEX "notes_userId_idx" ON "notes" ("userId")"#,
+        )
+        .await
+        .expect("create notes");
+    let found = failures(&test).await;
+    let line = found
+        .iter()
+        .find(|f| f.contains(": notes holds users' rows"))
+        .unwrap_or_else(|| panic!("verify passed a table of users' rows left open: {found:#?}"));
+    assert!(
+        line.contains("lacks ENABLE and FORCE ROW LEVEL SECURITY and a policy for app_user")
+            && line.contains("m20261201_000602_isolate_user_tables"),
+        "{line}"
+    );
+    test.db
+        .execute_unprepared(
+            r#"ALTER TABLE "notes" ENABLE ROW LEVEL SECURITY;
+               ALTER TABLE "notes" FORCE ROW LEVEL SECURITY;
+               CREATE POLICY notes_owner ON "notes" TO app_user
+                 USING ("userId" = public.app_current_user_id())"#,
+        )
+        .await
+        .expect("isolate notes");
+    let found = failures(&test).await;
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.contains(": notes holds users' rows")),
+        "{found:#?}"
+    );
+}
