@@ -41,6 +41,8 @@ pub async fn run(args: SmokeArgs) -> anyhow::Result<()> {
     .env("SMOKE_SERVER_KIND", server.kind())
     .env("MIGRATION_BIN", debug.join("migration"))
     .env("SEED_BIN", debug.join("seed"))
+    // The deployer's toy example, the migrator of the deployer's own tests.
+    .env("TOY_BIN", debug.join("examples").join("toy"))
     .env("XTASK_BIN", xtask_bin)
     .run()
     .context("smoke tests failed");
