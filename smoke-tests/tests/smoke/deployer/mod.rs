@@ -6,8 +6,12 @@
 
 mod atomicity;
 mod checksums;
+mod concurrency;
 mod dry_run;
+mod errors;
 mod fresh;
+pub mod hang;
+mod kill;
 mod outside_transaction;
 mod timeouts;
 mod toy;
@@ -81,6 +85,20 @@ pub async fn through(db: &DatabaseConnection, name: &str) {
 /// The versions recorded as applied, in order; none before the ledger exists.
 pub async fn applied(db: &DatabaseConnection) -> Vec<String> {
     rows_if_present(db, "seaql_migrations", "version").await
+}
+
+/// The catalog after 0, 1, 2 and 3 of the toy's migrations, built one at a time on `db`.
+pub async fn toy_steps(db: &DatabaseConnection) -> Vec<dbcheck::catalog::Snapshot> {
+    let deployer = toys::deployer(Settings::default(), toys::migrations()).await;
+    let mut steps = vec![snapshot(db).await];
+    let one = Up {
+        steps: Some(1),
+        ..Up::default()
+    };
+    while !deployer.up(db, &one).await.expect("up one").is_empty() {
+        steps.push(snapshot(db).await);
+    }
+    steps
 }
 
 /// Polls `sql` (a count) until it is 0, for at most `limit`: the tests' one way of waiting

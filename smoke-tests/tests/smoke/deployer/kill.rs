@@ -1,0 +1,177 @@
+//! A migrator killed at any point leaves only whole migrations, and the next run finishes.
+//!
+//! The kill points are not left to chance: a gate (an event trigger that takes a shared
+//! advisory lock after every DDL statement, while the test holds it exclusively) stops the
+//! toy binary inside each of its transactions in turn, the test lets it through one
+//! transaction at a time, and kills it where it stands.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use dbcheck::catalog::{Snapshot, assert_same};
+use sea_orm::sqlx::{self, Connection, PgConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use smoke_tests::{TestDb, migrator, snapshot};
+
+use super::{applied, toy_steps, wait_for_zero};
+use crate::count;
+
+/// The gate's advisory lock keys.
+const GATE: (i32, i32) = (0x746f_7967, 1);
+
+/// Installs on `db` an event trigger that, after every DDL statement, waits while the gate
+/// is closed.
+async fn install_gate(db: &DatabaseConnection) {
+    let (key1, key2) = GATE;
+    db.execute_unprepared(&format!(
+        "CREATE SCHEMA toy_gate;
+         CREATE FUNCTION toy_gate.pass() RETURNS event_trigger LANGUAGE plpgsql AS $$
+         BEGIN PERFORM pg_advisory_xact_lock_shared({key1}, {key2}); END $$;
+         CREATE EVENT TRIGGER toy_gate ON ddl_command_end EXECUTE FUNCTION toy_gate.pass()"
+    ))
+    .await
+    .expect("install the gate");
+}
+
+/// The name the killed migrator's main connection carries; its lock and migration sessions
+/// carry the toy project's.
+const MAIN: &str = "toy-killed";
+
+#[tokio::test]
+async fn a_migrator_killed_anywhere_leaves_only_whole_migrations() {
+    let reference = TestDb::new("toy_killed_migrator_reference").await;
+    install_gate(&reference.db).await;
+    let steps = toy_steps(&reference.db).await;
+    let total = steps.len() - 1;
+
+    let mut killed_with = Vec::new();
+    for point in 0.. {
+        assert!(point < 100, "the migrator never got through the gate");
+        match kill_at(point, &steps).await {
+            Some(applied) => killed_with.push(applied),
+            None => break,
+        };
+    }
+    eprintln!(
+        "killed at {} points, leaving {killed_with:?} applied",
+        killed_with.len()
+    );
+    let killed_with: BTreeSet<_> = killed_with.into_iter().collect();
+    // A kill landed in the transaction of each migration (and before the first one).
+    assert_eq!(killed_with, (0..total).collect::<BTreeSet<_>>());
+}
+
+/// Starts the toy binary on a database of its own behind a closed gate, lets it through
+/// `point` transactions, kills it, and checks that it left whole migrations only and that the
+/// next run completes. Returns how many migrations the killed run left applied; `None` when
+/// the migrator finished before reaching the point.
+async fn kill_at(point: usize, steps: &[Snapshot]) -> Option<usize> {
+    let test = TestDb::new(&format!("toy_killed_migrator_{point}")).await;
+    install_gate(&test.db).await;
+    let mut gate = Gate::close(&test.url).await;
+    let url = format!("{}?application_name={MAIN}", test.url);
+    let mut child = migrator::toy_command(&url, &["up"])
+        .spawn()
+        .expect("start a migrator");
+    for _ in 0..point {
+        if !gate.waited_for(&test.db, &mut child).await {
+            return finished(child).await;
+        }
+        gate.let_one_transaction_through().await;
+    }
+    if !gate.waited_for(&test.db, &mut child).await {
+        return finished(child).await;
+    }
+    child.start_kill().ok(); // SIGKILL: no cleanup of any kind runs.
+    child.wait().await.expect("reap the migrator");
+    // A backend waiting at the gate notices its client's death only once it passes.
+    drop(gate);
+    sessions_of_the_dead_migrator_end(&test.db).await;
+
+    let applied = applied(&test.db).await.len();
+    let name = format!("killed at point {point} with {applied} applied");
+    let whole = format!("exactly {applied} whole migration(s)");
+    assert_same(&snapshot(&test.db).await, &steps[applied], &name, &whole);
+
+    let output = migrator::run_toy(&test.url, &["up"]).await;
+    assert!(
+        output.status.success(),
+        "point {point}: the run after the kill failed: {}",
+        migrator::last_stderr_line(&output)
+    );
+    assert_same(
+        &snapshot(&test.db).await,
+        &steps[steps.len() - 1],
+        &format!("point {point}: completed after the kill"),
+        "a run never killed",
+    );
+    Some(applied)
+}
+
+/// The end of a migrator that got through every gate: it must have succeeded.
+async fn finished(child: tokio::process::Child) -> Option<usize> {
+    let output = child.wait_with_output().await.expect("reap the migrator");
+    assert!(output.status.success(), "{}", migrator::printed(&output));
+    None
+}
+
+/// The test's side of the gate: a session holding its lock, so DDL waits.
+struct Gate(PgConnection);
+
+impl Gate {
+    async fn close(url: &str) -> Gate {
+        let mut conn = PgConnection::connect(url)
+            .await
+            .expect("the gate's session");
+        sqlx::query("SELECT pg_advisory_lock($1, $2)")
+            .bind(GATE.0)
+            .bind(GATE.1)
+            .execute(&mut conn)
+            .await
+            .expect("close the gate");
+        Gate(conn)
+    }
+
+    /// Waits until the migrator waits at the gate (true) or has exited (false).
+    async fn waited_for(&self, db: &DatabaseConnection, child: &mut tokio::process::Child) -> bool {
+        let waiting = format!(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+             AND classid = {} AND objid = {} AND objsubid = 2",
+            GATE.0, GATE.1
+        );
+        for _ in 0..3000 {
+            if count(db, &waiting).await > 0 {
+                return true;
+            }
+            if child.try_wait().expect("the migrator's status").is_some() {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the migrator neither reached the gate nor ended within 60 s");
+    }
+
+    /// Opens the gate to the waiting transaction and closes it behind it: the lock is ours
+    /// again only once that transaction has ended. One statement does both, so the request
+    /// to close is queued before the migrator, granted the lock, can end its transaction and
+    /// pass the gate again unseen.
+    async fn let_one_transaction_through(&mut self) {
+        sqlx::query("SELECT pg_advisory_unlock($1, $2), pg_advisory_lock($1, $2)")
+            .bind(GATE.0)
+            .bind(GATE.1)
+            .execute(&mut self.0)
+            .await
+            .expect("step the gate");
+    }
+}
+
+/// PostgreSQL ends a dead client's sessions when it notices the closed socket, and rolls
+/// back its open transaction; the database is judged after that, as the next deploy sees it.
+async fn sessions_of_the_dead_migrator_end(db: &DatabaseConnection) {
+    let sql = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND application_name IN ('{}', '{MAIN}')",
+        smoke_tests::toy::APPLICATION
+    );
+    wait_for_zero(db, &sql, Duration::from_secs(10)).await;
+}
