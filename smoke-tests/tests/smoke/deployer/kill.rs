@@ -1,11 +1,12 @@
 //! A migrator killed at any point leaves only whole migrations, and the next run finishes.
 //!
 //! The kill points are not left to chance: a gate (an event trigger that takes a shared
-//! advisory lock after every DDL statement, while the test holds it exclusively) stops the
-//! toy binary inside each of its transactions in turn, the test lets it through one
-//! transaction at a time, and kills it where it stands.
+//! advisory lock after every DDL statement of a migration, while the test holds it
+//! exclusively) stops the toy binary inside each migration's transaction in turn, its DDL
+//! done and its records not yet written; the test lets it through one transaction at a time,
+//! and kills it where it stands. Kills during the start and the ledger's creation are the
+//! connection-reset test's (`hang.rs`), which cuts a run at bytes spread over all of it.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use dbcheck::catalog::{Snapshot, assert_same};
@@ -19,15 +20,21 @@ use crate::count;
 /// The gate's advisory lock keys.
 const GATE: (i32, i32) = (0x746f_7967, 1);
 
-/// Installs on `db` an event trigger that, after every DDL statement, waits while the gate
-/// is closed.
+/// Installs on `db` an event trigger that, after every DDL statement of a migration, waits
+/// while the gate is closed. The ledger's own tables pass: the deployer may create them on
+/// two sessions at once, which would let one step of the gate pass two of them.
 async fn install_gate(db: &DatabaseConnection) {
     let (key1, key2) = GATE;
     db.execute_unprepared(&format!(
-        "CREATE SCHEMA toy_gate;
-         CREATE FUNCTION toy_gate.pass() RETURNS event_trigger LANGUAGE plpgsql AS $$
-         BEGIN PERFORM pg_advisory_xact_lock_shared({key1}, {key2}); END $$;
-         CREATE EVENT TRIGGER toy_gate ON ddl_command_end EXECUTE FUNCTION toy_gate.pass()"
+        r"CREATE SCHEMA toy_gate;
+          CREATE FUNCTION toy_gate.pass() RETURNS event_trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            IF EXISTS (SELECT FROM pg_event_trigger_ddl_commands()
+                       WHERE object_identity NOT LIKE 'public.seaql\_%') THEN
+              PERFORM pg_advisory_xact_lock_shared({key1}, {key2});
+            END IF;
+          END $$;
+          CREATE EVENT TRIGGER toy_gate ON ddl_command_end EXECUTE FUNCTION toy_gate.pass()"
     ))
     .await
     .expect("install the gate");
@@ -56,9 +63,8 @@ async fn a_migrator_killed_anywhere_leaves_only_whole_migrations() {
         "killed at {} points, leaving {killed_with:?} applied",
         killed_with.len()
     );
-    let killed_with: BTreeSet<_> = killed_with.into_iter().collect();
-    // A kill landed in the transaction of each migration (and before the first one).
-    assert_eq!(killed_with, (0..total).collect::<BTreeSet<_>>());
+    // A kill landed in the transaction of each migration, once.
+    assert_eq!(killed_with, (0..total).collect::<Vec<_>>());
 }
 
 /// Starts the toy binary on a database of its own behind a closed gate, lets it through
