@@ -3,8 +3,8 @@
 //! The kill points are not left to chance: a gate (an event trigger that takes a shared
 //! advisory lock after every DDL statement of a migration, while the test holds it
 //! exclusively) stops the toy binary inside each migration's transaction in turn, its DDL
-//! done and its records not yet written; the test lets it through one transaction at a time,
-//! and kills it where it stands. Kills during the start and the ledger's creation are the
+//! done and its records not yet written; the test lets it through one transaction at a time
+//! until it waits after the DDL of the migration to kill it in, and kills it there. Kills during the start and the ledger's creation are the
 //! connection-reset test's (`hang.rs`), which cuts a run at bytes spread over all of it.
 
 use std::time::Duration;
@@ -12,10 +12,9 @@ use std::time::Duration;
 use dbcheck::catalog::{Snapshot, assert_same};
 use sea_orm::sqlx::{self, Connection, PgConnection};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use smoke_tests::{TestDb, migrator, snapshot};
+use smoke_tests::{TestDb, migrator, snapshot, toy};
 
 use super::{applied, toy_steps, wait_for_zero};
-use crate::count;
 
 /// The gate's advisory lock keys.
 const GATE: (i32, i32) = (0x746f_7967, 1);
@@ -49,44 +48,52 @@ async fn a_migrator_killed_anywhere_leaves_only_whole_migrations() {
     let reference = TestDb::new("toy_killed_migrator_reference").await;
     install_gate(&reference.db).await;
     let steps = toy_steps(&reference.db).await;
-    let total = steps.len() - 1;
-
-    let mut killed_with = Vec::new();
-    for point in 0.. {
-        assert!(point < 100, "the migrator never got through the gate");
-        match kill_at(point, &steps).await {
-            Some(applied) => killed_with.push(applied),
-            None => break,
-        };
+    let rendered = deployer::render::render_all(toy::migrations())
+        .await
+        .expect("render the toy");
+    for (n, migration) in rendered.iter().enumerate() {
+        let statement = &migration.statements[0];
+        // Killed inside migration n's transaction: exactly the n before it stay.
+        assert_eq!(
+            kill_in(n, statement, &steps).await,
+            n,
+            "{}",
+            migration.name()
+        );
     }
-    eprintln!(
-        "killed at {} points, leaving {killed_with:?} applied",
-        killed_with.len()
-    );
-    // A kill landed in the transaction of each migration, once.
-    assert_eq!(killed_with, (0..total).collect::<Vec<_>>());
+}
+
+/// Kills a toy binary inside the transaction whose DDL is `statement`; returns how many
+/// migrations it left applied. A migrator that gets past the gate unseen (none should, but a
+/// loaded machine has surprised us) is tried again, twice, saying so.
+async fn kill_in(n: usize, statement: &str, steps: &[Snapshot]) -> usize {
+    for attempt in 0..3 {
+        match kill_at(&format!("{n}_{attempt}"), statement, steps).await {
+            Ok(applied) => return applied,
+            Err(printed) => eprintln!("the migrator passed `{statement}` unseen: {printed}"),
+        }
+    }
+    panic!("the migrator never stopped at `{statement}`")
 }
 
 /// Starts the toy binary on a database of its own behind a closed gate, lets it through
-/// `point` transactions, kills it, and checks that it left whole migrations only and that the
-/// next run completes. Returns how many migrations the killed run left applied; `None` when
-/// the migrator finished before reaching the point.
-async fn kill_at(point: usize, steps: &[Snapshot]) -> Option<usize> {
-    let test = TestDb::new(&format!("toy_killed_migrator_{point}")).await;
+/// until it waits after `statement`, kills it, and checks that it left whole migrations only
+/// and that the next run completes. Returns how many migrations the killed run left applied;
+/// `Err` with what it printed when the migrator finished without stopping there.
+async fn kill_at(round: &str, statement: &str, steps: &[Snapshot]) -> Result<usize, String> {
+    let test = TestDb::new(&format!("toy_killed_migrator_{round}")).await;
     install_gate(&test.db).await;
     let mut gate = Gate::close(&test.url).await;
     let url = format!("{}?application_name={MAIN}", test.url);
     let mut child = migrator::toy_command(&url, &["up"])
         .spawn()
         .expect("start a migrator");
-    for _ in 0..point {
-        if !gate.waited_for(&test.db, &mut child).await {
-            return finished(child).await;
+    loop {
+        match gate.waiting(&test.db, &mut child).await {
+            Some(query) if query.contains(statement) => break,
+            Some(_) => gate.let_one_transaction_through().await,
+            None => return Err(finished(child).await),
         }
-        gate.let_one_transaction_through().await;
-    }
-    if !gate.waited_for(&test.db, &mut child).await {
-        return finished(child).await;
     }
     child.start_kill().ok(); // SIGKILL: no cleanup of any kind runs.
     child.wait().await.expect("reap the migrator");
@@ -95,30 +102,30 @@ async fn kill_at(point: usize, steps: &[Snapshot]) -> Option<usize> {
     sessions_of_the_dead_migrator_end(&test.db).await;
 
     let applied = applied(&test.db).await.len();
-    let name = format!("killed at point {point} with {applied} applied");
+    let name = format!("killed after `{statement}` with {applied} applied");
     let whole = format!("exactly {applied} whole migration(s)");
     assert_same(&snapshot(&test.db).await, &steps[applied], &name, &whole);
 
     let output = migrator::run_toy(&test.url, &["up"]).await;
     assert!(
         output.status.success(),
-        "point {point}: the run after the kill failed: {}",
+        "{name}: the run after the kill failed: {}",
         migrator::last_stderr_line(&output)
     );
     assert_same(
         &snapshot(&test.db).await,
         &steps[steps.len() - 1],
-        &format!("point {point}: completed after the kill"),
+        &format!("{name}: completed after the kill"),
         "a run never killed",
     );
-    Some(applied)
+    Ok(applied)
 }
 
-/// The end of a migrator that got through every gate: it must have succeeded.
-async fn finished(child: tokio::process::Child) -> Option<usize> {
+/// What a migrator that got through every gate printed; it must have succeeded.
+async fn finished(child: tokio::process::Child) -> String {
     let output = child.wait_with_output().await.expect("reap the migrator");
     assert!(output.status.success(), "{}", migrator::printed(&output));
-    None
+    migrator::printed(&output)
 }
 
 /// The test's side of the gate: a session holding its lock, so DDL waits.
@@ -138,19 +145,25 @@ impl Gate {
         Gate(conn)
     }
 
-    /// Waits until the migrator waits at the gate (true) or has exited (false).
-    async fn waited_for(&self, db: &DatabaseConnection, child: &mut tokio::process::Child) -> bool {
+    /// Waits until the migrator waits at the gate, and returns the statement it waits after;
+    /// `None` once it has exited.
+    async fn waiting(
+        &self,
+        db: &DatabaseConnection,
+        child: &mut tokio::process::Child,
+    ) -> Option<String> {
         let waiting = format!(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
-             AND classid = {} AND objid = {} AND objsubid = 2",
+            "SELECT a.query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid = {} \
+               AND l.objid = {} AND l.objsubid = 2 AND a.datname = current_database()",
             GATE.0, GATE.1
         );
         for _ in 0..3000 {
-            if count(db, &waiting).await > 0 {
-                return true;
+            if let Some(query) = crate::query_strings(db, &waiting).await.pop() {
+                return Some(query);
             }
             if child.try_wait().expect("the migrator's status").is_some() {
-                return false;
+                return None;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

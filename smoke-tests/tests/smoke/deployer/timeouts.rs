@@ -71,12 +71,26 @@ async fn a_migration_retries_and_succeeds_once_the_lock_is_gone() {
 async fn a_migration_that_loses_a_deadlock_to_the_application_is_retried_and_applied() {
     let test = TestDb::new("toy_a_migration_that_loses_a_deadlock").await;
     super::through(&test.db, toy::INDEX).await;
+    // The server looks for a deadlock once per wait, deadlock_timeout after it began, and
+    // aborts the session that looks. The migration's sessions look after 3 s, long after the
+    // application, which starts waiting second, has; the application never looks.
+    test.db
+        .execute_unprepared(&format!(
+            "ALTER DATABASE {} SET deadlock_timeout = '3s'",
+            dbconn::url::quote_ident(
+                &dbconn::url::database_name(&test.url).expect("database name")
+            )
+        ))
+        .await
+        .expect("the migration's deadlock_timeout");
     let app = test.connect().await;
     let write = app.begin().await.expect("begin");
     // The application's write to the books, which will then want the authors the migration
     // holds.
     write
-        .execute_unprepared("LOCK TABLE toy_books IN ROW EXCLUSIVE MODE")
+        .execute_unprepared(
+            "SET LOCAL deadlock_timeout = '10min'; LOCK TABLE toy_books IN ROW EXCLUSIVE MODE",
+        )
         .await
         .expect("hold the books");
     let mut migrations = toy::migrations();
