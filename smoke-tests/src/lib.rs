@@ -1,6 +1,6 @@
 //! Shared pieces of the smoke tests: a throwaway database per test (empty, or a copy of a
-//! migrated template), catalog snapshots, the shipped binaries, password-checked roles, and a
-//! fault-injecting proxy.
+//! migrated template), catalog snapshots, the shipped binaries, password-checked roles, a
+//! fault-injecting proxy, and toy migrators for the deployer's own tests.
 //!
 //! The tests live in `tests/`; they run against the server named by `SMOKE_SERVER_URL`,
 //! which `cargo xtask smoke` starts (embedded, container, or the server of `DATABASE_URL`).
@@ -10,6 +10,7 @@ pub mod harness;
 pub mod migrator;
 pub mod proxy;
 pub mod template;
+pub mod toy;
 
 use dbcheck::catalog::Snapshot;
 pub use harness::TestDb;

@@ -1,4 +1,4 @@
-//! Running the shipped binaries (`migration`, `seed`) and xtask, as a deploy does, from the smoke tests.
+//! Running the shipped binaries (`migration`, `seed`), the deployer's toy example and xtask, as a deploy does, from the smoke tests.
 
 use std::path::PathBuf;
 use std::process::Output;
@@ -6,6 +6,12 @@ use std::process::Output;
 /// The `migration` binary `cargo xtask smoke` built (`MIGRATION_BIN`).
 pub fn binary() -> PathBuf {
     built("MIGRATION_BIN")
+}
+
+/// The deployer's toy example binary `cargo xtask smoke` built (`TOY_BIN`): a whole migrator
+/// for the three migrations of [`crate::toy::migrations`].
+pub fn toy_binary() -> PathBuf {
+    built("TOY_BIN")
 }
 
 /// A binary `cargo xtask smoke` built or ran, named by the variable `var`.
@@ -18,6 +24,12 @@ fn built(var: &str) -> PathBuf {
 /// A `migration` command on the database of `url`, with quick timeouts for tests.
 pub fn command(url: &str, args: &[&str]) -> tokio::process::Command {
     command_of(binary(), url, args)
+}
+
+/// A toy migrator command ([`toy_binary`]) on the database of `url`, with quick timeouts for
+/// tests.
+pub fn toy_command(url: &str, args: &[&str]) -> tokio::process::Command {
+    command_of(toy_binary(), url, args)
 }
 
 /// A `seed` command (`SEED_BIN`) on the database of `url`.
@@ -63,6 +75,11 @@ fn command_of(program: PathBuf, url: &str, args: &[&str]) -> tokio::process::Com
 /// Runs a `migration` command to its end.
 pub async fn run(url: &str, args: &[&str]) -> Output {
     finish(command(url, args)).await
+}
+
+/// Runs a toy migrator command to its end.
+pub async fn run_toy(url: &str, args: &[&str]) -> Output {
+    finish(toy_command(url, args)).await
 }
 
 /// Runs a command to its end.

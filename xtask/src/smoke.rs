@@ -70,6 +70,8 @@ fn tests(args: &SmokeArgs) -> anyhow::Result<tokio::process::Command> {
         .args(&test_args)
         .env("MIGRATION_BIN", debug.join("migration"))
         .env("SEED_BIN", debug.join("seed"))
+        // The deployer's toy example, the migrator of the deployer's own tests.
+        .env("TOY_BIN", debug.join("examples").join("toy"))
         .env("XTASK_BIN", xtask_bin);
     for (key, _) in std::env::vars_os() {
         if crate::shell::set_by_cargo_run(&key.to_string_lossy()) {

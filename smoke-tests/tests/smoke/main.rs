@@ -3,6 +3,7 @@
 mod catalog;
 mod counters;
 mod deploy;
+mod deployer;
 mod drift;
 mod entities;
 mod erd;

@@ -1,12 +1,13 @@
-//! Bad input: one line that names the fix, exit code 1, no password shown, nothing changed.
+//! Bad input and failures around a run of the deployer's command line (the toy binary): one
+//! line that names the fix, exit code 1, no password shown, nothing changed.
 
-use smoke_tests::{TestDb, migrator};
+use smoke_tests::{TestDb, migrator, toy};
 
 use super::Snapshot;
 
 #[tokio::test]
 async fn a_malformed_url_is_one_line_without_the_password() {
-    let output = migrator::run("postgres://app:s3cret@db:notaport/agents", &["up"]).await;
+    let output = migrator::run_toy("postgres://app:s3cret@db:notaport/agents", &["up"]).await;
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -19,9 +20,9 @@ async fn a_malformed_url_is_one_line_without_the_password() {
 
 #[tokio::test]
 async fn an_unknown_database_names_createdb() {
-    let test = TestDb::new("an_unknown_database_names_createdb").await;
+    let test = TestDb::new("toy_an_unknown_database_names_createdb").await;
     let missing = dbconn::url::with_database(&test.url, "smoke_no_such_database").expect("url");
-    let output = migrator::run(&missing, &["up"]).await;
+    let output = migrator::run_toy(&missing, &["up"]).await;
     assert_eq!(output.status.code(), Some(1));
     let line = migrator::last_stderr_line(&output);
     assert!(
@@ -39,7 +40,7 @@ async fn an_unreachable_server_is_retried_until_the_wait_ends() {
         .expect("free port")
         .port();
     let url = format!("postgres://app:s3cret@127.0.0.1:{port}/agents");
-    let output = migrator::run(&url, &["up", "--wait", "1s"]).await;
+    let output = migrator::run_toy(&url, &["up", "--wait", "1s"]).await;
     assert_eq!(output.status.code(), Some(1));
     let line = migrator::last_stderr_line(&output);
     assert!(
@@ -54,21 +55,19 @@ async fn an_unreachable_server_is_retried_until_the_wait_ends() {
 
 #[tokio::test]
 async fn destructive_commands_refuse_production_and_change_nothing() {
-    let test = TestDb::new("destructive_commands_refuse_production").await;
-    migration::up_through_phase(&test.db, None)
-        .await
-        .expect("migrate");
+    let test = TestDb::new("toy_destructive_commands_refuse_production").await;
+    super::through(&test.db, toy::INDEX).await;
     let before = Snapshot::read(&test.db).await;
     for args in [
         &["fresh", "--force"][..],
         &["reset", "--force"],
         &["down", "--all", "--force"],
     ] {
-        let output = migrator::command(&test.url, args)
+        let output = migrator::toy_command(&test.url, args)
             .env("APP_ENV", "production")
             .output()
             .await
-            .expect("run the migration binary");
+            .expect("run the toy migrator");
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         let line = migrator::last_stderr_line(&output);
         assert!(
@@ -83,7 +82,7 @@ async fn destructive_commands_refuse_production_and_change_nothing() {
 async fn destructive_commands_refuse_a_remote_host_without_force() {
     // Refused before connecting: the host need not exist.
     let url = "postgres://app:s3cret@db.prod.internal/agents";
-    let output = migrator::run(url, &["fresh"]).await;
+    let output = migrator::run_toy(url, &["fresh"]).await;
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         migrator::last_stderr_line(&output),
@@ -94,10 +93,10 @@ async fn destructive_commands_refuse_a_remote_host_without_force() {
 
 #[tokio::test]
 async fn a_failed_backup_applies_nothing() {
-    let test = TestDb::new("a_failed_backup_applies_nothing").await;
+    let test = TestDb::new("toy_a_failed_backup_applies_nothing").await;
     let before = Snapshot::read(&test.db).await;
-    let dir = std::env::temp_dir().join("smoke_failed_backup");
-    let output = migrator::run(
+    let dir = std::env::temp_dir().join("smoke_toy_failed_backup");
+    let output = migrator::run_toy(
         &test.url,
         &[
             "up",
@@ -119,14 +118,12 @@ async fn a_failed_backup_applies_nothing() {
 
 #[tokio::test]
 async fn a_backup_is_a_pg_dump_taken_before_anything_is_applied() {
-    let test = TestDb::new("a_backup_is_a_pg_dump").await;
-    migration::up_through_phase(&test.db, Some(1))
-        .await
-        .expect("phase 1");
-    let dir = std::env::temp_dir().join("smoke_backup_before_migrate");
+    let test = TestDb::new("toy_a_backup_is_a_pg_dump").await;
+    super::through(&test.db, toy::AUTHORS).await;
+    let dir = std::env::temp_dir().join("smoke_toy_backup_before_migrate");
     let _ = std::fs::remove_dir_all(&dir);
     let pg_dump = devdb::embedded::tool("pg_dump").expect("pg_dump of the embedded binaries");
-    let output = migrator::run(
+    let output = migrator::run_toy(
         &test.url,
         &[
             "up",
@@ -148,9 +145,9 @@ async fn a_backup_is_a_pg_dump_taken_before_anything_is_applied() {
         .collect();
     assert_eq!(dumps.len(), 1, "one dump per run");
     let dump = std::fs::read(dumps[0].path()).expect("read dump");
-    // pg_dump's custom format starts with PGDMP; restoring it must give back phase 1 only.
+    // pg_dump's custom format starts with PGDMP; restoring it must give back the authors only.
     assert!(dump.starts_with(b"PGDMP"), "not a pg_dump archive");
-    let restored = TestDb::new("a_backup_is_a_pg_dump_restored").await;
+    let restored = TestDb::new("toy_a_backup_is_a_pg_dump_restored").await;
     let pg_restore = devdb::embedded::tool("pg_restore").expect("pg_restore");
     let status = std::process::Command::new(pg_restore)
         .args(["--no-owner", "--dbname", &restored.url])
@@ -158,15 +155,13 @@ async fn a_backup_is_a_pg_dump_taken_before_anything_is_applied() {
         .status()
         .expect("run pg_restore");
     assert!(status.success());
-    let phase1_only = TestDb::new("a_backup_is_a_pg_dump_phase1").await;
-    migration::up_through_phase(&phase1_only.db, Some(1))
-        .await
-        .expect("phase 1");
+    let authors_only = TestDb::new("toy_a_backup_is_a_pg_dump_authors").await;
+    super::through(&authors_only.db, toy::AUTHORS).await;
     dbcheck::catalog::assert_same(
         &smoke_tests::snapshot(&restored.db).await,
-        &smoke_tests::snapshot(&phase1_only.db).await,
+        &smoke_tests::snapshot(&authors_only.db).await,
         "restored backup",
-        "phase 1",
+        "the authors only",
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

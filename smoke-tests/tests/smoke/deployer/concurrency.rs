@@ -1,17 +1,19 @@
-//! Migrators started together take turns: each migration is applied exactly once.
+//! Migrators started together take turns: each migration is applied exactly once, and a
+//! migrator waits for the lock only as long as told.
 
 use dbcheck::catalog::assert_same;
-use smoke_tests::{TestDb, migrator, snapshot};
+use sea_orm::ConnectionTrait;
+use smoke_tests::{TestDb, migrator, snapshot, toy};
 
-use crate::applied_versions;
+use super::Snapshot;
 
 #[tokio::test]
 async fn eight_migrators_at_once_apply_each_migration_once() {
-    let test = TestDb::new("eight_migrators_at_once").await;
+    let test = TestDb::new("toy_eight_migrators_at_once").await;
     let mut children = Vec::new();
     for _ in 0..8 {
         children.push(
-            migrator::command(&test.url, &["up"])
+            migrator::toy_command(&test.url, &["up"])
                 .spawn()
                 .expect("start a migrator"),
         );
@@ -27,14 +29,14 @@ async fn eight_migrators_at_once_apply_each_migration_once() {
         }));
     }
     // Every migration was applied by exactly one of the eight.
-    let mut expected = migration::migrations_through_phase(u8::MAX);
+    let mut expected = toy::names(&toy::migrations());
     applying.sort();
     expected.sort();
     assert_eq!(applying, expected);
-    assert_eq!(applied_versions(&test.db).await.len(), expected.len());
+    assert_eq!(super::applied(&test.db).await.len(), expected.len());
 
-    let single = TestDb::new("eight_migrators_single_run").await;
-    let output = migrator::run(&single.url, &["up"]).await;
+    let single = TestDb::new("toy_eight_migrators_single_run").await;
+    let output = migrator::run_toy(&single.url, &["up"]).await;
     assert!(
         output.status.success(),
         "{}",
@@ -50,19 +52,18 @@ async fn eight_migrators_at_once_apply_each_migration_once() {
 
 #[tokio::test]
 async fn a_migrator_waits_for_the_lock_only_as_long_as_told() {
-    use sea_orm::ConnectionTrait;
-
-    let test = TestDb::new("a_migrator_waits_for_the_lock").await;
-    // Another migrator, stuck: it holds the lock (the keys are "agnt" and 1) and never ends.
+    let test = TestDb::new("toy_a_migrator_waits_for_the_lock").await;
+    // Another migrator, stuck: it holds the lock (the toy project's keys) and never ends.
+    let (key1, key2) = toy::project().lock_key;
     let stuck = test.connect().await;
     stuck
-        .execute_unprepared(
-            "SET application_name = 'stuck migrator'; SELECT pg_advisory_lock(1634168436, 1)",
-        )
+        .execute_unprepared(&format!(
+            "SET application_name = 'stuck migrator'; SELECT pg_advisory_lock({key1}, {key2})"
+        ))
         .await
         .expect("hold the migration lock");
-    let before = super::Snapshot::read(&test.db).await;
-    let output = migrator::run(&test.url, &["up", "--lock-timeout", "1s"]).await;
+    let before = Snapshot::read(&test.db).await;
+    let output = migrator::run_toy(&test.url, &["up", "--lock-timeout", "1s"]).await;
     assert_eq!(output.status.code(), Some(1));
     let line = migrator::last_stderr_line(&output);
     // The holder, and what frees it: its end, its bound, or ending it by its pid.
@@ -78,9 +79,9 @@ async fn a_migrator_waits_for_the_lock_only_as_long_as_told() {
             && line.ends_with(&format!("end it with SELECT pg_terminate_backend({pid})")),
         "{line}"
     );
-    assert_eq!(super::Snapshot::read(&test.db).await, before);
+    assert_eq!(Snapshot::read(&test.db).await, before);
     stuck.close().await.expect("the stuck migrator ends");
-    let output = migrator::run(&test.url, &["up", "--lock-timeout", "10s"]).await;
+    let output = migrator::run_toy(&test.url, &["up", "--lock-timeout", "10s"]).await;
     assert!(
         output.status.success(),
         "{}",

@@ -1,65 +1,45 @@
 //! An edited migration and a version the code lacks stop `up` before it changes anything;
 //! `resolve` is the explicit way out.
 
-use deployer::{Deployer, Resolution, Settings, Up};
-use migration::MigrationTrait;
+use deployer::{Resolution, Settings, Up};
 use sea_orm::ConnectionTrait;
-use smoke_tests::{TestDb, migrator};
+use smoke_tests::{TestDb, migrator, toy};
 
-use super::{Snapshot, SqlMigration};
+use super::Snapshot;
 
-const WIDGETS: &str = "m20991231_000002_create_widgets";
-
-/// The same migration before and after someone edited its SQL.
-fn widgets(id_type: &str) -> SqlMigration {
-    SqlMigration {
-        name: WIDGETS,
-        up: vec![format!("CREATE TABLE widgets (id {id_type} PRIMARY KEY)")],
-        down: "DROP TABLE widgets",
-        transactional: true,
-    }
-}
-
-/// Phase 1, then widgets as given, then phase 2.
-fn migrations(widgets: SqlMigration) -> Vec<Box<dyn MigrationTrait>> {
-    let mut all: Vec<Box<dyn MigrationTrait>> = (migration::PHASES[0].migrations)();
-    all.push(Box::new(widgets));
-    all.extend((migration::PHASES[1].migrations)());
-    all
+/// The toy's migrations with the books' title column defined as `title`.
+fn toy_with_books(title: &str) -> Vec<Box<dyn sea_orm_migration::MigrationTrait>> {
+    let mut migrations = toy::migrations();
+    migrations[1] = Box::new(toy::books(title));
+    migrations
 }
 
 #[tokio::test]
 async fn an_edited_migration_is_refused_until_resolved() {
-    let test = TestDb::new("an_edited_migration_is_refused").await;
-    let original = Deployer::with_migrations(Settings::default(), migrations(widgets("int")))
-        .await
-        .expect("deployer");
-    let through_widgets = Up {
-        through: Some(WIDGETS.into()),
-        ..Up::default()
-    };
-    original
-        .up(&test.db, &through_widgets)
-        .await
-        .expect("apply the original");
+    let test = TestDb::new("toy_an_edited_migration_is_refused").await;
+    super::through(&test.db, toy::BOOKS).await;
     let before = Snapshot::read(&test.db).await;
 
-    let edited = Deployer::with_migrations(Settings::default(), migrations(widgets("bigint")))
-        .await
-        .expect("deployer");
+    // Someone changed the applied migration's SQL afterwards.
+    let edited = toy::deployer(
+        Settings::default(),
+        toy_with_books("title varchar(200) NOT NULL"),
+    )
+    .await;
     let err = edited
         .up(&test.db, &Up::default())
         .await
         .expect_err("an edited migration must be refused")
         .to_string();
+    let books = toy::BOOKS;
     assert!(
         err.starts_with(&format!(
-            "refusing to migrate: migration {WIDGETS} changed after it was applied"
+            "refusing to migrate: migration {books} changed after it was applied"
         )),
         "{err}"
     );
     assert!(
-        err.contains(&format!("`migrate resolve --applied {WIDGETS}`")),
+        err.contains(&format!("`migrate resolve --applied {books}`")),
         "{err}"
     );
     assert_eq!(
@@ -69,23 +49,21 @@ async fn an_edited_migration_is_refused_until_resolved() {
     );
 
     let said = edited
-        .resolve(&test.db, &Resolution::Applied(WIDGETS.into()))
+        .resolve(&test.db, &Resolution::Applied(books.into()))
         .await
         .expect("resolve");
-    assert!(said.starts_with(&format!("accepted {WIDGETS}")), "{said}");
+    assert!(said.starts_with(&format!("accepted {books}")), "{said}");
     let applied = edited
         .up(&test.db, &Up::default())
         .await
         .expect("up after resolve");
-    assert_eq!(applied.len(), (migration::PHASES[1].migrations)().len());
+    assert_eq!(applied, [toy::INDEX]);
 }
 
 #[tokio::test]
 async fn a_database_newer_than_the_code_is_refused_until_resolved() {
-    let test = TestDb::new("a_database_newer_than_the_code").await;
-    migration::up_through_phase(&test.db, Some(1))
-        .await
-        .expect("phase 1");
+    let test = TestDb::new("toy_a_database_newer_than_the_code").await;
+    super::through(&test.db, toy::AUTHORS).await;
     let future = "m20991231_000003_from_a_newer_build";
     test.db
         .execute_unprepared(&format!(
@@ -95,7 +73,7 @@ async fn a_database_newer_than_the_code_is_refused_until_resolved() {
         .expect("record a version this build lacks");
     let before = Snapshot::read(&test.db).await;
 
-    let refused = migrator::run(&test.url, &["up"]).await;
+    let refused = migrator::run_toy(&test.url, &["up"]).await;
     assert_eq!(refused.status.code(), Some(1));
     assert_eq!(
         migrator::last_stderr_line(&refused),
@@ -110,7 +88,7 @@ async fn a_database_newer_than_the_code_is_refused_until_resolved() {
         before,
         "the refusal changed the database"
     );
-    let status = migrator::run(&test.url, &["status"]).await;
+    let status = migrator::run_toy(&test.url, &["status"]).await;
     assert_eq!(
         status.status.code(),
         Some(1),
@@ -118,17 +96,15 @@ async fn a_database_newer_than_the_code_is_refused_until_resolved() {
     );
     assert!(String::from_utf8_lossy(&status.stdout).contains(&format!("UNKNOWN  {future}")));
 
-    let resolved = migrator::run(&test.url, &["resolve", "--rolled-back", future]).await;
+    let resolved = migrator::run_toy(&test.url, &["resolve", "--rolled-back", future]).await;
     assert!(
         resolved.status.success(),
         "{}",
         migrator::last_stderr_line(&resolved)
     );
-    let up = migrator::run(&test.url, &["up"]).await;
+    let up = migrator::run_toy(&test.url, &["up"]).await;
     assert!(up.status.success(), "{}", migrator::last_stderr_line(&up));
-    let expected = migration::deployer(Settings::default())
-        .await
-        .expect("deployer");
+    let expected = toy::deployer(Settings::default(), toy::migrations()).await;
     assert_eq!(
         expected.status(&test.db).await.expect("status").pending(),
         0
