@@ -325,8 +325,9 @@ fn architecture_paths() -> Vec<(Option<String>, String)> {
             let plain = span
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c));
-            // `mYYYYMMDD_NNNNNN_verb_noun.rs` is a pattern, not a path.
-            let pattern = span.contains("YYYY");
+            // `mYYYYMMDD_NNNNNN_verb_noun.rs` is a pattern, not a path, and what lives under
+            // `target/` is made by the commands, so a fresh clone has none of it.
+            let pattern = span.contains("YYYY") || span.starts_with("target/");
             if i % 2 == 1 && looks_like_path && plain && !pattern && !span.starts_with('/') {
                 found.push((section.clone(), span.to_owned()));
             }
