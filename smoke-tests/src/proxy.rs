@@ -9,7 +9,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -164,14 +164,17 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, tasks: Arc<Mutex<Joi
         lock(&shared.connections).push(Arc::clone(&hit));
         let (client_read, client_write) = client.into_split();
         let (server_read, server_write) = server.into_split();
+        let armed = Arc::new(AtomicBool::new(false));
         let up = Pump {
             shared: Arc::clone(&shared),
             hit: Arc::clone(&hit),
+            armed: Arc::clone(&armed),
             up: true,
         };
         let down = Pump {
             shared: Arc::clone(&shared),
             hit,
+            armed,
             up: false,
         };
         let mut set = lock(&tasks);
@@ -185,6 +188,10 @@ struct Pump {
     shared: Arc<Shared>,
     /// Set when the fault hits this connection.
     hit: Arc<watch::Sender<bool>>,
+    /// Set when the request that holds a [`Fault::ResetConnectionAfter`] needle went through:
+    /// the reset waits for the server's answer, so the server has surely read the request
+    /// (a reset discards what the kernel has not sent yet).
+    armed: Arc<AtomicBool>,
     /// Client to server.
     up: bool,
 }
@@ -210,11 +217,18 @@ impl Pump {
                 break;
             }
             let chunk = &buf[..n];
+            if !self.up && self.armed.load(Ordering::SeqCst) {
+                // The server answered the request: the answer is lost with the connection.
+                self.fire();
+                break;
+            }
             let (send, fire) = self.shared.decide(chunk, &mut seen, self.up);
             if to.write_all(&chunk[..send]).await.is_err() {
                 return;
             }
-            if fire {
+            if fire && matches!(self.shared.fault, Fault::ResetConnectionAfter(_)) {
+                self.armed.store(true, Ordering::SeqCst);
+            } else if fire {
                 self.fire();
                 break;
             }
