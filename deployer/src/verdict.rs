@@ -9,11 +9,11 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use sea_orm::sqlx::postgres::PgConnectOptions;
-use sea_orm::sqlx::{self, Connection, PgConnection};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::{DbErr, RuntimeErr};
 
 use crate::apply::Uncertain;
-use crate::ledger::VERSIONS;
+use crate::ledger;
 use crate::settings::Settings;
 
 /// The migration a run is applying or rolling back right now.
@@ -106,24 +106,16 @@ async fn recorded(server: &PgConnectOptions, version: &str, settings: &Settings)
     let deadline = Instant::now() + settings.wait;
     loop {
         let read = async {
-            let mut conn = PgConnection::connect_with(&options).await?;
-            let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
-                .bind(VERSIONS)
-                .fetch_one(&mut conn)
-                .await?;
-            let has = match exists {
-                None => false,
-                Some(_) => {
-                    let sql =
-                        format!("SELECT EXISTS (SELECT 1 FROM {VERSIONS} WHERE version = $1)");
-                    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                        .bind(version)
-                        .fetch_one(&mut conn)
-                        .await?
-                }
-            };
-            conn.close().await.ok();
-            Ok::<bool, sqlx::Error>(has)
+            // One new connection, read as every other ledger read is.
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await
+                .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e.into())))?;
+            let db = sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+            let applied = ledger::read(&db).await;
+            db.close().await.ok();
+            applied.map(|applied| applied.contains_key(version))
         };
         if let Ok(Ok(has)) = tokio::time::timeout(liveness.bound(), read).await {
             return Some(has);
