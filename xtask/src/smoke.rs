@@ -125,18 +125,18 @@ async fn forget_scratch_databases(server: &devdb::smoke_server::SmokeServer) {
         &db,
         sea_orm::Statement::from_string(
             sea_orm::DbBackend::Postgres,
-            "SELECT quote_ident(datname) FROM pg_database WHERE datname LIKE 'smoke\\_%'",
+            "SELECT datname FROM pg_database WHERE datname LIKE 'smoke\\_%'",
         ),
     )
     .await
     .unwrap_or_default();
+    db.close().await.ok();
     for row in names {
         let Ok(name) = row.try_get_by_index::<String>(0) else {
             continue;
         };
-        let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-        if let Err(err) = sea_orm::ConnectionTrait::execute_unprepared(&db, &drop).await {
-            eprintln!("smoke: could not drop {name}: {err}");
+        if let Err(err) = devdb::databases::drop_if_exists(url, &name).await {
+            eprintln!("smoke: could not drop {name}: {err:#}");
         }
     }
 }
