@@ -2,42 +2,24 @@
 //! and refused until it moves to the end or is allowed, and `down` undoes the newest applied.
 
 use deployer::{Deployer, Settings, State, Up};
-use migration::{DbErr, MigrationName, MigrationTrait, SchemaManager};
-use sea_orm::ConnectionTrait;
+use migration::MigrationTrait;
 use smoke_tests::TestDb;
-
-/// A migration that creates (and drops) one table named after it.
-struct Table(&'static str);
-
-impl MigrationName for Table {
-    fn name(&self) -> &str {
-        self.0
-    }
-}
-
-#[async_trait::async_trait]
-impl MigrationTrait for Table {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let sql = format!("CREATE TABLE \"{}\" (id int)", self.0);
-        manager.get_connection().execute_unprepared(&sql).await?;
-        Ok(())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let sql = format!("DROP TABLE \"{}\"", self.0);
-        manager.get_connection().execute_unprepared(&sql).await?;
-        Ok(())
-    }
-}
+use smoke_tests::toy::SqlMigration;
 
 const A: &str = "m20260101_000001_a";
 const B: &str = "m20260101_000002_b_from_a_late_branch";
 const C: &str = "m20260101_000003_c";
 
+/// A migration per name, each creating (and dropping) one table named after it.
 async fn deployer(names: &[&'static str]) -> Deployer {
     let migrations: Vec<Box<dyn MigrationTrait>> = names
         .iter()
-        .map(|n| Box::new(Table(n)) as Box<dyn MigrationTrait>)
+        .map(|n| {
+            let up = format!("CREATE TABLE \"{n}\" (id int)");
+            // SqlMigration keeps its down as a static string; a test leaks these few.
+            let down: &'static str = format!("DROP TABLE \"{n}\"").leak();
+            Box::new(SqlMigration::new(n, &up, down)) as Box<dyn MigrationTrait>
+        })
         .collect();
     Deployer::with_migrations(Settings::default(), migrations)
         .await
