@@ -20,6 +20,11 @@ pub const BOOKKEEPING_TABLES: &[&str] = &[
     "seaql_backfills",
 ];
 
+/// Tables in `public` whose rows never outlive the transaction that writes them: the counters'
+/// pending changes, which the counter triggers fold into the counters before it commits
+/// (phase 7). Every other session finds them empty, so no seed fills them.
+pub const TRANSIENT_TABLES: &[&str] = &["counter_deltas"];
+
 /// One feature area of the schema; its migrations live in `migration/src/phase<N>_<name>/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Phase {

@@ -18,7 +18,7 @@ pub struct Migration;
 // UPDATE applies the deltas. Deltas, not recounts: a recount's snapshot would miss another
 // transaction's uncommitted messages, a delta applied under the row lock cannot. TRUNCATE
 // removes every message, so every counter becomes zero.
-const COUNT_CONVERSATION_MESSAGES: &str = r#"
+pub(super) const COUNT_CONVERSATION_MESSAGES: &str = r#"
 CREATE FUNCTION public.count_conversation_messages() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   ids uuid[];

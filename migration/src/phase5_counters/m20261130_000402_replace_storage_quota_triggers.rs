@@ -19,7 +19,7 @@ pub struct Migration;
 // ordered by "userId", so opposite moves queue instead of deadlocking; one UPDATE per user then
 // applies the net delta, so a resize never passes through a negative total. Users without a
 // quota row match nothing. TRUNCATE removes every file, so every quota becomes zero.
-const COUNT_STORAGE_QUOTA_USAGE: &str = r#"
+pub(super) const COUNT_STORAGE_QUOTA_USAGE: &str = r#"
 CREATE FUNCTION public.count_storage_quota_usage() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   users uuid[];
@@ -73,7 +73,7 @@ END $$"#;
 // changed users.id, and the user's files move in the same statement. Their trigger fires at
 // the end of that outer statement, after this one, and counts every file in as it moves, so
 // the row starts from zero rather than from a recount that would count them twice.
-const RECOUNT_STORAGE_QUOTA: &str = r#"
+pub(super) const RECOUNT_STORAGE_QUOTA: &str = r#"
 CREATE FUNCTION public.recount_storage_quota() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN

@@ -13,7 +13,7 @@ pub struct Migration;
 // and statement, every touched document locked first in one statement ordered by id, then one
 // UPDATE. Per statement matters here: ingestion writes a document's chunks in bulk, and one
 // UPDATE per statement replaces one per chunk.
-const COUNT_DOCUMENT_CHUNKS: &str = r#"
+pub(super) const COUNT_DOCUMENT_CHUNKS: &str = r#"
 CREATE FUNCTION public.count_document_chunks() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   ids uuid[];

@@ -17,6 +17,27 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     ]
 }
 
+/// Phase 5's counter functions, `(name, source)`, exactly as its migrations create them, for
+/// a later migration's `down` that must put them back.
+pub(crate) const FUNCTIONS: &[(&str, &str)] = &[
+    (
+        "public.count_conversation_messages()",
+        m20261130_000401_replace_conversation_counter_triggers::COUNT_CONVERSATION_MESSAGES,
+    ),
+    (
+        "public.count_storage_quota_usage()",
+        m20261130_000402_replace_storage_quota_triggers::COUNT_STORAGE_QUOTA_USAGE,
+    ),
+    (
+        "public.count_document_chunks()",
+        m20261130_000403_create_chunk_count_triggers::COUNT_DOCUMENT_CHUNKS,
+    ),
+    (
+        "public.recount_storage_quota()",
+        m20261130_000402_replace_storage_quota_triggers::RECOUNT_STORAGE_QUOTA,
+    ),
+];
+
 /// The events a child table's counter triggers fire on, with the transition tables each one
 /// declares: PostgreSQL allows transition tables only on single-event triggers without a
 /// column list, hence one trigger per event.

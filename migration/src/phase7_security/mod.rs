@@ -19,6 +19,7 @@ mod m20261206_000673_add_sealed_token_checks;
 mod m20261206_000674_validate_sealed_token_checks;
 mod m20261206_000675_hide_sign_in_tokens_from_admin;
 mod m20261206_000681_serve_file_shares;
+mod m20261206_000691_fold_counters_at_commit;
 
 /// The phase's migrations in the order they must run: the role and the owner function first,
 /// since every policy after them names one or the other; the sealed-text checks are added for
@@ -44,6 +45,7 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261206_000674_validate_sealed_token_checks::Migration),
         Box::new(m20261206_000675_hide_sign_in_tokens_from_admin::Migration),
         Box::new(m20261206_000681_serve_file_shares::Migration),
+        Box::new(m20261206_000691_fold_counters_at_commit::Migration),
     ]
 }
 

@@ -5,6 +5,7 @@
 //! every choice is made over rows listed in id order. After each step an independent recount
 //! (SQL written here, not dbcheck's) must agree with the stored counters.
 
+mod commit;
 mod concurrent;
 mod deep;
 

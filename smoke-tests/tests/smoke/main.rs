@@ -120,6 +120,19 @@ pub async fn query_strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
         .collect()
 }
 
+/// verify's line for index `name` of `table` dropped from a database that had every index of
+/// the manifest, with the totals read from the manifest (they change with every migration).
+pub fn missing_index_line(name: &str, table: &str) -> String {
+    let expected = dbcheck::verify::EXPECTED
+        .lines()
+        .filter(|line| line.starts_with("index "))
+        .count();
+    let present = expected - 1;
+    format!(
+        "indexes: missing {name} on {table} ({present} of {expected} expected present, {present} in all)"
+    )
+}
+
 /// A single count.
 pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
     let row = db

@@ -45,8 +45,8 @@ async fn verify_passes_on_a_fresh_dev_seed_after_analyze() {
 }
 
 /// What a user does between two deploys: sixty more messages in their conversation, each
-/// with its usage log and bumping the session's `lastActivity` as the application does (the
-/// triggers count them on the conversation), then the statistics flushed before returning.
+/// with its usage log and bumping the session's `lastActivity` in a transaction of its own as
+/// the application does (the triggers count each on the conversation at its commit).
 const ORDINARY_WRITES: &str = r#"
     DO $$
     DECLARE
@@ -65,9 +65,9 @@ const ORDINARY_WRITES: &str = r#"
                         0.001, 0.002, 0.003);
             UPDATE chat_sessions SET "lastActivity" = now()
              WHERE id = conversation."chatSessionId";
+            COMMIT;
         END LOOP;
-    END $$;
-    SELECT pg_stat_force_next_flush()"#;
+    END $$"#;
 
 /// The tables autovacuum would analyze now, by its own rule: more rows changed since the last
 /// analyze than `autovacuum_analyze_threshold` plus `autovacuum_analyze_scale_factor` of the
@@ -90,10 +90,21 @@ async fn verify_passes_after_ordinary_writes_and_the_autoanalyze_they_trigger() 
     let test = TestDb::migrated("verify_plans_dev_autoanalyzed").await;
     seed(&test, &["--profile", "dev"]).await;
     let before = query_strings(&test.db, "SELECT now()::text").await.concat();
-    test.db
-        .execute_unprepared(ORDINARY_WRITES)
+    // One connection for the writes and the flush of their statistics; the block commits each
+    // message as the application does, so it is alone in its statement.
+    let mut conn = test
+        .db
+        .get_postgres_connection_pool()
+        .acquire()
         .await
-        .expect("ordinary writes");
+        .expect("a connection");
+    for sql in [ORDINARY_WRITES, "SELECT pg_stat_force_next_flush()"] {
+        sea_orm::sqlx::raw_sql(sql)
+            .execute(&mut *conn)
+            .await
+            .expect("ordinary writes");
+    }
+    drop(conn);
     let due = due_for_autoanalyze(&test.db).await;
     // The server's own autovacuum may have got there first; either way the table is analyzed.
     let done = query_strings(

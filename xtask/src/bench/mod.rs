@@ -2,14 +2,16 @@
 //! throwaway embedded server (the dev database is never touched).
 //!
 //! Figures independent of scale: migrate (the `migration` binary against `psql -1 -f` of the
-//! same schema's dump), a fleet rollout eight at a time against one at a time, and the smoke
-//! suite's wall time. At each scale of `--scale` (a list): load seeding (the `seed` binary
+//! same schema's dump), the counters' deadlocks under sixteen unrelated writers (before and
+//! after they were folded at commit), a fleet rollout eight at a time against one at a time,
+//! and the smoke suite's wall time. At each scale of `--scale` (a list): load seeding (the `seed` binary
 //! against a server-side `COPY FROM` of the same rows, plus the seeder's peak memory), the
 //! critical queries, full-text search for a common and a rare word, RAG retrieval with its
 //! recall@10, writers' latency during `verify --deep`, while an index is built online and the
 //! naive way, and while phase 6 is applied to the loaded database. The result is printed and
 //! written to docs/benchmarks.md (quick mode: target/benchmarks-quick.md).
 
+mod counters;
 mod deep;
 mod fleet;
 mod hot_paths;
@@ -153,6 +155,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let machine = machine::describe(&bench).await?;
     let mut sections = Vec::new();
     let mut general = migrate::run(&bench).await.context("migrate figure")?;
+    general.extend(counters::run(&bench).await.context("counters figure")?);
     for &scale in &scales {
         bench.scale = scale;
         eprintln!("bench: measuring at scale {scale}");

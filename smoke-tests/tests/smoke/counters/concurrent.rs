@@ -13,9 +13,9 @@ const FILES_EACH: usize = 20;
 
 /// The two owners and the two conversations the writers move things between.
 #[derive(Clone)]
-struct Pairs {
-    users: [String; 2],
-    conversations: [String; 2],
+pub(super) struct Pairs {
+    pub(super) users: [String; 2],
+    pub(super) conversations: [String; 2],
 }
 
 /// What one writer did.
@@ -61,7 +61,7 @@ async fn opposite_moves_by_sixteen_writers_never_deadlock_and_stay_exact() {
     assert_eq!(count(db, files).await, 2 * FILES_EACH as i64);
 }
 
-async fn setup(db: &DatabaseConnection) -> Pairs {
+pub(super) async fn setup(db: &DatabaseConnection) -> Pairs {
     let mut rng = Rng::new(16);
     let users = [rng.uuid(), rng.uuid()];
     let conversations = [rng.uuid(), rng.uuid()];

@@ -114,6 +114,12 @@ const COLUMNS: &[Entry] = &[
         "messageCount tokenCount",
     ),
     (
+        "public.counter_deltas",
+        Neither,
+        "the counters' changes pending until commit: only the counter triggers, as their owner, write them",
+        "xact counter key n m",
+    ),
+    (
         "public.messages",
         Write,
         OWN,

@@ -8,12 +8,14 @@ use sea_orm::DatabaseConnection;
 use super::{Owned, Seeded, Setting, attempt, insert_as_app_user, ownership, read_as};
 use crate::{count, query_strings};
 
-/// The tables with no user owner, each on purpose: the agent catalogue, the audit trail,
-/// invitations and sign-in tokens (see docs/security.md). A new table lands here or among
+/// The tables with no user owner, each on purpose: the agent catalogue, the audit trail, the
+/// counters' pending changes (closed to both application roles), invitations and sign-in
+/// tokens (see docs/security.md). A new table lands here or among
 /// the owned ones, so it is decided, not forgotten.
 const SHARED: &[&str] = &[
     "public.agents",
     "public.audit_logs",
+    "public.counter_deltas",
     "public.invitations",
     "public.verification_tokens",
 ];
