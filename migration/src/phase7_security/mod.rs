@@ -1,7 +1,8 @@
 //! Phase 7, security: every user's rows isolated by row-level security for `app_user`, an
 //! `app_admin` role that sees all of them, no reference from one user's row to another's, an
-//! audit trail of sensitive writes, medical free text and MCP tokens refused unless sealed, and
-//! columns kept from the roles that must not write or read them.
+//! audit trail of sensitive writes, medical free text and MCP tokens refused unless sealed,
+//! columns kept from the roles that must not write or read them, and counters no writer can
+//! deadlock on or falsify.
 
 use sea_orm_migration::MigrationTrait;
 
