@@ -69,7 +69,7 @@ impl Server {
     /// off because nothing in it needs to survive a crash.
     pub fn throwaway(label: &str) -> Server {
         let base = base_dir();
-        let dir = base.join(format!("tmp/{label}-{}", std::process::id()));
+        let dir = scratch_dir().join(format!("{label}-{}", std::process::id()));
         Server {
             dir,
             base,
@@ -238,6 +238,21 @@ pub fn bundled_install() -> anyhow::Result<PathBuf> {
         .to_path_buf())
 }
 
+/// Where throwaway clusters live: in memory, under `/dev/shm`, where the machine has it; else
+/// `tmp/` beside the dev server. A smoke run creates and drops a database per test, tens of
+/// thousands of relation files, and on ext4 finding a free inode among that many just-deleted
+/// ones cost a quarter of the whole suite's CPU (`perf`: the kernel's `recently_deleted` and
+/// `find_inode_bit`). Keyed by the workspace path, as the fallback of [`base_dir`] is.
+fn scratch_dir() -> PathBuf {
+    let mut hasher = DefaultHasher::new();
+    crate::workspace_root().hash(&mut hasher);
+    let memory = Path::new("/dev/shm").join(format!("devdb-{:016x}", hasher.finish()));
+    if std::fs::create_dir_all(&memory).is_ok() && privilege::reachable_by_server(&memory) {
+        return memory;
+    }
+    base_dir().join("tmp")
+}
+
 /// `target/devdb`, unless root's server account cannot reach it (a checkout under `/root`),
 /// in which case a directory under the system temp dir, keyed by the workspace path.
 pub(crate) fn base_dir() -> PathBuf {
@@ -363,7 +378,7 @@ impl Drop for Throwaway {
 /// Stops and deletes throwaway clusters whose run was killed before its guard could: their
 /// directory names end in the pid of an xtask process that no longer exists.
 fn reap_orphans() {
-    let Ok(entries) = std::fs::read_dir(base_dir().join("tmp")) else {
+    let Ok(entries) = std::fs::read_dir(scratch_dir()) else {
         return;
     };
     for entry in entries.filter_map(Result::ok) {

@@ -7,7 +7,7 @@ use migration::{PHASES, SchemaManager};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use smoke_tests::TestDb;
 
-use crate::{count, migrate_all, query_strings};
+use crate::{count, query_strings};
 
 /// The indexes phase 6 builds, with a column each definition must name.
 const BUILT: &[(&str, &str)] = &[
@@ -201,9 +201,8 @@ async fn search(db: &DatabaseConnection, user: &str, words: &str) -> Vec<String>
 
 #[tokio::test]
 async fn loaded_and_new_messages_are_found_by_their_words_and_only_the_owners() {
-    let test = TestDb::new("phase6_search").await;
+    let test = TestDb::migrated("phase6_search").await;
     let db = &test.db;
-    migrate_all(db).await;
     seed::load::run(db, 6, false).await.expect("load");
     // The loader keeps the search trigger on: its rare word is found in the long
     // conversation's owner's messages, ranked, a page at most.
@@ -239,9 +238,8 @@ async fn failures(db: &DatabaseConnection) -> Vec<String> {
 
 #[tokio::test]
 async fn verify_passes_on_a_loaded_database_and_fails_on_a_dropped_hot_path_index() {
-    let test = TestDb::new("phase6_verify_real_plan").await;
+    let test = TestDb::migrated("phase6_verify_real_plan").await;
     let db = &test.db;
-    migrate_all(db).await;
     seed::load::run(db, 6, false).await.expect("load");
     // Statistics for the large table; the small ones stay as a fresh load leaves them.
     db.execute_unprepared("ANALYZE messages")

@@ -8,8 +8,8 @@ use crate::{all_rows, applied_versions, migrate_all};
 
 #[tokio::test]
 async fn migrating_twice_is_a_no_op() {
-    let test = TestDb::new("migrating_twice_is_a_no_op").await;
-    migrate_all(&test.db).await;
+    // The copy of the migrated template is a database `up` left complete.
+    let test = TestDb::migrated("migrating_twice_is_a_no_op").await;
     let catalog = snapshot(&test.db).await;
     let versions = applied_versions(&test.db).await;
     let again = migration::up_through_phase(&test.db, None)
@@ -27,8 +27,7 @@ async fn migrating_twice_is_a_no_op() {
 
 #[tokio::test]
 async fn data_survives_running_migrate_again() {
-    let test = TestDb::new("data_survives_migrate_again").await;
-    migrate_all(&test.db).await;
+    let test = TestDb::migrated("data_survives_migrate_again").await;
     seed::run(&test.db, &seed::Profile::Dev)
         .await
         .expect("seed");

@@ -243,21 +243,21 @@ async fn nearest_neighbour_query_uses_the_hnsw_index_and_finds_the_chunk() {
         .await
         .expect("seed");
     let db = &test.db;
-    // 2000 random unit vectors in a second document, from a fixed seed so runs agree; one
+    // 1000 random unit vectors in a second document, from a fixed seed so runs agree; one
     // multi-statement string runs on one connection, so setseed applies to the inserts.
     db.execute_unprepared(
         r#"SELECT setseed(0.42);
            INSERT INTO rag_documents ("userId", title, "sourceType", "contentHash", status, "chunkCount", "embeddingModel")
-           SELECT "userId", 'filler', 'text', repeat('f', 64), 'INDEXED', 2000, "embeddingModel" FROM rag_documents LIMIT 1;
+           SELECT "userId", 'filler', 'text', repeat('f', 64), 'INDEXED', 1000, "embeddingModel" FROM rag_documents LIMIT 1;
            INSERT INTO rag_chunks ("documentId", "chunkIndex", content, "tokenCount", embedding)
            SELECT d.id, n, 'filler ' || n, 1,
                   l2_normalize((SELECT array_agg(random() - 0.5) FROM generate_series(1, 1536) WHERE n >= 0)::vector)
-           FROM rag_documents d, generate_series(0, 1999) n WHERE d.title = 'filler';
+           FROM rag_documents d, generate_series(0, 999) n WHERE d.title = 'filler';
            ANALYZE rag_chunks;"#,
     )
     .await
     .expect("insert filler chunks");
-    assert_eq!(count(db, "SELECT count(*) FROM rag_chunks").await, 2004);
+    assert_eq!(count(db, "SELECT count(*) FROM rag_chunks").await, 1004);
 
     let (id, content) = {
         let rows = query_strings(

@@ -4,11 +4,13 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use dbcheck::catalog::assert_same;
 use sea_orm::DatabaseConnection;
-use smoke_tests::{TestDb, migrator, snapshot};
+use smoke_tests::{TestDb, migrator, snapshot, toy};
 
-use super::{Fleet, total};
-use crate::deploy::{assert_whole_or_between, catalog_at_each_step, rows_if_present};
+use super::{Fleet, toy_total};
+use crate::deploy::rows_if_present;
+use crate::deployer::toy_steps;
 use crate::query_strings;
 
 const SIZE: usize = 12;
@@ -19,7 +21,7 @@ async fn a_fleet_runner_killed_mid_rollout_is_finished_by_a_rerun() {
         return;
     }
     let reference = TestDb::new("fleet_kill_reference").await;
-    let steps = catalog_at_each_step(&reference.db).await;
+    let steps = toy_steps(&reference.db).await;
     let admin = dbconn::connect_waiting(
         &std::env::var("SMOKE_SERVER_URL").expect("smoke server"),
         super::BUSY_SERVER_WAIT,
@@ -29,7 +31,7 @@ async fn a_fleet_runner_killed_mid_rollout_is_finished_by_a_rerun() {
     // Killed once five targets have started (the second four under way), then once eight
     // have (four left to start: a margin for targets that finish between two polls).
     for (round, started) in [(0, 5), (1, 8)] {
-        let fleet = Fleet::new(&format!("fleet_kill_{round}"), SIZE).await;
+        let fleet = Fleet::toy(&format!("fleet_kill_{round}"), SIZE).await;
         let mut runner = fleet
             .command(&["up", "--parallel", "4"])
             .spawn()
@@ -43,7 +45,7 @@ async fn a_fleet_runner_killed_mid_rollout_is_finished_by_a_rerun() {
         let untouched = applied.iter().filter(|&&n| n == 0).count();
         let partial = applied
             .iter()
-            .filter(|&&n| (1..total()).contains(&n))
+            .filter(|&&n| (1..toy_total()).contains(&n))
             .count();
         println!(
             "round {round}: killed with {untouched} target(s) untouched, {partial} part-way, \
@@ -60,15 +62,15 @@ async fn a_fleet_runner_killed_mid_rollout_is_finished_by_a_rerun() {
         assert!(output.status.success(), "round {round}: {error}");
         let applied = only_whole_migrations(&fleet, &steps, &format!("round {round} rerun")).await;
         assert!(
-            applied.iter().all(|&n| n == total()),
+            applied.iter().all(|&n| n == toy_total()),
             "round {round}: {applied:?}"
         );
         fleet.close().await;
     }
 }
 
-/// Checks that each target's catalog is that of its recorded migrations, all whole, and
-/// returns how many each has.
+/// Checks that each target's catalog is that of its recorded migrations, all whole (the toy's
+/// run in transactions), and returns how many each has.
 async fn only_whole_migrations(
     fleet: &Fleet,
     steps: &[dbcheck::catalog::Snapshot],
@@ -81,7 +83,8 @@ async fn only_whole_migrations(
             .await
             .len();
         let name = format!("{when}: {}", Fleet::name(i));
-        assert_whole_or_between(&snapshot(&db).await, steps, applied, &name);
+        let whole = format!("exactly {applied} whole migration(s)");
+        assert_same(&snapshot(&db).await, &steps[applied], &name, &whole);
         db.close().await.ok();
         counts.push(applied);
     }
@@ -95,7 +98,7 @@ async fn wait_for_starts(admin: &DatabaseConnection, fleet: &Fleet, count: usize
     let mut seen = BTreeSet::new();
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60) {
-        for datname in query_strings(admin, MIGRATING).await {
+        for datname in query_strings(admin, &migrating()).await {
             if names.contains(&datname) {
                 seen.insert(datname);
             }
@@ -108,16 +111,21 @@ async fn wait_for_starts(admin: &DatabaseConnection, fleet: &Fleet, count: usize
     panic!("only {} of {count} targets started within 60 s", seen.len());
 }
 
-/// The databases where a migrator session is open.
-const MIGRATING: &str = "SELECT DISTINCT datname::text FROM pg_stat_activity \
-                         WHERE application_name = 'agents-db migrator' AND datname IS NOT NULL";
+/// The databases where a toy migrator session is open.
+fn migrating() -> String {
+    format!(
+        "SELECT DISTINCT datname::text FROM pg_stat_activity \
+         WHERE application_name = '{}' AND datname IS NOT NULL",
+        toy::APPLICATION
+    )
+}
 
 /// PostgreSQL ends a dead runner's sessions, rolling back their open transactions, once it
 /// notices the closed sockets: the fleet is judged after that, as the rerun sees it.
 async fn migrators_gone(admin: &DatabaseConnection, fleet: &Fleet) {
     let names: BTreeSet<String> = fleet.dbs.iter().map(|db| db.name.clone()).collect();
     for _ in 0..200 {
-        let open = query_strings(admin, MIGRATING).await;
+        let open = query_strings(admin, &migrating()).await;
         if !open.iter().any(|datname| names.contains(datname)) {
             return;
         }

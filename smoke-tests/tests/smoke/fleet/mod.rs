@@ -1,6 +1,7 @@
-//! Fleet rollouts with the shipped binary: many databases on the smoke server, listed in a
-//! targets file, brought up in parallel, stopped by a failing canary or target, killed and
-//! finished by a rerun.
+//! Fleet rollouts: many databases on the smoke server, listed in a targets file, brought up in
+//! parallel and killed and finished by a rerun (the engine's behaviour, run with the toy
+//! binary, whose migrations cost milliseconds), and stopped by a failing canary or target
+//! (with the shipped binary, whose canary runs this schema's checks).
 
 mod failures;
 mod kill;
@@ -35,6 +36,8 @@ pub struct Fleet {
     pub file: PathBuf,
     admin_url: String,
     closed: bool,
+    /// Whether its commands run the toy binary rather than the shipped one.
+    toy: bool,
 }
 
 /// One database of a [`Fleet`].
@@ -44,9 +47,19 @@ pub struct FleetDb {
 }
 
 impl Fleet {
+    /// A fleet of `size` databases for the shipped binary.
+    pub async fn new(prefix: &str, size: usize) -> Fleet {
+        Fleet::create(prefix, size, false).await
+    }
+
+    /// A fleet of `size` databases for the toy binary (`smoke_tests::toy`).
+    pub async fn toy(prefix: &str, size: usize) -> Fleet {
+        Fleet::create(prefix, size, true).await
+    }
+
     /// Creates the databases over one connection: a connection per database, as
     /// [`smoke_tests::TestDb`] makes, would cost more than the rollouts measured here.
-    pub async fn new(prefix: &str, size: usize) -> Fleet {
+    async fn create(prefix: &str, size: usize, toy: bool) -> Fleet {
         let admin_url = std::env::var("SMOKE_SERVER_URL").unwrap_or_else(|_| {
             panic!("SMOKE_SERVER_URL is not set: run the smoke tests with `cargo xtask smoke`")
         });
@@ -81,6 +94,7 @@ impl Fleet {
             file,
             admin_url,
             closed: false,
+            toy,
         };
         fleet.write_targets(&[]);
         fleet
@@ -110,9 +124,13 @@ impl Fleet {
         std::fs::write(&self.file, text).expect("write the targets file");
     }
 
-    /// A `migration` command with `--targets` this fleet's file, and no DATABASE_URL.
+    /// A `migration` (or toy) command with `--targets` this fleet's file, and no DATABASE_URL.
     pub fn command(&self, args: &[&str]) -> tokio::process::Command {
-        let mut command = migrator::command("", args);
+        let mut command = if self.toy {
+            migrator::toy_command("", args)
+        } else {
+            migrator::command("", args)
+        };
         command
             .env_remove("DATABASE_URL")
             .arg("--targets")
@@ -194,4 +212,9 @@ pub fn row_of(stdout: &str, name: &str) -> String {
 /// How many migrations the build has.
 pub fn total() -> usize {
     migration::migrations_through_phase(u8::MAX).len()
+}
+
+/// How many migrations the toy binary has.
+pub fn toy_total() -> usize {
+    smoke_tests::toy::migrations().len()
 }
