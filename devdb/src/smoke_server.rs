@@ -79,5 +79,12 @@ pub async fn choose() -> anyhow::Result<SmokeServer> {
         let db = container::start(&image).await?;
         return Ok(SmokeServer::Container(Box::new(db)));
     }
-    Ok(SmokeServer::Embedded(Throwaway::start("smoke")?))
+    // Autovacuum's launcher visits each database once per naptime: with a database per test,
+    // the default minute had it start a worker, a backend of its own, every few tenths of a
+    // second, and each DROP DATABASE waits for the workers it stops. The tests that need
+    // statistics run ANALYZE.
+    Ok(SmokeServer::Embedded(Throwaway::start_configured(
+        "smoke",
+        "autovacuum_naptime = '10min'",
+    )?))
 }

@@ -326,8 +326,15 @@ pub struct Throwaway {
 
 impl Throwaway {
     pub fn start(label: &str) -> anyhow::Result<Throwaway> {
+        Throwaway::start_configured(label, "")
+    }
+
+    /// A throwaway cluster of the embedded binaries with `conf` appended to its
+    /// `postgresql.conf`.
+    pub fn start_configured(label: &str, conf: &str) -> anyhow::Result<Throwaway> {
         reap_orphans();
-        let server = Server::throwaway(label);
+        let mut server = Server::throwaway(label);
+        server.conf = format!("\n# Added for this cluster.\n{conf}\n");
         let admin_url = server.ensure_running()?;
         Ok(Throwaway { server, admin_url })
     }
