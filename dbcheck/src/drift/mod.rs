@@ -61,11 +61,19 @@ pub async fn report(db: &impl ConnectionTrait, origin: &str) -> anyhow::Result<(
         eprintln!("drift: the entities, the migrations and {origin} agree");
         Ok(())
     } else {
-        anyhow::bail!(
-            "{} difference(s) between the code and {origin}: fix the entity, or add a migration              that puts the object back",
-            findings.len()
-        )
+        anyhow::bail!("{}", advice(findings.len(), origin))
     }
+}
+
+/// The line that ends a report of `n` findings: what fixes each direction of drift. The usual
+/// one is a new migration whose objects the manifest and the entities do not know yet.
+fn advice(n: usize, origin: &str) -> String {
+    format!(
+        "{n} difference(s) between the code and {origin}: for what only the database has, after \
+         adding a migration run `cargo xtask erd` (and write the entity of a new table), else \
+         undo the change made by hand; for what it lacks, run `cargo xtask migrate` or add a \
+         migration that puts it back"
+    )
 }
 
 /// Compares every entity, and every object of the migrations' manifest, with the database
@@ -355,5 +363,19 @@ fn enums(entity: &BTreeMap<String, Vec<String>>, catalog: &Catalog, out: &mut Fi
         if !exists {
             out.push(format!("enum {key}"), "type missing in database");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::advice;
+
+    #[test]
+    fn the_closing_line_names_the_command_that_fixes_a_new_migrations_drift() {
+        let line = advice(2, "the dev database");
+        assert!(line.starts_with("2 difference(s) between the code and the dev database: "));
+        assert!(line.contains("`cargo xtask erd`"), "{line}");
+        assert!(line.contains("`cargo xtask migrate`"), "{line}");
+        assert!(!line.contains("  "), "one line, single spaces: {line}");
     }
 }

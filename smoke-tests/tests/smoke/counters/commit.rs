@@ -50,18 +50,20 @@ async fn transactions_moving_a_message_and_a_file_in_opposite_orders_both_commit
     run(&mut first, "COMMIT").await.expect("first commits");
     run(&mut second, "COMMIT").await.expect("second commits");
 
-    let db = &test.db;
+    assert_exact_and_folded(&test.db).await;
+}
+
+/// Every conversation's and quota's counters equal a recount, and no pending change outlived
+/// its transaction.
+async fn assert_exact_and_folded(db: &sea_orm::DatabaseConnection) {
     assert_eq!(
         count(db, CONVERSATIONS_OFF).await,
         0,
         "conversation counters"
     );
     assert_eq!(count(db, QUOTAS_OFF).await, 0, "storage quotas");
-    assert_eq!(
-        count(db, "SELECT count(*) FROM counter_deltas").await,
-        0,
-        "no delta outlives its transaction"
-    );
+    let pending = count(db, "SELECT count(*) FROM counter_deltas").await;
+    assert_eq!(pending, 0, "no delta outlives its transaction");
 }
 
 /// A connection of its own, in a transaction, with its server pid.
@@ -168,12 +170,7 @@ async fn one_transactions_writes_reach_the_counters_once_through_savepoints_trun
     run(&mut conn, "COMMIT").await.expect("commit");
 
     let db = &test.db;
-    assert_eq!(
-        count(db, CONVERSATIONS_OFF).await,
-        0,
-        "conversation counters"
-    );
-    assert_eq!(count(db, QUOTAS_OFF).await, 0, "storage quotas");
+    assert_exact_and_folded(db).await;
     let quota =
         format!(r#"SELECT "fileCount"::int8 FROM storage_quotas WHERE "userId" = '{user}'"#);
     assert_eq!(count(db, &quota).await, 3, "the new user's files");
