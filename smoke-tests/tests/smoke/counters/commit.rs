@@ -176,8 +176,8 @@ async fn one_transactions_writes_reach_the_counters_once_through_savepoints_trun
     assert_eq!(count(db, &quota).await, 3, "the new user's files");
 }
 
-/// The writes of [`one_transactions_writes_reach_the_counters_once_through_savepoints_truncates_and_new_quotas`]
-/// before it asks for its counters: a new `user` and its quota, messages into `a`.
+/// The one-transaction test's writes before it asks for its counters: a new `user` and its
+/// quota, messages into `a`.
 fn steps_of_one_transaction(a: &str, user: &str) -> Vec<String> {
     let file = |key: &str| {
         format!(

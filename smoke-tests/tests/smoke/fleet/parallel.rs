@@ -1,6 +1,6 @@
 //! Sixteen databases on one server, brought up eight at a time (two waves) by the toy binary,
-//! end with the catalog of one migrated alone. How much faster that is than one at a time is a speed
-//! figure: `cargo xtask bench` measures it on a quiet machine, not this suite.
+//! end with the catalog of one migrated alone. How much faster that is than one at a time is
+//! a speed figure: `cargo xtask bench` measures it on a quiet machine, not this suite.
 
 use dbcheck::catalog::assert_same;
 use smoke_tests::{TestDb, migrator, snapshot, toy};
