@@ -171,9 +171,12 @@ async fn a_connection_reset_at_any_byte_leaves_only_whole_migrations() {
         .map(|round| spread(0, ROUNDS, round))
         .chain((0..ROUNDS).map(|round| spread(nothing.min(whole), ROUNDS, round)));
     // The rounds wait on the server and the proxy more than they compute, so four run at once,
-    // each on its own database.
+    // each on its own database. Not in a container: there, four at once coincided with the
+    // server stalling for over a minute and closing a round's connection mid-query (CI,
+    // 2026-12-06; cause not found), so the rounds run one at a time as before.
+    let container = std::env::var("SMOKE_SERVER_KIND").as_deref() == Ok("container");
     let steps = std::sync::Arc::new(steps);
-    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(4));
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(if container { 1 } else { 4 }));
     let mut rounds = tokio::task::JoinSet::new();
     for (round, offset) in offsets.enumerate() {
         let (steps, gate) = (steps.clone(), gate.clone());
