@@ -1,7 +1,10 @@
 //! The schema the entities describe: one list of every entity with its phase, and what each
 //! says about its table (columns, types, nullability, keys, foreign keys, enum labels).
 
-use sea_orm::sea_query::{ForeignKeyAction, TableRef};
+use anyhow::Context;
+use sea_orm::sea_query::{
+    self, ForeignKeyAction, PostgresQueryBuilder, TableRef, backend::TableBuilder,
+};
 use sea_orm::{
     ColumnTrait, ColumnType, DbBackend, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn,
     RelationDef, RelationTrait, Schema, sea_query::StringLen,
@@ -19,6 +22,12 @@ pub struct ExpectedTable {
     /// Unique keys: single `unique` columns and `unique_key` groups.
     pub unique: Vec<Vec<String>>,
     pub foreign_keys: Vec<ExpectedForeignKey>,
+    /// SeaORM's `CREATE TABLE` for the entity (columns, primary key, foreign keys), what a
+    /// new migration creates the table with.
+    pub create_table: String,
+    /// SeaORM's `CREATE INDEX` statements for the entity's `indexed` columns and `unique_key`
+    /// groups.
+    pub create_indexes: Vec<String>,
 }
 
 /// A column: `sql_type` is normalised (see [`normalise_db_type`]).
@@ -29,6 +38,10 @@ pub struct ExpectedColumn {
     pub nullable: bool,
     /// For an enum column: the type's labels in declaration order.
     pub enum_labels: Option<Vec<String>>,
+    /// The column's definition as `ALTER TABLE .. ADD COLUMN` takes it (`"bio" text NULL`).
+    pub definition: String,
+    /// The column's type as a statement writes it (`varchar(100)`, `"UserRole"`).
+    pub type_sql: String,
 }
 
 /// A `belongs_to` relation; actions as `pg_constraint` codes (`a` no action when unset).
@@ -51,10 +64,9 @@ macro_rules! entities {
             vec![$($(table::<$path>($phase)),+),+]
         }
 
-        /// The module paths of the listed entities (`health::medications`), for the test
-        /// that no entity is left out.
-        #[cfg(test)]
-        pub(crate) fn listed_modules() -> Vec<String> {
+        /// The module paths of the listed entities (`health::medications`), to find the
+        /// entity files left out ([`entity_modules`]).
+        pub fn listed_modules() -> Vec<String> {
             vec![$($(stringify!($path).replace(' ', "")
                 .trim_start_matches("entity::").trim_end_matches("::Entity").to_owned()),+),+]
         }
@@ -118,18 +130,22 @@ entities! {
     ],
 }
 
-fn table<E: EntityTrait + Default>(phase: u8) -> ExpectedTable {
+/// What entity `E` of phase `phase` says about its table.
+pub fn table<E: EntityTrait + Default>(phase: u8) -> ExpectedTable {
     let entity = E::default();
-    let columns: Vec<ExpectedColumn> = E::Column::iter().map(|c| column(&c)).collect();
+    let schema = Schema::new(DbBackend::Postgres);
+    let columns: Vec<ExpectedColumn> = E::Column::iter()
+        .map(|c| column(&c, &schema.get_column_def::<E>(c)))
+        .collect();
     let mut unique: Vec<Vec<String>> = E::Column::iter()
         .filter(|c| c.def().is_unique())
         .map(|c| vec![c.as_str().to_owned()])
         .collect();
     // `unique_key` groups have no getter on SeaORM's `ColumnDef`; the unique indexes SeaORM
     // would create from the entity carry them.
+    let indexes = schema.create_index_from_entity(E::default());
     unique.extend(
-        Schema::new(DbBackend::Postgres)
-            .create_index_from_entity(E::default())
+        indexes
             .iter()
             .filter(|index| index.is_unique_key())
             .map(|index| index.get_index_spec().get_column_names()),
@@ -148,11 +164,32 @@ fn table<E: EntityTrait + Default>(phase: u8) -> ExpectedTable {
             .filter(|def| !def.is_owner && !def.skip_fk)
             .map(|def| foreign_key(&def))
             .collect(),
+        create_table: quote_enum_types(
+            &schema
+                .create_table_from_entity(E::default())
+                .to_string(PostgresQueryBuilder),
+            E::Column::iter().map(|c| c.def()),
+        ),
+        create_indexes: indexes
+            .iter()
+            .map(|i| i.to_string(PostgresQueryBuilder))
+            .collect(),
     }
 }
 
-fn column(column: &impl ColumnTrait) -> ExpectedColumn {
+fn column(column: &impl ColumnTrait, query_def: &sea_query::ColumnDef) -> ExpectedColumn {
     let def = column.def();
+    let mut definition = String::new();
+    PostgresQueryBuilder.prepare_column_def(query_def, &mut definition);
+    let mut type_sql = String::new();
+    if let Some(column_type) = query_def.get_column_type() {
+        PostgresQueryBuilder.prepare_column_type(column_type, &mut type_sql);
+    }
+    let definition = quote_enum_types(&definition, [def.clone()]);
+    let type_sql = match def.get_column_type() {
+        ColumnType::Enum { name, .. } => format!("\"{name}\""),
+        _ => type_sql,
+    };
     let enum_labels = match def.get_column_type() {
         ColumnType::Enum { variants, .. } => Some(variants.iter().map(|v| v.to_string()).collect()),
         _ => None,
@@ -162,6 +199,8 @@ fn column(column: &impl ColumnTrait) -> ExpectedColumn {
         sql_type: entity_type(def.get_column_type()),
         nullable: def.is_null(),
         enum_labels,
+        definition,
+        type_sql,
     }
 }
 
@@ -203,6 +242,25 @@ fn action_code(action: Option<ForeignKeyAction>) -> String {
     .to_owned()
 }
 
+/// `sql` with the enum types of `columns` quoted: SeaORM writes an enum column's type as its
+/// bare name, which PostgreSQL folds to lower case (`NoteKind` is `notekind`). Names of
+/// `health`/`finance` types are written `health"."Type`, so quotes around them give the
+/// qualified name.
+fn quote_enum_types(sql: &str, columns: impl IntoIterator<Item = sea_orm::ColumnDef>) -> String {
+    let mut sql = sql.to_owned();
+    for def in columns {
+        if let ColumnType::Enum { name, .. } = def.get_column_type() {
+            for end in [" ", ",", ")"] {
+                sql = sql.replace(&format!(" {name}{end}"), &format!(" \"{name}\"{end}"));
+            }
+            if let Some(head) = sql.strip_suffix(&format!(" {name}")) {
+                sql = format!("{head} \"{name}\"");
+            }
+        }
+    }
+    sql
+}
+
 /// The entity's column type in the normal form [`normalise_db_type`] gives the database's.
 /// Timestamps carry no precision: SeaORM's `DateTime` has none to compare.
 fn entity_type(column_type: &ColumnType) -> String {
@@ -241,6 +299,35 @@ fn entity_type(column_type: &ColumnType) -> String {
         ColumnType::Custom(name) => name.to_string().replace('"', "").to_lowercase(),
         other => format!("{other:?}").to_lowercase(),
     }
+}
+
+/// The module paths (`tags`, `health::medications`) of the entity files below `src` (an
+/// entity crate's `src/`), sorted: the files that derive an entity model.
+pub fn entity_modules(src: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let mut found = Vec::new();
+    for dir in ["", "health", "finance"] {
+        let folder = src.join(dir);
+        let entries =
+            std::fs::read_dir(&folder).with_context(|| format!("read {}", folder.display()))?;
+        for file in entries {
+            let path = file?.path();
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if path.extension().is_some_and(|e| e == "rs") && text.contains("DeriveEntityModel") {
+                let stem = path
+                    .file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                found.push(if dir.is_empty() {
+                    stem
+                } else {
+                    format!("{dir}::{stem}")
+                });
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// The database's type (`format_type`) in a short normal form: `character varying(100)` is
@@ -309,28 +396,13 @@ mod tests {
     #[test]
     fn every_entity_file_is_listed() {
         let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../entity/src");
-        let mut found = Vec::new();
-        for dir in ["", "health", "finance"] {
-            for file in std::fs::read_dir(src.join(dir)).expect("read entity/src") {
-                let path = file.expect("dir entry").path();
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                if path.extension().is_some_and(|e| e == "rs") && text.contains("DeriveEntityModel")
-                {
-                    let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
-                    found.push(if dir.is_empty() {
-                        stem
-                    } else {
-                        format!("{dir}::{stem}")
-                    });
-                }
-            }
-        }
-        found.sort();
+        let found = entity_modules(&src).expect("read entity/src");
         let mut listed = listed_modules();
         listed.sort();
         assert_eq!(
             found, listed,
-            "every entity file must be listed in dbcheck/src/entities.rs"
+            "every entity file must be listed in dbcheck/src/entities.rs \
+             (`cargo xtask migrate dev` lists new ones)"
         );
     }
 

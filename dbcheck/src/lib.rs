@@ -9,6 +9,7 @@
 
 pub mod catalog;
 pub mod counters;
+pub mod diff;
 pub mod drift;
 pub mod entities;
 pub mod erd;

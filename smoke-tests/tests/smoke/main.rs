@@ -4,6 +4,7 @@ mod catalog;
 mod counters;
 mod deploy;
 mod deployer;
+mod diff;
 mod drift;
 mod entities;
 mod erd;
