@@ -90,6 +90,11 @@ pub enum MigrateAction {
     /// Write a new migration from a template at the end of the history (the last phase), with
     /// the next free number, registered so it runs.
     New(NewArgs),
+    /// Write the migration that takes the schema to the entities (compared with a shadow
+    /// database), apply it to the dev database, pin, lint and document it.
+    Dev(DevArgs),
+    /// Print the SQL that takes one state of the schema to another; nothing is changed.
+    Diff(DiffArgs),
     #[command(flatten)]
     Deploy(deployer::cli::Command),
 }
@@ -99,12 +104,75 @@ pub struct NewArgs {
     /// What it does, in snake_case: `add_user_bio` gives `mYYYYMMDD_NNNNNN_add_user_bio.rs`.
     #[arg(long)]
     pub name: String,
-    /// The phase; only the last one takes new migrations (a new phase is made by hand).
+    /// The phase: the last one, or the next one, which --area names and this creates.
     #[arg(long, value_name = "N")]
     pub phase: Option<u8>,
+    /// The feature area of a new phase, in snake_case (`--phase 8 --area notes`).
+    #[arg(long, value_name = "NAME")]
+    pub area: Option<String>,
     /// A migration outside a transaction that builds an index online.
     #[arg(long)]
     pub online: bool,
+}
+
+#[derive(Args)]
+pub struct DevArgs {
+    /// What it does, in snake_case: `add_user_bio` gives `mYYYYMMDD_NNNNNN_add_user_bio.rs`.
+    #[arg(long)]
+    pub name: String,
+    /// The phase: the last one, or the next one, which --area names and this creates.
+    #[arg(long, value_name = "N")]
+    pub phase: Option<u8>,
+    /// The feature area of a new phase, in snake_case (`--phase 8 --area notes`).
+    #[arg(long, value_name = "NAME")]
+    pub area: Option<String>,
+    /// Write changes that destroy data or lock a filled table (drops, type changes, NOT NULL
+    /// on existing columns) instead of refusing them.
+    #[arg(long)]
+    pub allow_destructive: bool,
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The state to start from: a shadow database migrated to the last migration, an empty
+    /// database, or the dev database.
+    #[arg(long, value_enum, default_value = "head")]
+    pub from: DiffFrom,
+    /// The state to reach: the entities, or the dev database.
+    #[arg(long, value_enum, default_value = "entities")]
+    pub to: DiffTo,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DiffFrom {
+    Head,
+    Empty,
+    Database,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum DiffTo {
+    Entities,
+    Database,
+}
+
+impl DiffFrom {
+    pub fn name(self) -> &'static str {
+        match self {
+            DiffFrom::Head => "head",
+            DiffFrom::Empty => "empty",
+            DiffFrom::Database => "database",
+        }
+    }
+}
+
+impl DiffTo {
+    pub fn name(self) -> &'static str {
+        match self {
+            DiffTo::Entities => "entities",
+            DiffTo::Database => "database",
+        }
+    }
 }
 
 #[derive(Args)]

@@ -2,13 +2,19 @@
 
 use deployer::cli::{BackupsArgs, Command, RestoreArgs, UpArgs};
 
+mod dev;
+mod diff;
+mod naming;
 mod new;
+mod phase;
 
 use crate::flags::{MigrateAction, MigrateArgs};
 
 pub async fn run(mut args: MigrateArgs) -> anyhow::Result<()> {
     let command = match args.action.take() {
         Some(MigrateAction::New(new)) => return new::run(&new),
+        Some(MigrateAction::Dev(dev)) => return dev::run(&dev).await,
+        Some(MigrateAction::Diff(diff)) => return diff::run(&diff).await,
         Some(MigrateAction::Deploy(command)) => command,
         None => Command::Up(args.up.clone()),
     };

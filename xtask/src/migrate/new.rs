@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
+use super::naming;
 use crate::flags::NewArgs;
 
 pub fn run(args: &NewArgs) -> anyhow::Result<()> {
     let src = devdb::workspace_root().join("migration/src");
-    let written = write(&src, args, &chrono::Utc::now().format("%Y%m%d").to_string())?;
+    let written = write(&src, args, &naming::today())?;
     let shown = written
         .strip_prefix(devdb::workspace_root())
         .unwrap_or(&written)
@@ -27,34 +28,69 @@ pub fn run(args: &NewArgs) -> anyhow::Result<()> {
 /// Writes the migration below `src` (a migration crate's `src/`) dated `date`, registers it,
 /// and returns its path.
 fn write(src: &Path, args: &NewArgs, date: &str) -> anyhow::Result<PathBuf> {
-    let name = &args.name;
-    if name.is_empty()
-        || !name.starts_with(|c: char| c.is_ascii_lowercase())
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-    {
-        bail!("--name {name:?}: use a snake_case verb and noun, e.g. --name add_user_bio");
+    let online = args.online;
+    let phase = Phase {
+        number: args.phase,
+        area: args.area.as_deref(),
+    };
+    add(src, &args.name, &phase, date, &|phase, _| {
+        template(phase, online)
+    })
+}
+
+/// The phase a new migration asks for: `--phase N` (the last one, or the next, which
+/// `--area NAME` then creates), or none for the last.
+pub(super) struct Phase<'a> {
+    pub number: Option<u8>,
+    pub area: Option<&'a str>,
+}
+
+/// Adds a migration named `name` below `src` (a migration crate's `src/`, two levels below
+/// the workspace root) dated `date`: in the last phase or a new one after it, with the next
+/// free number, its text from `body(phase, stem)`, registered in its phase's `mod.rs`.
+/// Returns its path.
+pub(super) fn add(
+    src: &Path,
+    name: &str,
+    phase: &Phase,
+    date: &str,
+    body: &dyn Fn(u8, &str) -> String,
+) -> anyhow::Result<PathBuf> {
+    naming::check_name(name)?;
+    let last = last_phase(src)?;
+    match phase.number {
+        Some(wanted) if wanted == last + 1 => {
+            let area = phase.area.with_context(|| {
+                format!(
+                    "--phase {wanted} starts a new phase: name its feature area with --area NAME"
+                )
+            })?;
+            let root = src.parent().and_then(Path::parent).unwrap_or(src);
+            super::phase::create(root, wanted, area)?;
+        }
+        Some(wanted) if wanted != last => bail!(
+            "--phase {wanted}: applied history is frozen and linear, so a new migration goes in \
+             the last phase ({last}), or in a new phase {} with --area NAME",
+            last + 1
+        ),
+        _ => {}
     }
     let phases = phases(src)?;
     let (last_number, last_dir) = phases.last().context("no phase folder in migration/src")?;
-    if let Some(wanted) = args.phase
-        && wanted != *last_number
-    {
-        bail!(
-            "--phase {wanted}: applied history is frozen and linear, so a new migration goes in \
-             the last phase ({last_number}); a new feature area is a new phase: add it to \
-             schema-facts' PHASES and a phase{}_<name>/ folder first",
-            last_number + 1
-        );
-    }
     let number = next_number(&phases)?;
     let stem = format!("m{date}_{number:06}_{name}");
     let file = last_dir.join(format!("{stem}.rs"));
-    std::fs::write(&file, template(*last_number, args.online))
+    std::fs::write(&file, body(*last_number, &stem))
         .with_context(|| format!("write {}", file.display()))?;
     register(&last_dir.join("mod.rs"), &stem)?;
     Ok(file)
+}
+
+/// The number of the last phase, where new migrations go.
+pub(super) fn last_phase(src: &Path) -> anyhow::Result<u8> {
+    let phases = phases(src)?;
+    let (number, _) = phases.last().context("no phase folder in migration/src")?;
+    Ok(*number)
 }
 
 /// The phase folders (`phase<N>_<name>`), by number.
@@ -102,24 +138,25 @@ fn register(mod_rs: &Path, stem: &str) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(mod_rs).with_context(|| format!("read {}", mod_rs.display()))?;
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    // A new phase's list is empty: its first module goes after the imports, its first entry
+    // at the top of `vec![`.
     let last_mod = lines
         .iter()
         .rposition(|l| l.starts_with("mod m") && l.ends_with(';'))
+        .or_else(|| lines.iter().rposition(|l| l.starts_with("use ")))
         .with_context(|| format!("no `mod m...;` line in {}", mod_rs.display()))?;
     lines.insert(last_mod + 1, format!("mod {stem};"));
     let last_entry = lines
         .iter()
         .rposition(|l| l.trim_start().starts_with("Box::new(m") && l.ends_with("::Migration),"))
+        .or_else(|| lines.iter().rposition(|l| l.trim_end().ends_with("vec![")))
         .with_context(|| {
             format!(
                 "no `Box::new(m...::Migration),` line in {}",
                 mod_rs.display()
             )
         })?;
-    let indent: String = lines[last_entry]
-        .chars()
-        .take_while(|c| c.is_whitespace())
-        .collect();
+    let indent = "        ";
     lines.insert(
         last_entry + 1,
         format!("{indent}Box::new({stem}::Migration),"),
@@ -222,6 +259,7 @@ mod tests {
         NewArgs {
             name: name.into(),
             phase,
+            area: None,
             online: false,
         }
     }
@@ -242,6 +280,8 @@ mod tests {
         ));
         let refused = write(&src, &args("x", Some(1)), "20261206").unwrap_err();
         assert!(format!("{refused}").contains("goes in the last phase (2)"));
+        let unnamed = write(&src, &args("x", Some(3)), "20261206").unwrap_err();
+        assert!(format!("{unnamed}").contains("--area NAME"), "{unnamed}");
         assert!(write(&src, &args("Add-Bio", None), "20261206").is_err());
         std::fs::remove_dir_all(&base).unwrap();
     }
