@@ -10,7 +10,7 @@ use crate::catalog::{Catalog, qualified};
 use crate::entities::ExpectedTable;
 
 use super::Change;
-use super::columns::foreign_key_index;
+use super::columns::{foreign_key_index, foreign_key_name};
 use super::quoted;
 
 /// The test that a row of a new table belongs to the session's user, by (schema, table).
@@ -75,9 +75,16 @@ pub(super) fn create(table: &ExpectedTable, catalog: &Catalog, owners: &Owners) 
         None => "table missing in database",
     };
     let mut change = Change::safe(qualified(&table.schema, &table.name), what);
-    change.up.push(table.create_table.clone());
+    let mut create = table.create_table.clone();
+    for fk in &table.foreign_keys {
+        let seaorm = format!(r#""fk-{}-{}""#, table.name, fk.columns.join("-"));
+        create = create.replace(&seaorm, &format!(r#""{}""#, foreign_key_name(table, fk)));
+    }
+    change.up.push(create);
     change.up.extend(conventions(table, &t));
-    change.up.extend(table.create_indexes.iter().cloned());
+    change
+        .up
+        .extend(table.create_indexes.iter().map(|i| renamed_index(table, i)));
     for fk in &table.foreign_keys {
         let covered = table.primary_key.starts_with(&fk.columns)
             || table.unique.iter().any(|u| u.starts_with(&fk.columns));
@@ -113,6 +120,31 @@ pub(super) fn create(table: &ExpectedTable, catalog: &Catalog, owners: &Owners) 
     }
     change.down.push(format!("DROP TABLE {t}"));
     change
+}
+
+/// SeaORM's `CREATE [UNIQUE] INDEX "idx-<table>-<name>"` named as the schema names its
+/// indexes: `<table>_<columns>_key` for a unique one, `<table>_<columns>_idx` otherwise.
+fn renamed_index(table: &ExpectedTable, statement: &str) -> String {
+    let (Some(open), Some(close)) = (statement.rfind('('), statement.rfind(')')) else {
+        return statement.to_owned();
+    };
+    let columns: Vec<&str> = statement[open + 1..close]
+        .split(',')
+        .map(|c| c.trim().trim_matches('"'))
+        .collect();
+    let unique = statement.starts_with("CREATE UNIQUE INDEX");
+    let name = format!(
+        "{}_{}_{}",
+        table.name,
+        columns.join("_"),
+        if unique { "key" } else { "idx" }
+    );
+    let kind = if unique { "UNIQUE INDEX" } else { "INDEX" };
+    format!(
+        r#"CREATE {kind} "{name}" ON {} ({})"#,
+        quoted(&table.schema, &table.name),
+        statement[open + 1..close].trim()
+    )
 }
 
 /// Defaults the entity cannot state and every table of the schema has: a generated uuid

@@ -64,7 +64,11 @@ pub async fn run(args: &DevArgs) -> anyhow::Result<()> {
         );
     }
     follow_up(&root).with_context(|| {
-        format!("{shown} is written and registered; fix the step above and run it again")
+        format!(
+            "{shown} is written and registered; fix what failed, then run the steps left of \
+             `cargo xtask migrate`, `UPDATE_FROZEN=1 cargo test -p migration --test frozen`, \
+             `cargo xtask erd` and `cargo xtask lint`"
+        )
     })?;
     for line in changes.iter().flat_map(|c| &c.review) {
         eprintln!("review: {line}");
