@@ -244,9 +244,7 @@ pub fn bundled_install() -> anyhow::Result<PathBuf> {
 /// ones cost a quarter of the whole suite's CPU (`perf`: the kernel's `recently_deleted` and
 /// `find_inode_bit`). Keyed by the workspace path, as the fallback of [`base_dir`] is.
 fn scratch_dir() -> PathBuf {
-    let mut hasher = DefaultHasher::new();
-    crate::workspace_root().hash(&mut hasher);
-    let memory = Path::new("/dev/shm").join(format!("devdb-{:016x}", hasher.finish()));
+    let memory = Path::new("/dev/shm").join(workspace_key());
     if std::fs::create_dir_all(&memory).is_ok() && privilege::reachable_by_server(&memory) {
         return memory;
     }
@@ -260,15 +258,21 @@ pub(crate) fn base_dir() -> PathBuf {
     if privilege::reachable_by_server(&preferred) {
         return preferred;
     }
-    let mut hasher = DefaultHasher::new();
-    crate::workspace_root().hash(&mut hasher);
-    let fallback = std::env::temp_dir().join(format!("devdb-{:016x}", hasher.finish()));
+    let fallback = std::env::temp_dir().join(workspace_key());
     eprintln!(
         "devdb: {} is not reachable by the unprivileged server account; using {}",
         preferred.display(),
         fallback.display()
     );
     fallback
+}
+
+/// `devdb-` and a hash of the workspace path: the name of this checkout's directories outside
+/// it, so that checkouts on one machine keep apart.
+fn workspace_key() -> String {
+    let mut hasher = DefaultHasher::new();
+    crate::workspace_root().hash(&mut hasher);
+    format!("devdb-{:016x}", hasher.finish())
 }
 
 /// The postmaster's pid (line 1) and port (line 4) from `postmaster.pid`.
