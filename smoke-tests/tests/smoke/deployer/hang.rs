@@ -174,7 +174,7 @@ async fn a_connection_reset_at_any_byte_leaves_only_whole_migrations() {
     // each on its own database. Not in a container: there, four at once coincided with the
     // server stalling for over a minute and closing a round's connection mid-query (CI,
     // 2026-12-06; cause not found), so the rounds run one at a time as before.
-    let container = std::env::var("SMOKE_SERVER_KIND").as_deref() == Ok("container");
+    let container = smoke_tests::server_is_a_container();
     let steps = std::sync::Arc::new(steps);
     let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(if container { 1 } else { 4 }));
     let mut rounds = tokio::task::JoinSet::new();
