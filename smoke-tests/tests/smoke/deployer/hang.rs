@@ -94,20 +94,24 @@ async fn assert_hung_migrator_ends_within(
         "SELECT count(*) FROM pg_stat_activity WHERE pid IN ({})",
         pids.join(", ")
     );
-    let (exited_after, released_after) = measure(db, hung, fault, &gone, &lost).await;
+    let after = measure(db, hung, fault, &gone, &lost).await;
+    assert_exited_and_released_within("hung proxy", bound, after);
+}
+
+/// Prints how long after the fault (`fault` names it) the hung migrator exited and the server
+/// released its sessions and locks, and checks that both came within `bound` and [`SLACK`].
+fn assert_exited_and_released_within(
+    fault: &str,
+    bound: Duration,
+    (exited, released): (Duration, Duration),
+) {
     eprintln!(
-        "hung proxy, --hang-timeout {}s: migrator exited after {exited_after:?}, \
-         server released its sessions and locks after {released_after:?}",
+        "{fault}, --hang-timeout {}s: migrator exited after {exited:?}, \
+         server released its sessions and locks after {released:?}",
         bound.as_secs()
     );
-    assert!(
-        exited_after <= bound + SLACK,
-        "exited after {exited_after:?}"
-    );
-    assert!(
-        released_after <= bound + SLACK,
-        "released after {released_after:?}"
-    );
+    assert!(exited <= bound + SLACK, "exited after {exited:?}");
+    assert!(released <= bound + SLACK, "released after {released:?}");
 }
 
 #[tokio::test]
@@ -128,20 +132,8 @@ async fn a_migrator_whose_session_alone_hangs_exits_within_its_bound() {
     let fault = Instant::now();
     let lost = "the server ended the migration session (pid ";
     let gone = format!("SELECT count(*) FROM {}", ours());
-    let (exited_after, released_after) = measure(&test.db, hung, fault, &gone, lost).await;
-    eprintln!(
-        "one hung connection, --hang-timeout {}s: migrator exited after {exited_after:?}, \
-         server released its sessions and locks after {released_after:?}",
-        BOUND.as_secs()
-    );
-    assert!(
-        exited_after <= BOUND + SLACK,
-        "exited after {exited_after:?}"
-    );
-    assert!(
-        released_after <= BOUND + SLACK,
-        "released after {released_after:?}"
-    );
+    let after = measure(&test.db, hung, fault, &gone, lost).await;
+    assert_exited_and_released_within("one hung connection", BOUND, after);
     let next = migrator::run_toy(&test.url, &["up"]).await;
     assert!(next.status.success(), "{}", migrator::printed(&next));
     assert_same(
