@@ -79,11 +79,15 @@ pub async fn choose() -> anyhow::Result<SmokeServer> {
         let db = container::start(&image).await?;
         return Ok(SmokeServer::Container(Box::new(db)));
     }
+    // In memory, under /dev/shm where the machine has it: each test creates and drops a
+    // database, tens of thousands of relation files a run, and on ext4 finding a free inode
+    // among that many just-deleted ones cost a quarter of the suite's CPU (perf: the kernel's
+    // `recently_deleted` and `find_inode_bit`). Other throwaway clusters stay on disk.
     // Autovacuum's launcher visits each database once per naptime: with a database per test,
     // the default minute had it start a worker, a backend of its own, every few tenths of a
     // second, and each DROP DATABASE waits for the workers it stops. The tests that need
     // statistics run ANALYZE.
-    Ok(SmokeServer::Embedded(Throwaway::start_configured(
+    Ok(SmokeServer::Embedded(Throwaway::start_in_memory(
         "smoke",
         "autovacuum_naptime = '10min'",
     )?))

@@ -16,6 +16,13 @@ use dbcheck::catalog::Snapshot;
 pub use harness::TestDb;
 use sea_orm::DatabaseConnection;
 
+/// Whether the smoke server is a container (`SMOKE_SERVER_KIND`, set by `cargo xtask
+/// smoke`): the one kind that has stalled under the suite's load in CI, so a few tests ask
+/// less of it there.
+pub fn server_is_a_container() -> bool {
+    std::env::var("SMOKE_SERVER_KIND").as_deref() == Ok("container")
+}
+
 /// The catalog of `db` as lines ([`Snapshot`]); a test that cannot read it fails here.
 pub async fn snapshot(db: &DatabaseConnection) -> Snapshot {
     Snapshot::load(db).await.expect("read the catalog")

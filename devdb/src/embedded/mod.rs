@@ -65,11 +65,28 @@ impl Server {
         }
     }
 
-    /// A fresh cluster for one smoke run, removed by [`Server::stop`]. Durability is switched
-    /// off because nothing in it needs to survive a crash.
+    /// A fresh cluster on disk, under `tmp/` beside the dev server, removed by
+    /// [`Server::stop`]. Durability is switched off because nothing in it needs to survive a
+    /// crash.
     pub fn throwaway(label: &str) -> Server {
+        Server::throwaway_in(&disk_scratch_dir(), label)
+    }
+
+    /// A fresh cluster like [`Server::throwaway`], but in memory, under `/dev/shm`, where the
+    /// machine has it and the server's account can reach it; else on disk.
+    pub fn throwaway_in_memory(label: &str) -> Server {
+        let memory = memory_scratch_dir();
+        if std::fs::create_dir_all(&memory).is_ok() && privilege::reachable_by_server(&memory) {
+            return Server::throwaway_in(&memory, label);
+        }
+        Server::throwaway(label)
+    }
+
+    /// A throwaway cluster in `parent`, its name ending in this process's pid so that
+    /// [`reap_orphans`] can tell when its run is gone.
+    fn throwaway_in(parent: &Path, label: &str) -> Server {
         let base = base_dir();
-        let dir = scratch_dir().join(format!("{label}-{}", std::process::id()));
+        let dir = parent.join(format!("{label}-{}", std::process::id()));
         Server {
             dir,
             base,
@@ -238,19 +255,15 @@ pub fn bundled_install() -> anyhow::Result<PathBuf> {
         .to_path_buf())
 }
 
-/// Where throwaway clusters live: in memory, under `/dev/shm`, where the machine has it; else
-/// `tmp/` beside the dev server. A smoke run creates and drops a database per test, tens of
-/// thousands of relation files, and on ext4 finding a free inode among that many just-deleted
-/// ones cost a quarter of the whole suite's CPU (`perf`: the kernel's `recently_deleted` and
-/// `find_inode_bit`). Keyed by the workspace path, as the fallback of [`base_dir`] is.
-fn scratch_dir() -> PathBuf {
-    let mut hasher = DefaultHasher::new();
-    crate::workspace_root().hash(&mut hasher);
-    let memory = Path::new("/dev/shm").join(format!("devdb-{:016x}", hasher.finish()));
-    if std::fs::create_dir_all(&memory).is_ok() && privilege::reachable_by_server(&memory) {
-        return memory;
-    }
+/// Where throwaway clusters live on disk: `tmp/` beside the dev server.
+fn disk_scratch_dir() -> PathBuf {
     base_dir().join("tmp")
+}
+
+/// Where in-memory throwaway clusters live, whether or not it exists yet; keyed by the
+/// workspace path, as the fallback of [`base_dir`] is.
+fn memory_scratch_dir() -> PathBuf {
+    Path::new("/dev/shm").join(workspace_key())
 }
 
 /// `target/devdb`, unless root's server account cannot reach it (a checkout under `/root`),
@@ -260,15 +273,21 @@ pub(crate) fn base_dir() -> PathBuf {
     if privilege::reachable_by_server(&preferred) {
         return preferred;
     }
-    let mut hasher = DefaultHasher::new();
-    crate::workspace_root().hash(&mut hasher);
-    let fallback = std::env::temp_dir().join(format!("devdb-{:016x}", hasher.finish()));
+    let fallback = std::env::temp_dir().join(workspace_key());
     eprintln!(
         "devdb: {} is not reachable by the unprivileged server account; using {}",
         preferred.display(),
         fallback.display()
     );
     fallback
+}
+
+/// `devdb-` and a hash of the workspace path: the name of this checkout's directories outside
+/// it, so that checkouts on one machine keep apart.
+fn workspace_key() -> String {
+    let mut hasher = DefaultHasher::new();
+    crate::workspace_root().hash(&mut hasher);
+    format!("devdb-{:016x}", hasher.finish())
 }
 
 /// The postmaster's pid (line 1) and port (line 4) from `postmaster.pid`.
@@ -325,15 +344,21 @@ pub struct Throwaway {
 }
 
 impl Throwaway {
+    /// A throwaway cluster of the embedded binaries, on disk ([`Server::throwaway`]).
     pub fn start(label: &str) -> anyhow::Result<Throwaway> {
-        Throwaway::start_configured(label, "")
+        Throwaway::start_server(Server::throwaway(label), "")
     }
 
-    /// A throwaway cluster of the embedded binaries with `conf` appended to its
-    /// `postgresql.conf`.
-    pub fn start_configured(label: &str, conf: &str) -> anyhow::Result<Throwaway> {
+    /// A throwaway cluster of the embedded binaries in memory where the machine has it
+    /// ([`Server::throwaway_in_memory`]), with `conf` appended to its `postgresql.conf`.
+    pub fn start_in_memory(label: &str, conf: &str) -> anyhow::Result<Throwaway> {
+        Throwaway::start_server(Server::throwaway_in_memory(label), conf)
+    }
+
+    /// Starts `server` of the embedded binaries with `conf` appended to its
+    /// `postgresql.conf`, once the clusters of killed runs are gone.
+    fn start_server(mut server: Server, conf: &str) -> anyhow::Result<Throwaway> {
         reap_orphans();
-        let mut server = Server::throwaway(label);
         server.conf = format!("\n# Added for this cluster.\n{conf}\n");
         let admin_url = server.ensure_running()?;
         Ok(Throwaway { server, admin_url })
@@ -382,12 +407,14 @@ impl Drop for Throwaway {
     }
 }
 
-/// Stops and deletes throwaway clusters whose run was killed before its guard could: their
-/// directory names end in the pid of an xtask process that no longer exists.
+/// Stops and deletes throwaway clusters whose run was killed before its guard could, in
+/// memory and on disk: their directory names end in the pid of an xtask process that no
+/// longer exists.
 fn reap_orphans() {
-    let Ok(entries) = std::fs::read_dir(scratch_dir()) else {
-        return;
-    };
+    let entries = [memory_scratch_dir(), disk_scratch_dir()]
+        .into_iter()
+        .filter_map(|dir| std::fs::read_dir(dir).ok())
+        .flatten();
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name().to_string_lossy().into_owned();
         let owner = name

@@ -84,6 +84,24 @@ impl Rng {
     }
 }
 
+/// Moves the `k`-th message (in id order) of conversation `from` to conversation `to`, with
+/// one more input token, so both conversations' counters change.
+pub fn move_message(from: &str, to: &str, k: usize) -> String {
+    format!(
+        r#"UPDATE messages SET "conversationId" = '{to}', "tokensInput" = coalesce("tokensInput", 0) + 1
+           WHERE id = (SELECT id FROM messages WHERE "conversationId" = '{from}' ORDER BY id OFFSET {k} LIMIT 1)"#
+    )
+}
+
+/// Moves the `k`-th file (in id order) of owner `from` to owner `to`, a byte larger, so both
+/// owners' quotas change.
+pub fn move_file(from: &str, to: &str, k: usize) -> String {
+    format!(
+        r#"UPDATE storage_files SET "userId" = '{to}', size = size + 1
+           WHERE id = (SELECT id FROM storage_files WHERE "userId" = '{from}' ORDER BY id OFFSET {k} LIMIT 1)"#
+    )
+}
+
 pub async fn exec(db: &DatabaseConnection, sql: &str) {
     db.execute_unprepared(sql)
         .await

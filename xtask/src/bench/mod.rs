@@ -252,8 +252,9 @@ fn render(
     out.push_str(
         "Written by `cargo xtask bench`; do not edit by hand. Each figure stands next to its \
          physical floor: the same work done by PostgreSQL's own tools with no code of ours in \
-         between. All of it runs on a throwaway embedded server (durability off: `fsync`, \
-         `synchronous_commit` and `full_page_writes` are off for tool and floor alike).\n\n",
+         between. All of it runs on a throwaway embedded server on disk, under \
+         `target/devdb/tmp` (durability off: `fsync`, `synchronous_commit` and \
+         `full_page_writes` are off for tool and floor alike).\n\n",
     );
     out.push_str(machine);
     let scales: Vec<String> = scales.iter().map(u64::to_string).collect();

@@ -4,8 +4,8 @@
 use sea_orm::sqlx::{self, Connection, PgConnection};
 use smoke_tests::TestDb;
 
-use super::concurrent::{Pairs, setup};
-use super::{CONVERSATIONS_OFF, QUOTAS_OFF};
+use super::concurrent::setup;
+use super::{CONVERSATIONS_OFF, QUOTAS_OFF, move_file, move_message};
 use crate::count;
 use crate::security::{Setting, attempt};
 
@@ -13,19 +13,20 @@ use crate::security::{Setting, attempt};
 async fn transactions_moving_a_message_and_a_file_in_opposite_orders_both_commit() {
     let test = TestDb::migrated("counters_opposite_transactions").await;
     let pairs = setup(&test.db).await;
+    let ([a, b], [u, v]) = (&pairs.conversations, &pairs.users);
     let (mut first, first_pid) = begin(&test.url).await;
     let (mut second, _) = begin(&test.url).await;
 
     // The first moves a message, the second a file: with locks taken in the statement, each
     // now holds the parents the other is about to need.
-    let message = move_message(&pairs, 0);
-    let file = move_file(&pairs, 0);
+    let message = move_message(a, b, 0);
+    let file = move_file(u, v, 0);
     run(&mut first, &message).await.expect("first: message");
     run(&mut second, &file).await.expect("second: file");
 
     // The first moves a file. Under statement-time locking it waits for the second's quota
     // rows; the test goes on once it has either finished or is seen waiting.
-    let file = move_file(&pairs, 1);
+    let file = move_file(u, v, 1);
     let waiting = tokio::spawn(async move {
         let result = run(&mut first, &file).await;
         (first, result)
@@ -40,7 +41,7 @@ async fn transactions_moving_a_message_and_a_file_in_opposite_orders_both_commit
     }
     // The second moves a message: under statement-time locking, a circle, and PostgreSQL ends
     // one of the two with a deadlock error.
-    let second_result = run(&mut second, &move_message(&pairs, 1)).await;
+    let second_result = run(&mut second, &move_message(a, b, 1)).await;
     let (mut first, first_result) = waiting.await.expect("the first's task");
     assert_eq!(
         (first_result, second_result),
@@ -89,24 +90,6 @@ async fn run(conn: &mut PgConnection, sql: &str) -> Result<(), String> {
 async fn blocked(test: &TestDb, pid: i64) -> i64 {
     let sql = format!("SELECT cardinality(pg_blocking_pids({pid}))::int8");
     count(&test.db, &sql).await
-}
-
-/// Moves the `k`-th message of the first conversation to the second.
-fn move_message(pairs: &Pairs, k: usize) -> String {
-    let [a, b] = &pairs.conversations;
-    format!(
-        r#"UPDATE messages SET "conversationId" = '{b}', "tokensInput" = coalesce("tokensInput", 0) + 1
-           WHERE id = (SELECT id FROM messages WHERE "conversationId" = '{a}' ORDER BY id OFFSET {k} LIMIT 1)"#
-    )
-}
-
-/// Moves the `k`-th file of the first owner to the second.
-fn move_file(pairs: &Pairs, k: usize) -> String {
-    let [u, v] = &pairs.users;
-    format!(
-        r#"UPDATE storage_files SET "userId" = '{v}', size = size + 1
-           WHERE id = (SELECT id FROM storage_files WHERE "userId" = '{u}' ORDER BY id OFFSET {k} LIMIT 1)"#
-    )
 }
 
 #[tokio::test]

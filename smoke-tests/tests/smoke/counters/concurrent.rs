@@ -4,7 +4,7 @@
 use sea_orm::DatabaseConnection;
 use smoke_tests::TestDb;
 
-use super::{CONVERSATIONS_OFF, QUOTAS_OFF, Rng, exec};
+use super::{CONVERSATIONS_OFF, QUOTAS_OFF, Rng, exec, move_file, move_message};
 use crate::count;
 
 const WRITERS: usize = 16;
@@ -112,16 +112,7 @@ async fn write(db: &DatabaseConnection, pairs: &Pairs, w: usize) -> Tally {
         .expect("the writer's connection");
     for round in 0..ROUNDS {
         let k = (w * 7 + round) % 5;
-        let mut statements = vec![
-            format!(
-                r#"UPDATE storage_files SET "userId" = '{dst}', size = size + 1 WHERE id =
-                   (SELECT id FROM storage_files WHERE "userId" = '{src}' ORDER BY id OFFSET {k} LIMIT 1)"#
-            ),
-            format!(
-                r#"UPDATE messages SET "conversationId" = '{b}', "tokensInput" = coalesce("tokensInput", 0) + 1
-                   WHERE id = (SELECT id FROM messages WHERE "conversationId" = '{a}' ORDER BY id OFFSET {k} LIMIT 1)"#
-            ),
-        ];
+        let mut statements = vec![move_file(src, dst, k), move_message(a, b, k)];
         if round.is_multiple_of(4) {
             statements.push(swap("storage_files", "userId", u, v));
             statements.push(swap("messages", "conversationId", c, d));

@@ -94,20 +94,24 @@ async fn assert_hung_migrator_ends_within(
         "SELECT count(*) FROM pg_stat_activity WHERE pid IN ({})",
         pids.join(", ")
     );
-    let (exited_after, released_after) = measure(db, hung, fault, &gone, &lost).await;
+    let after = measure(db, hung, fault, &gone, &lost).await;
+    assert_exited_and_released_within("hung proxy", bound, after);
+}
+
+/// Prints how long after the fault (`fault` names it) the hung migrator exited and the server
+/// released its sessions and locks, and checks that both came within `bound` and [`SLACK`].
+fn assert_exited_and_released_within(
+    fault: &str,
+    bound: Duration,
+    (exited, released): (Duration, Duration),
+) {
     eprintln!(
-        "hung proxy, --hang-timeout {}s: migrator exited after {exited_after:?}, \
-         server released its sessions and locks after {released_after:?}",
+        "{fault}, --hang-timeout {}s: migrator exited after {exited:?}, \
+         server released its sessions and locks after {released:?}",
         bound.as_secs()
     );
-    assert!(
-        exited_after <= bound + SLACK,
-        "exited after {exited_after:?}"
-    );
-    assert!(
-        released_after <= bound + SLACK,
-        "released after {released_after:?}"
-    );
+    assert!(exited <= bound + SLACK, "exited after {exited:?}");
+    assert!(released <= bound + SLACK, "released after {released:?}");
 }
 
 #[tokio::test]
@@ -128,20 +132,8 @@ async fn a_migrator_whose_session_alone_hangs_exits_within_its_bound() {
     let fault = Instant::now();
     let lost = "the server ended the migration session (pid ";
     let gone = format!("SELECT count(*) FROM {}", ours());
-    let (exited_after, released_after) = measure(&test.db, hung, fault, &gone, lost).await;
-    eprintln!(
-        "one hung connection, --hang-timeout {}s: migrator exited after {exited_after:?}, \
-         server released its sessions and locks after {released_after:?}",
-        BOUND.as_secs()
-    );
-    assert!(
-        exited_after <= BOUND + SLACK,
-        "exited after {exited_after:?}"
-    );
-    assert!(
-        released_after <= BOUND + SLACK,
-        "released after {released_after:?}"
-    );
+    let after = measure(&test.db, hung, fault, &gone, lost).await;
+    assert_exited_and_released_within("one hung connection", BOUND, after);
     let next = migrator::run_toy(&test.url, &["up"]).await;
     assert!(next.status.success(), "{}", migrator::printed(&next));
     assert_same(
@@ -174,7 +166,7 @@ async fn a_connection_reset_at_any_byte_leaves_only_whole_migrations() {
     // each on its own database. Not in a container: there, four at once coincided with the
     // server stalling for over a minute and closing a round's connection mid-query (CI,
     // 2026-12-06; cause not found), so the rounds run one at a time as before.
-    let container = std::env::var("SMOKE_SERVER_KIND").as_deref() == Ok("container");
+    let container = smoke_tests::server_is_a_container();
     let steps = std::sync::Arc::new(steps);
     let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(if container { 1 } else { 4 }));
     let mut rounds = tokio::task::JoinSet::new();

@@ -22,7 +22,7 @@ pub const BUSY_SERVER_WAIT: std::time::Duration = std::time::Duration::from_secs
 /// container server, beside the rest of the suite, overloads it (a target timed out in CI
 /// there), while the embedded run, which `.ci/run` also makes, has the room for it.
 pub fn skipped_in_a_container() -> bool {
-    let container = std::env::var("SMOKE_SERVER_KIND").as_deref() == Ok("container");
+    let container = smoke_tests::server_is_a_container();
     if container {
         eprintln!("skipped: fleet tests run on the embedded server, not in the container");
     }
