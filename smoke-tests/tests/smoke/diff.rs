@@ -4,7 +4,7 @@
 //! is marked.
 
 use dbcheck::catalog::{Catalog, Snapshot};
-use dbcheck::diff::{Change, plan};
+use dbcheck::diff::{Change, database, plan};
 use dbcheck::entities::{ExpectedTable, expected, table};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use smoke_tests::TestDb;
@@ -339,4 +339,35 @@ async fn changes_made_by_hand_come_back_marked_as_destructive_or_locking() {
         ]
     );
     assert!(!changes[2].reversible, "a dropped column's values are gone");
+}
+
+#[tokio::test]
+async fn a_database_read_back_as_the_target_differs_only_where_it_was_changed() {
+    let head = TestDb::migrated("read_back_head").await;
+    let changed = TestDb::migrated("read_back_changed").await;
+    changed
+        .db
+        .execute_unprepared(
+            r#"ALTER TABLE public.tags ADD COLUMN "description" text;
+               CREATE POLICY "tags_extra" ON public.tags FOR SELECT TO app_admin USING (true)"#,
+        )
+        .await
+        .expect("change the table by hand");
+    let from = Catalog::load(&head.db).await.unwrap();
+    let to = Catalog::load(&changed.db).await.unwrap();
+    assert_eq!(plan(&database::tables(&from), &from), Vec::<Change>::new());
+    let changes = plan(&database::tables(&to), &from);
+    let up: Vec<&str> = changes
+        .iter()
+        .flat_map(|c| c.up.iter().map(String::as_str))
+        .collect();
+    assert_eq!(
+        up,
+        [r#"ALTER TABLE "public"."tags" ADD COLUMN "description" text NULL"#]
+    );
+    let behaviour = database::behaviour(&from, &to);
+    assert!(
+        behaviour.len() == 1 && behaviour[0].contains("tags_extra"),
+        "{behaviour:?}"
+    );
 }
