@@ -24,7 +24,7 @@ const GENERATED: &[(&str, Render)] = &[
 
 pub async fn run(args: ErdArgs) -> anyhow::Result<()> {
     let target = devdb::dev_target().await?;
-    let catalog = migrated_catalog(&target.url).await?;
+    let catalog = migrated_catalog(&target.url, "erd_scratch").await?;
     let root = devdb::workspace_root();
     for (file, render) in GENERATED {
         let path: PathBuf = root.join(file);
@@ -45,10 +45,14 @@ pub async fn run(args: ErdArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Migrates a scratch database on the server of `admin_url` from nothing and reads its
-/// catalog; the database is dropped whether that worked or not.
-async fn migrated_catalog(admin_url: &str) -> anyhow::Result<dbcheck::catalog::Catalog> {
-    let scratch = Scratch::create(admin_url, &format!("erd_scratch_{}", std::process::id()))
+/// Migrates a scratch database (`<label>_<pid>`) on the server of `admin_url` from nothing
+/// and reads its catalog; the database is dropped whether that worked or not. `migrate dev`
+/// and `migrate diff` read their shadow database here too.
+pub(crate) async fn migrated_catalog(
+    admin_url: &str,
+    label: &str,
+) -> anyhow::Result<dbcheck::catalog::Catalog> {
+    let scratch = Scratch::create(admin_url, &format!("{label}_{}", std::process::id()))
         .await
         .context("create a scratch database")?;
     let db = dbconn::connect(&scratch.url).await?;

@@ -99,8 +99,9 @@ pub enum MigrateAction {
     Deploy(deployer::cli::Command),
 }
 
+/// Where a new migration goes and what it is called, for `migrate new` and `migrate dev`.
 #[derive(Args)]
-pub struct NewArgs {
+pub struct PlaceArgs {
     /// What it does, in snake_case: `add_user_bio` gives `mYYYYMMDD_NNNNNN_add_user_bio.rs`.
     #[arg(long)]
     pub name: String,
@@ -110,6 +111,12 @@ pub struct NewArgs {
     /// The feature area of a new phase, in snake_case (`--phase 8 --area notes`).
     #[arg(long, value_name = "NAME")]
     pub area: Option<String>,
+}
+
+#[derive(Args)]
+pub struct NewArgs {
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// A migration outside a transaction that builds an index online.
     #[arg(long)]
     pub online: bool,
@@ -117,15 +124,8 @@ pub struct NewArgs {
 
 #[derive(Args)]
 pub struct DevArgs {
-    /// What it does, in snake_case: `add_user_bio` gives `mYYYYMMDD_NNNNNN_add_user_bio.rs`.
-    #[arg(long)]
-    pub name: String,
-    /// The phase: the last one, or the next one, which --area names and this creates.
-    #[arg(long, value_name = "N")]
-    pub phase: Option<u8>,
-    /// The feature area of a new phase, in snake_case (`--phase 8 --area notes`).
-    #[arg(long, value_name = "NAME")]
-    pub area: Option<String>,
+    #[command(flatten)]
+    pub place: PlaceArgs,
     /// Write changes that destroy data or lock a filled table (drops, type changes, NOT NULL
     /// on existing columns) instead of refusing them.
     #[arg(long)]

@@ -19,10 +19,10 @@ use super::{naming, new};
 use crate::flags::DevArgs;
 
 pub async fn run(args: &DevArgs) -> anyhow::Result<()> {
-    naming::check_name(&args.name)?;
+    naming::check_name(&args.place.name)?;
     let root = devdb::workspace_root();
     let src = root.join("migration/src");
-    let phase = match args.phase {
+    let phase = match args.place.phase {
         Some(phase) => phase,
         None => new::last_phase(&src)?,
     };
@@ -38,31 +38,7 @@ pub async fn run(args: &DevArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     refuse_risky(&changes, args.allow_destructive)?;
-    let place = new::Phase {
-        number: args.phase,
-        area: args.area.as_deref(),
-    };
-    let file = new::add(
-        &src,
-        &args.name,
-        &place,
-        &naming::today(),
-        &|phase, stem| render(phase, stem, &changes),
-    )?;
-    let shown = file
-        .strip_prefix(&root)
-        .unwrap_or(&file)
-        .display()
-        .to_string();
-    eprintln!("migrate dev: wrote {shown}:");
-    for change in &changes {
-        eprintln!(
-            "  {}: {} ({} statements)",
-            change.object,
-            change.what,
-            change.up.len()
-        );
-    }
+    let shown = write(args, &root, &changes)?;
     follow_up(&root).with_context(|| {
         format!(
             "{shown} is written and registered; fix what failed, then run the steps left of \
@@ -80,16 +56,43 @@ pub async fn run(args: &DevArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Writes and registers the migration of `changes`, says what it holds, and returns its path
+/// below the workspace root.
+fn write(args: &DevArgs, root: &Path, changes: &[Change]) -> anyhow::Result<String> {
+    let place = new::Phase {
+        number: args.place.phase,
+        area: args.place.area.as_deref(),
+    };
+    let file = new::add(
+        &root.join("migration/src"),
+        &args.place.name,
+        &place,
+        &naming::today(),
+        &|phase, stem| render(phase, stem, changes),
+    )?;
+    let shown = file
+        .strip_prefix(root)
+        .unwrap_or(&file)
+        .display()
+        .to_string();
+    eprintln!("migrate dev: wrote {shown}:");
+    for change in changes {
+        let (object, what, n) = (&change.object, &change.what, change.up.len());
+        eprintln!("  {object}: {what} ({n} statements)");
+    }
+    Ok(shown)
+}
+
 /// Runs the same command again, so that a build that knows the newly listed entities reads
 /// them.
 fn again(args: &DevArgs) -> anyhow::Result<()> {
     let sh = Shell::new()?;
-    let name = &args.name;
+    let name = &args.place.name;
     let mut flags: Vec<String> = Vec::new();
-    if let Some(phase) = args.phase {
+    if let Some(phase) = args.place.phase {
         flags.extend(["--phase".to_owned(), phase.to_string()]);
     }
-    if let Some(area) = &args.area {
+    if let Some(area) = &args.place.area {
         flags.extend(["--area".to_owned(), area.clone()]);
     }
     if args.allow_destructive {

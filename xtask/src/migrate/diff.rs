@@ -45,19 +45,11 @@ pub async fn run(args: &DiffArgs) -> anyhow::Result<()> {
 }
 
 /// The catalog of a shadow database on the server of `url`: a scratch database migrated to
-/// the head and dropped afterwards.
+/// the head and dropped afterwards, never the dev database.
 async fn shadow_catalog(url: &str) -> anyhow::Result<Catalog> {
-    let name = format!("shadow_{}", std::process::id());
-    let shadow = devdb::databases::Scratch::create(url, &name)
+    crate::erd::migrated_catalog(url, "shadow")
         .await
-        .context("create the shadow database")?;
-    let db = dbconn::connect(&shadow.url).await?;
-    migration::up_through_phase(&db, None)
-        .await
-        .context("migrate the shadow database")?;
-    let catalog = Catalog::load(&db).await;
-    db.close().await.ok();
-    catalog
+        .context("the shadow database")
 }
 
 /// The changes that take a shadow database migrated to the head to the entities.

@@ -8,6 +8,8 @@ use anyhow::{Context, bail};
 
 use super::naming;
 use crate::flags::NewArgs;
+#[cfg(test)]
+use crate::flags::PlaceArgs;
 
 pub fn run(args: &NewArgs) -> anyhow::Result<()> {
     let src = devdb::workspace_root().join("migration/src");
@@ -30,10 +32,10 @@ pub fn run(args: &NewArgs) -> anyhow::Result<()> {
 fn write(src: &Path, args: &NewArgs, date: &str) -> anyhow::Result<PathBuf> {
     let online = args.online;
     let phase = Phase {
-        number: args.phase,
-        area: args.area.as_deref(),
+        number: args.place.phase,
+        area: args.place.area.as_deref(),
     };
-    add(src, &args.name, &phase, date, &|phase, _| {
+    add(src, &args.place.name, &phase, date, &|phase, _| {
         template(phase, online)
     })
 }
@@ -257,9 +259,11 @@ mod tests {
 
     fn args(name: &str, phase: Option<u8>) -> NewArgs {
         NewArgs {
-            name: name.into(),
-            phase,
-            area: None,
+            place: PlaceArgs {
+                name: name.into(),
+                phase,
+                area: None,
+            },
             online: false,
         }
     }
