@@ -1,8 +1,14 @@
-//! Checks, without a database, that the entities match the Phase-1 reference DDL:
-//! column names, SQL types and nullability, foreign keys, relations and enum labels.
+//! Checks, without a database, that the entities keep the Phase-1 reference DDL:
+//! its columns (names, order, SQL types, nullability), foreign keys, relations and enum labels.
 //!
 //! It lives in dbcheck so that the entities are read the way drift reads them: the same list
 //! of entities, the same column-type mapping (`dbcheck::entities`), no second mapper here.
+//!
+//! An entity may have more columns than the reference: those a later migration added (e.g. a
+//! new nullable column on `users`). They are not checked here: drift compares every column of
+//! every entity with the migrated database. Every reference column must still be in its
+//! entity, in the reference's order, with the reference's type and nullability, unless
+//! [`LATER_CHANGES`] says a later phase changed it.
 
 use dbcheck::entities::{ExpectedTable, expected, normalise_db_type};
 use dbcheck::erd::action;
@@ -59,25 +65,28 @@ fn phase1() -> Vec<ExpectedTable> {
     tables
 }
 
-/// `table|column:type:nullable …` of an entity, types in dbcheck's normal form.
-fn describe(table: &ExpectedTable) -> String {
-    let columns: Vec<String> = table
+/// A column as `name:type:nullable`, types in dbcheck's normal form, nullable `YES` or `NO`.
+type Column = String;
+
+/// An entity's columns as [`Column`]s, in the entity's order.
+fn describe(table: &ExpectedTable) -> Vec<Column> {
+    table
         .columns
         .iter()
         .map(|c| {
             let nullable = if c.nullable { "YES" } else { "NO" };
             format!("{}:{}:{nullable}", c.name, c.sql_type)
         })
-        .collect();
-    format!("{}|{}", table.name, columns.join(" "))
+        .collect()
 }
 
-/// The phase-1 tables later phases changed, as (reference line, the line since): the entities
-/// describe the table as it is now. Phase 7 made `audit_logs."adminId"` optional (an entry a
-/// trigger writes has no admin) and added who wrote an automatic entry.
+/// The phase-1 tables later phases changed, as (reference line, the line since). Phase 7 made
+/// `audit_logs."adminId"` optional (an entry a trigger writes has no admin). The columns later
+/// phases added (there: `actorId` and `dbRole`, who wrote an automatic entry) need no entry
+/// here: an entity may have columns beyond the reference.
 const LATER_CHANGES: &[(&str, &str)] = &[(
     "audit_logs|id:uuid:NO adminId:uuid:NO action:character varying(100):NO targetId:uuid:YES details:jsonb:YES ipAddress:inet:YES timestamp:timestamp without time zone:NO",
-    "audit_logs|id:uuid:NO adminId:uuid:YES action:character varying(100):NO targetId:uuid:YES details:jsonb:YES ipAddress:inet:YES timestamp:timestamp without time zone:NO actorId:uuid:YES dbRole:character varying(63):YES",
+    "audit_logs|id:uuid:NO adminId:uuid:YES action:character varying(100):NO targetId:uuid:YES details:jsonb:YES ipAddress:inet:YES timestamp:timestamp without time zone:NO",
 )];
 
 /// A reference line as later phases left it.
@@ -88,9 +97,10 @@ fn as_changed_later(line: &str) -> &str {
         .map_or(line, |(_, after)| after)
 }
 
-/// A line of [`REFERENCE_COLUMNS`] with its types in the same normal form as [`describe`]'s.
-/// Types hold spaces (`character varying(50)`), so a column ends at its `:YES` or `:NO`.
-fn normalise(line: &str) -> String {
+/// A line of [`REFERENCE_COLUMNS`] as its table and [`Column`]s, types normalised as
+/// [`describe`]'s. Types hold spaces (`character varying(50)`), so a column ends at its `:YES`
+/// or `:NO`.
+fn normalise(line: &str) -> (&str, Vec<Column>) {
     let (table, rest) = line.split_once('|').expect("table|columns");
     let mut columns = Vec::new();
     let mut pending = String::new();
@@ -109,20 +119,93 @@ fn normalise(line: &str) -> String {
         }
     }
     assert!(pending.is_empty(), "unterminated column in {line}");
-    format!("{table}|{}", columns.join(" "))
+    (table, columns)
+}
+
+/// The column's name: a [`Column`] up to its first `:`.
+fn name(column: &str) -> &str {
+    column.split_once(':').map_or(column, |(name, _)| name)
+}
+
+/// How `entity` (a table's columns, in order) falls short of `reference`: a reference column
+/// missing, of another type or nullability, or out of the reference's order, one line each.
+/// Columns of `entity` that `reference` lacks are allowed anywhere.
+fn shortfalls(table: &str, entity: &[Column], reference: &[Column]) -> Vec<String> {
+    let mut found = Vec::new();
+    // Where the previous reference column is in the entity: the next one must come after it.
+    let mut after: Option<usize> = None;
+    for wanted in reference {
+        let column = name(wanted);
+        let Some(at) = entity.iter().position(|c| name(c) == column) else {
+            found.push(format!("{table}.{column}: missing from the entity"));
+            continue;
+        };
+        if entity[at] != *wanted {
+            found.push(format!(
+                "{table}.{column}: the entity has {}, the reference {wanted}",
+                entity[at]
+            ));
+        }
+        if let Some(previous) = after.filter(|previous| at < *previous) {
+            found.push(format!(
+                "{table}.{column}: before {} in the entity, after it in the reference",
+                name(&entity[previous])
+            ));
+        }
+        after = Some(after.map_or(at, |previous| previous.max(at)));
+    }
+    found
 }
 
 #[test]
-fn columns_match_reference_ddl() {
-    let actual: Vec<String> = phase1().iter().map(describe).collect();
-    let expected: Vec<String> = REFERENCE_COLUMNS
+fn every_reference_column_is_in_its_entity_in_order_with_its_type() {
+    let entities = phase1();
+    let reference: Vec<(&str, Vec<Column>)> = REFERENCE_COLUMNS
         .lines()
         .map(|l| normalise(as_changed_later(l)))
         .collect();
-    assert_eq!(actual.len(), expected.len());
-    for (actual, expected) in actual.iter().zip(expected) {
-        assert_eq!(*actual, expected);
-    }
+    let names = |tables: Vec<&str>| tables.join(" ");
+    assert_eq!(
+        names(entities.iter().map(|t| t.name.as_str()).collect()),
+        names(reference.iter().map(|(t, _)| *t).collect()),
+        "the phase-1 entities are the reference's tables"
+    );
+    let failures: Vec<String> = entities
+        .iter()
+        .zip(&reference)
+        .flat_map(|(entity, (table, columns))| shortfalls(table, &describe(entity), columns))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Splits `a:t:NO b:t:YES` into [`Column`]s, for the tests of [`shortfalls`].
+fn columns(line: &str) -> Vec<Column> {
+    line.split(' ').map(str::to_owned).collect()
+}
+
+#[test]
+fn an_added_column_passes_but_a_missing_changed_or_moved_one_fails() {
+    let reference = columns("id:uuid:NO email:text:NO name:text:YES");
+    let shortfalls = |entity: &str| shortfalls("users", &columns(entity), &reference);
+    // Added by a later migration, at the end or anywhere else.
+    assert!(shortfalls("id:uuid:NO email:text:NO name:text:YES nickname:text:YES").is_empty());
+    assert!(shortfalls("id:uuid:NO nickname:text:YES email:text:NO name:text:YES").is_empty());
+    assert_eq!(
+        shortfalls("id:uuid:NO name:text:YES nickname:text:YES"),
+        ["users.email: missing from the entity"]
+    );
+    assert_eq!(
+        shortfalls("id:uuid:NO email:varchar:NO name:text:YES"),
+        ["users.email: the entity has email:varchar:NO, the reference email:text:NO"]
+    );
+    assert_eq!(
+        shortfalls("id:uuid:NO email:text:YES name:text:YES"),
+        ["users.email: the entity has email:text:YES, the reference email:text:NO"]
+    );
+    assert_eq!(
+        shortfalls("id:uuid:NO name:text:YES email:text:NO"),
+        ["users.name: before email in the entity, after it in the reference"]
+    );
 }
 
 #[test]

@@ -6,8 +6,8 @@ use entity::health::enums::ConditionStatus;
 use entity::health::medical_conditions;
 use sea_orm::prelude::{Date, Uuid};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, Statement, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect, Statement, TransactionTrait,
 };
 use smoke_tests::{TestDb, snapshot};
 
@@ -487,27 +487,34 @@ async fn entities_write_schema_enums_without_the_schema_on_the_search_path() {
     let at = Date::from_ymd_opt(2025, 1, 2)
         .and_then(|d| d.and_hms_opt(3, 4, 5))
         .unwrap();
-    medical_conditions::ActiveModel {
+    // Only the columns phase 3 has are written and read: a column a later migration adds to
+    // the entity is not in this database (the optional ones left out are NULL either way).
+    let condition = medical_conditions::ActiveModel {
         id: Set(id),
         user_id: Set(one.parse().unwrap()),
         name: Set("Migraine".into()),
         icd10_code: Set(Some("G43".into())),
         status: Set(ConditionStatus::Resolved),
-        diagnosed_at: Set(None),
-        notes: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
-    }
-    .insert(&txn)
-    .await
-    .expect("insert through the ActiveModel");
-    let found = medical_conditions::Entity::find()
+        ..Default::default()
+    };
+    medical_conditions::Entity::insert(condition)
+        .exec_without_returning(&txn)
+        .await
+        .expect("insert through the ActiveModel");
+    let found: Vec<(Uuid, ConditionStatus)> = medical_conditions::Entity::find()
         .filter(medical_conditions::Column::Status.eq(ConditionStatus::Resolved))
+        .select_only()
+        .columns([
+            medical_conditions::Column::Id,
+            medical_conditions::Column::Status,
+        ])
+        .into_tuple()
         .all(&txn)
         .await
         .expect("filter by enum");
-    assert_eq!(found.iter().map(|m| m.id).collect::<Vec<_>>(), [id]);
-    assert_eq!(found[0].status, ConditionStatus::Resolved);
+    assert_eq!(found, [(id, ConditionStatus::Resolved)]);
     txn.rollback().await.expect("rollback");
 }
 
