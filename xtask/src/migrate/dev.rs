@@ -39,10 +39,10 @@ pub async fn run(args: &DevArgs) -> anyhow::Result<()> {
     }
     refuse_risky(&changes, args.allow_destructive)?;
     let shown = write(args, &root, &changes)?;
-    follow_up(&root).with_context(|| {
+    follow_up(&root, &shown).with_context(|| {
         format!(
             "{shown} is written and registered; fix what failed, then run the steps left of \
-             `cargo xtask migrate`, `UPDATE_FROZEN=1 cargo test -p migration --test frozen`, \
+             `cargo fmt`, `cargo xtask migrate`, `UPDATE_FROZEN=1 cargo test -p migration --test frozen`, \
              `cargo xtask erd` and `cargo xtask lint`"
         )
     })?;
@@ -102,12 +102,15 @@ fn again(args: &DevArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What `migrate dev` does after writing the file, each a command a developer could run:
-/// apply it to the dev database through the deployer, pin its SQL, regenerate the schema page
-/// and the manifests, lint it.
-fn follow_up(root: &Path) -> anyhow::Result<()> {
+/// What `migrate dev` does after writing `file`, each a command a developer could run: format
+/// it as `cargo fmt` would (so `ci`'s format check passes), apply it to the dev database
+/// through the deployer, pin its SQL, regenerate the schema page and the manifests, lint it.
+fn follow_up(root: &Path, file: &str) -> anyhow::Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(root);
+    cmd!(sh, "rustfmt --edition 2024 {file}")
+        .run()
+        .context("format it")?;
     cmd!(sh, "cargo xtask migrate")
         .run()
         .context("apply it to the dev database")?;
