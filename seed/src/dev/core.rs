@@ -235,6 +235,7 @@ async fn seed_conversation<C: ConnectionTrait>(
         started_at: Set(at),
         last_activity: Set(at),
         metadata: Set(Some(json!({ "source": "seed" }))),
+        ..Default::default()
     };
     insert_if_absent(db, summary, session, [chat_sessions::Column::Id])
         .await
@@ -253,6 +254,7 @@ async fn seed_conversation<C: ConnectionTrait>(
         token_count: Set(0),
         created_at: Set(at),
         updated_at: Set(at),
+        ..Default::default()
     };
     insert_if_absent(db, summary, model, [conversations::Column::Id])
         .await
@@ -276,6 +278,7 @@ async fn seed_messages<C: ConnectionTrait>(
             tokens_output: Set(*tokens_output),
             metadata: Set(None),
             timestamp: Set(seeded_at() + chrono::Duration::seconds(i64::try_from(index)?)),
+            ..Default::default()
         };
         insert_if_absent(db, summary, model, [messages::Column::Id])
             .await
@@ -309,6 +312,7 @@ async fn seed_artifact<C: ConnectionTrait>(
         tags: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
+        ..Default::default()
     };
     insert_if_absent(db, summary, model, [artifacts::Column::Id])
         .await

@@ -175,6 +175,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             notes: Set(self.seal::<ProfileNotes>("Carries an inhaler when travelling.")),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         };
         self.insert(model, [health_profiles::Column::UserId]).await
     }
@@ -192,6 +193,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             notes: Set(self.seal::<ConditionNotes>("Home readings twice a week.")),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         };
         self.insert(model, [medical_conditions::Column::Id]).await?;
         Ok(condition)
@@ -213,6 +215,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             instructions: Set(self.seal::<MedicationInstructions>("Take in the morning.")),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         };
         self.insert(model, [medications::Column::Id]).await?;
         Ok(medication)
@@ -233,6 +236,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
                 taken_at: Set(at - Duration::days(day)),
                 notes: Set(notes.and_then(|n| self.seal::<MedicationLogNotes>(n))),
                 created_at: Set(at),
+                ..Default::default()
             };
             self.insert(model, [medication_logs::Column::Id]).await?;
         }
@@ -254,6 +258,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             reaction: Set(self.seal::<AllergyReaction>("Hives")),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         };
         let conflict = [allergies::Column::UserId, allergies::Column::Allergen];
         self.insert(model, conflict).await
@@ -274,6 +279,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             notes: Set(self.seal::<AppointmentNotes>("Bring the blood pressure log.")),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         };
         self.insert(model, [medical_appointments::Column::Id]).await
     }
@@ -314,6 +320,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
                 measured_at: Set(at - Duration::hours(2)),
                 source: Set(Some("manual".into())),
                 created_at: Set(at),
+                ..Default::default()
             };
             self.insert(model, [health_measurements::Column::Id])
                 .await?;
@@ -332,6 +339,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             goals: Set(Some(json!(["emergency_fund", "retirement"]))),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         };
         self.insert(model, [financial_profiles::Column::UserId])
             .await
@@ -372,6 +380,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
                 is_active: Set(true),
                 created_at: Set(at),
                 updated_at: Set(at),
+                ..Default::default()
             };
             self.insert(model, [financial_accounts::Column::Id]).await?;
         }
@@ -396,6 +405,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             autopay: Set(true),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         };
         self.insert(model, [recurring_payments::Column::Id]).await?;
         Ok(rent)
@@ -445,6 +455,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
                 occurred_at: Set(at - Duration::days(day)),
                 recurring_payment_id: Set(recurring),
                 created_at: Set(at),
+                ..Default::default()
             };
             self.insert(model, [transactions::Column::Id]).await?;
         }
@@ -466,6 +477,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             is_active: Set(true),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         };
         self.insert(model, [budgets::Column::Id]).await
     }
@@ -487,6 +499,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             is_paid_off: Set(false),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         };
         self.insert(model, [debts::Column::Id]).await?;
         Ok(debt)
@@ -505,6 +518,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             interest_part: Set(money(30_000)),
             paid_at: Set(at - Duration::days(3)),
             created_at: Set(at),
+            ..Default::default()
         };
         self.insert(model, [debt_payments::Column::Id]).await
     }
@@ -524,6 +538,7 @@ impl<C: ConnectionTrait> Owner<'_, C> {
             purchased_at: Set(date(2024, 6, 3)),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         };
         self.insert(model, [investments::Column::Id]).await
     }

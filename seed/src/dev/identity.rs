@@ -62,6 +62,7 @@ async fn seed_session<C: ConnectionTrait>(
         session_token: Set("dev-session-user1".into()),
         user_id: Set(core.user_one),
         expires: Set(seeded_at() + Duration::days(30)),
+        ..Default::default()
     };
     let conflict = [auth_sessions::Column::SessionToken];
     insert_if_absent(db, summary, session, conflict)
@@ -78,6 +79,7 @@ async fn seed_verification<C: ConnectionTrait>(
         identifier: Set("user2@example.com".into()),
         token: Set("dev-verification-user2".into()),
         expires: Set(seeded_at() + Duration::days(1)),
+        ..Default::default()
     };
     let conflict = [verification_tokens::Column::Token];
     insert_if_absent(db, summary, verification, conflict)
@@ -102,6 +104,7 @@ async fn seed_invitation<C: ConnectionTrait>(
         expires_at: Set(at + Duration::days(7)),
         accepted_at: Set(None),
         created_at: Set(at),
+        ..Default::default()
     };
     let conflict = [invitations::Column::Token];
     insert_if_absent(db, summary, invitation, conflict)
@@ -121,6 +124,7 @@ async fn seed_grant<C: ConnectionTrait>(
         agent_id: Set(core.health_advisor),
         granted_by: Set(Some("admin@cjhirashi.com".into())),
         granted_at: Set(seeded_at()),
+        ..Default::default()
     };
     let conflict = [
         user_agent_permissions::Column::UserId,

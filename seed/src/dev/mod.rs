@@ -4,6 +4,14 @@
 //! Each phase's part runs only when that phase's tables exist, so a database migrated through
 //! phase 2 gets phases 1 and 2.
 
+// Every row literal ends in `..Default::default()`, even where it sets each field today, so
+// that a column a migration adds to an entity leaves the seed compiling and the column unset
+// (not in the INSERT, so a database migrated only through an earlier phase still seeds).
+#![allow(
+    clippy::needless_update,
+    reason = "row literals stay valid when an entity gains a column"
+)]
+
 mod core;
 mod health_finance;
 mod identity;

@@ -77,6 +77,7 @@ async fn seed_rag_settings<C: ConnectionTrait>(
         similarity_threshold: Set(Decimal::new(700, 3)),
         created_at: Set(at),
         updated_at: Set(at),
+        ..Default::default()
     };
     insert_if_absent(db, summary, settings, [rag_settings::Column::UserId])
         .await
@@ -111,6 +112,7 @@ async fn seed_rag_document<C: ConnectionTrait>(
         metadata: Set(Some(json!({ "language": "en", "source": "seed" }))),
         created_at: Set(at),
         updated_at: Set(at),
+        ..Default::default()
     };
     insert_if_absent(
         db,
@@ -144,6 +146,7 @@ async fn seed_rag_chunks<C: ConnectionTrait>(
             embedding: Set(PgVector::from(embed(content))),
             metadata: Set(None),
             created_at: Set(seeded_at()),
+            ..Default::default()
         };
         insert_if_absent(
             db,
@@ -187,6 +190,7 @@ async fn seed_mcp<C: ConnectionTrait>(
         last_sync_at: Set(Some(at + Duration::minutes(5))),
         created_at: Set(at),
         updated_at: Set(at),
+        ..Default::default()
     };
     insert_if_absent(
         db,
@@ -211,6 +215,7 @@ async fn seed_mcp<C: ConnectionTrait>(
         started_at: Set(started_at),
         finished_at: Set(Some(started_at + Duration::milliseconds(1250))),
         duration_ms: Set(Some(1250)),
+        ..Default::default()
     };
     insert_if_absent(db, summary, log, [mcp_sync_logs::Column::Id])
         .await

@@ -88,6 +88,7 @@ async fn seed_quotas<C: ConnectionTrait>(
             subscription_tier: Set(tier),
             created_at: Set(seeded_at()),
             updated_at: Set(seeded_at()),
+            ..Default::default()
         };
         insert_if_absent(db, summary, model, [storage_quotas::Column::UserId])
             .await
@@ -133,6 +134,7 @@ async fn seed_ticket<C: ConnectionTrait>(
         closed_at: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
+        ..Default::default()
     };
     insert_if_absent(db, summary, model, [support_tickets::Column::Id])
         .await
@@ -169,6 +171,7 @@ async fn seed_ticket_messages<C: ConnectionTrait>(
             content: Set(content.into()),
             attachments: Set(None),
             created_at: Set(seeded_at() + chrono::Duration::seconds(i64::try_from(index)?)),
+            ..Default::default()
         };
         insert_if_absent(db, summary, model, [support_messages::Column::Id])
             .await
@@ -207,6 +210,7 @@ async fn seed_folders<C: ConnectionTrait>(
             path: Set(path.into()),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         };
         let key = [
             storage_folders::Column::UserId,
@@ -246,6 +250,7 @@ async fn seed_files<C: ConnectionTrait>(
             deleted_at: Set(deleted.then_some(at)),
             created_at: Set(at),
             updated_at: Set(at),
+            ..Default::default()
         };
         let key = [
             storage_files::Column::StorageProvider,
@@ -279,6 +284,7 @@ async fn seed_share<C: ConnectionTrait>(
         expires_at: Set(None),
         access_count: Set(0),
         created_at: Set(seeded_at()),
+        ..Default::default()
     };
     insert_if_absent(db, summary, share, [file_shares::Column::Id])
         .await
@@ -300,6 +306,7 @@ async fn seed_access_log<C: ConnectionTrait>(
         ip_address: Set(Some("127.0.0.1".parse()?)),
         user_agent: Set(Some("seed".into())),
         timestamp: Set(seeded_at()),
+        ..Default::default()
     };
     insert_if_absent(db, summary, log, [file_access_logs::Column::Id])
         .await
@@ -322,6 +329,7 @@ async fn seed_tags<C: ConnectionTrait>(
             name: Set(name.into()),
             color: Set(Some(color.into())),
             created_at: Set(seeded_at()),
+            ..Default::default()
         };
         insert_if_absent(
             db,
@@ -349,6 +357,7 @@ async fn tag_artifact_and_file<C: ConnectionTrait>(
     let model = artifact_tags::ActiveModel {
         artifact_id: Set(artifact),
         tag_id: Set(tag),
+        ..Default::default()
     };
     let key = [
         artifact_tags::Column::ArtifactId,
@@ -361,6 +370,7 @@ async fn tag_artifact_and_file<C: ConnectionTrait>(
     let model = storage_file_tags::ActiveModel {
         file_id: Set(file),
         tag_id: Set(tag),
+        ..Default::default()
     };
     let key = [
         storage_file_tags::Column::FileId,
@@ -381,6 +391,7 @@ async fn tag_conversation<C: ConnectionTrait>(
         let model = conversation_tags::ActiveModel {
             conversation_id: Set(conversation),
             tag_id: Set(tag),
+            ..Default::default()
         };
         let key = [
             conversation_tags::Column::ConversationId,

@@ -63,6 +63,7 @@ async fn seed_usage_log<C: ConnectionTrait>(
         success: Set(true),
         error_message: Set(None),
         timestamp: Set(seeded_at()),
+        ..Default::default()
     };
     insert_if_absent(db, summary, log, [usage_logs::Column::Id])
         .await
@@ -94,6 +95,7 @@ async fn seed_monthly_usage<C: ConnectionTrait>(
         warnings_sent: Set(0),
         created_at: Set(at),
         updated_at: Set(at),
+        ..Default::default()
     };
     let conflict = [
         monthly_usage::Column::UserId,
@@ -118,6 +120,7 @@ async fn seed_alert<C: ConnectionTrait>(
         triggered: Set(false),
         resolved_at: Set(None),
         created_at: Set(seeded_at()),
+        ..Default::default()
     };
     insert_if_absent(db, summary, alert, [usage_alerts::Column::Id])
         .await
@@ -144,6 +147,7 @@ async fn seed_audit<C: ConnectionTrait>(
         // on, and the dev seed also runs on databases migrated through an earlier phase.
         actor_id: NotSet,
         db_role: NotSet,
+        ..Default::default()
     };
     insert_if_absent(db, summary, audit, [audit_logs::Column::Id])
         .await
