@@ -11,8 +11,10 @@ mod rag_mcp;
 mod support_storage;
 mod usage;
 
+use anyhow::Context;
 use chrono::{NaiveDate, NaiveDateTime};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, Statement};
+use uuid::Uuid;
 
 use crate::Summary;
 
@@ -41,4 +43,25 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> anyhow::Result<Summary> {
         rag_mcp::seed(db, &core, &mut summary).await?;
     }
     Ok(summary)
+}
+
+/// Sets `app.current_user_id` for the rest of the seed transaction, so that rows written for
+/// `user` would pass the owner policies of a role that row-level security binds.
+pub(crate) async fn act_as<C: ConnectionTrait>(db: &C, user: Uuid) -> anyhow::Result<()> {
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        "SELECT set_config('app.current_user_id', $1, true)",
+        [user.to_string().into()],
+    ))
+    .await
+    .context("set app.current_user_id")?;
+    Ok(())
+}
+
+/// Clears `app.current_user_id`, so that later parts of the run act as no user.
+pub(crate) async fn act_as_nobody<C: ConnectionTrait>(db: &C) -> anyhow::Result<()> {
+    db.execute_unprepared("SELECT set_config('app.current_user_id', '', true)")
+        .await
+        .context("clear app.current_user_id")?;
+    Ok(())
 }
