@@ -2,9 +2,11 @@
 //! later phase, with fixed ids and timestamps so that every run writes the same rows.
 //!
 //! Each phase's part runs only when that phase's tables exist, so a database migrated through
-//! phase 2 gets phases 1 and 2.
+//! phase 2 gets phases 1 and 2. Last, [`generic::fill`] writes rows into the tables no part
+//! filled: those a new migration added before anyone wrote their part.
 
 mod core;
+mod generic;
 mod health_finance;
 mod identity;
 mod rag_mcp;
@@ -42,6 +44,9 @@ pub async fn seed<C: ConnectionTrait>(db: &C) -> anyhow::Result<Summary> {
     if crate::tables_exist(db, rag_mcp::TABLES).await? {
         rag_mcp::seed(db, &core, &mut summary).await?;
     }
+    // The ordinary users, whose rows every table of users' rows holds.
+    let users = [core.user_one, core.user_two];
+    generic::fill(db, &users, &mut summary).await?;
     Ok(summary)
 }
 
