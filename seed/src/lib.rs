@@ -59,8 +59,16 @@ impl fmt::Display for Profile {
 /// How many rows a run inserted and how many it found already there.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Summary {
+    /// Rows the profile's fillers inserted.
     pub inserted: u64,
+    /// Rows the fillers found already there: a second run's `present` is the first's
+    /// `inserted`.
     pub present: u64,
+    /// Rows the dev profile's generic fill inserted into tables no filler writes (a new
+    /// migration's), not counted in `inserted`: the fill writes only into empty tables, so a
+    /// second run writes none, and it cannot tell its earlier rows from others to count them
+    /// as present.
+    pub generic: u64,
 }
 
 impl fmt::Display for Summary {
@@ -69,7 +77,15 @@ impl fmt::Display for Summary {
             f,
             "{} row(s) inserted, {} already present",
             self.inserted, self.present
-        )
+        )?;
+        if self.generic > 0 {
+            write!(
+                f,
+                ", {} row(s) written by the generic fill into tables without a filler",
+                self.generic
+            )?;
+        }
+        Ok(())
     }
 }
 

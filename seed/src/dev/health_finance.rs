@@ -26,11 +26,11 @@ use entity::health::{
 };
 use entity::sealed::{Keyring, Sealed, SealedColumn};
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, Statement};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::seeded_at;
+use super::{act_as, act_as_nobody, seeded_at};
 use crate::{Summary, insert::insert_if_absent, seed_id};
 
 /// The tables this part writes; it runs only when all of them exist.
@@ -80,21 +80,7 @@ pub async fn seed<C: ConnectionTrait>(
             .with_context(|| format!("finance rows of user {user}"))?;
     }
     // Later parts of the run must not inherit this user as their context.
-    db.execute_unprepared("SELECT set_config('app.current_user_id', '', true)")
-        .await?;
-    Ok(())
-}
-
-/// Sets `app.current_user_id` for the rest of the seed transaction.
-async fn act_as<C: ConnectionTrait>(db: &C, user: Uuid) -> anyhow::Result<()> {
-    db.execute_raw(Statement::from_sql_and_values(
-        db.get_database_backend(),
-        "SELECT set_config('app.current_user_id', $1, true)",
-        [user.to_string().into()],
-    ))
-    .await
-    .context("set app.current_user_id")?;
-    Ok(())
+    act_as_nobody(db).await
 }
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {

@@ -1,8 +1,9 @@
 //! The seeder is idempotent, seeds what the profiles promise, and refuses unmigrated databases.
 
+use sea_orm::ConnectionTrait;
 use smoke_tests::{TestDb, migrator, snapshot};
 
-use crate::{all_rows, bound_role_url, count, drop_bound_role};
+use crate::{all_rows, bound_role_url, count, drop_bound_role, query_strings};
 
 #[tokio::test]
 async fn seeding_three_times_leaves_the_rows_of_one_run() {
@@ -17,6 +18,7 @@ async fn seeding_three_times_leaves_the_rows_of_one_run() {
             .await
             .expect("seed again");
         assert_eq!((again.inserted, again.present), (0, first.inserted));
+        assert_eq!(again.generic, 0);
     }
     assert_eq!(rows, all_rows(&test.db).await);
 }
@@ -117,6 +119,85 @@ async fn dev_seed_fills_every_table_of_every_phase() {
         empty.is_empty(),
         "the dev seed leaves these empty: {empty:?}"
     );
+}
+
+/// A table of users' rows that no filler knows, as a new migration would add it (phase 7's
+/// isolation included): what `cargo xtask migrate dev` writes for a new entity.
+const NOTES: &str = r#"
+CREATE TABLE public.notes (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  "userId" uuid NOT NULL REFERENCES public.users(id) ON DELETE CASCADE,
+  "conversationId" uuid REFERENCES public.conversations(id),
+  title varchar(200) NOT NULL,
+  kind "AlertType" NOT NULL,
+  "createdAt" timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
+);
+CREATE INDEX notes_user_id_idx ON public.notes ("userId");
+GRANT SELECT, INSERT, UPDATE, DELETE ON public.notes TO app_user;
+ALTER TABLE public.notes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.notes FORCE ROW LEVEL SECURITY;
+CREATE POLICY notes_owner ON public.notes FOR ALL TO app_user
+  USING ("userId" = public.app_current_user_id())
+  WITH CHECK ("userId" = public.app_current_user_id());
+"#;
+
+#[tokio::test]
+async fn the_dev_seed_fills_a_table_it_does_not_know_for_each_user() {
+    let test = TestDb::migrated("the_dev_seed_fills_a_table_it_does_not_know_for_each_user").await;
+    let db = &test.db;
+    db.execute_unprepared(NOTES).await.expect("create notes");
+    let first = seed::run(db, &seed::Profile::Dev).await.expect("seed");
+    // One note per ordinary user, pointing at that user's conversation or at none: user one
+    // has the seed's conversation, user two has no conversation.
+    let notes = query_strings(
+        db,
+        r#"SELECT u.email || ' ' || n.title || ' ' || n.kind || ' ' || coalesce(c.title, '-')
+             FROM notes n JOIN users u ON u.id = n."userId"
+             LEFT JOIN conversations c ON c.id = n."conversationId" ORDER BY 1"#,
+    )
+    .await;
+    assert_eq!(
+        notes,
+        [
+            "user1@example.com title 1 APPROACHING_LIMIT Help with React hooks",
+            "user2@example.com title 2 APPROACHING_LIMIT -",
+        ]
+    );
+    assert_eq!(first.generic, 2);
+    let rows = all_rows(db).await;
+    let again = seed::run(db, &seed::Profile::Dev)
+        .await
+        .expect("seed again");
+    assert_eq!(
+        (again.inserted, again.present, again.generic),
+        (0, first.inserted, 0)
+    );
+    assert_eq!(rows, all_rows(db).await);
+}
+
+#[tokio::test]
+async fn the_dev_seed_names_a_table_it_cannot_fill_and_the_fix() {
+    let test = TestDb::migrated("the_dev_seed_names_a_table_it_cannot_fill").await;
+    let db = &test.db;
+    db.execute_unprepared(
+        r#"CREATE TABLE public.note_vectors (
+             id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+             embedding vector(3) NOT NULL
+           )"#,
+    )
+    .await
+    .expect("create note_vectors");
+    let err = format!(
+        "{:#}",
+        seed::run(db, &seed::Profile::Dev).await.unwrap_err()
+    );
+    assert!(
+        err.ends_with(
+            r#"the dev seed cannot fill public.note_vectors (its column "embedding" is vector(3), NOT NULL without a default): write a filler for it in seed/src/dev/ (the part of the table's phase)"#
+        ),
+        "{err}"
+    );
+    assert!(all_rows(db).await.is_empty(), "a failed seed wrote rows");
 }
 
 /// `seed --profile prod` through the shipped binary, for the super admin `email`.
