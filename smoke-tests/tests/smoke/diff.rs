@@ -100,12 +100,13 @@ mod edited {
     }
 
     /// A new table of users' rows, with a new enum type, a unique key and a second reference
-    /// to a table of users' rows.
+    /// to a table of users' rows; named `smoke_` so that no table of the schema can take the
+    /// name first.
     pub mod notes {
         use sea_orm::entity::prelude::*;
 
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
-        #[sea_orm(rs_type = "String", db_type = "Enum", enum_name = "NoteKind")]
+        #[sea_orm(rs_type = "String", db_type = "Enum", enum_name = "SmokeNoteKind")]
         pub enum NoteKind {
             #[sea_orm(string_value = "TEXT")]
             Text,
@@ -114,7 +115,7 @@ mod edited {
         }
 
         #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-        #[sea_orm(table_name = "notes", rename_all = "camelCase")]
+        #[sea_orm(table_name = "smoke_notes", rename_all = "camelCase")]
         pub struct Model {
             #[sea_orm(primary_key, auto_increment = false)]
             pub id: Uuid,
@@ -198,8 +199,8 @@ async fn the_planned_changes_applied_leave_no_drift_and_down_undoes_them() {
         objects,
         [
             ("enum AlertType", false),
-            ("enum NoteKind", false),
-            ("notes", false),
+            ("enum SmokeNoteKind", false),
+            ("smoke_notes", false),
             ("tags.description", false),
         ],
         "{changes:#?}"
@@ -274,31 +275,39 @@ async fn a_new_table_of_users_rows_comes_out_isolated() {
     let (one, two) = (&ids[0], &ids[1]);
     test.db
         .execute_unprepared(&format!(
-            r#"INSERT INTO notes ("userId", title, kind) VALUES ('{one}', 'mine', 'TEXT')"#
+            r#"INSERT INTO smoke_notes ("userId", title, kind) VALUES ('{one}', 'mine', 'TEXT')"#
         ))
         .await
         .expect("a note of user one, written as the owner");
-    let count = r#"SELECT count(*)::text FROM notes"#;
+    let count = r#"SELECT count(*)::text FROM smoke_notes"#;
     assert_eq!(as_user(&test.db, one, count).await.unwrap(), ["1"]);
     assert_eq!(as_user(&test.db, two, count).await.unwrap(), ["0"]);
     let forged = format!(
-        r#"INSERT INTO notes ("userId", title, kind) VALUES ('{one}', 'forged', 'TEXT') RETURNING id::text"#
+        r#"INSERT INTO smoke_notes ("userId", title, kind) VALUES ('{one}', 'forged', 'TEXT') RETURNING id::text"#
     );
     let refused = as_user(&test.db, two, &forged).await.unwrap_err();
     assert!(refused.contains("row-level security"), "{refused}");
     let catalog = Catalog::load(&test.db).await.unwrap();
-    let notes = catalog.tables.iter().find(|t| t.name == "notes").unwrap();
+    let notes = catalog
+        .tables
+        .iter()
+        .find(|t| t.name == "smoke_notes")
+        .unwrap();
     assert!(notes.row_security && notes.force_row_security);
     let mut policies: Vec<&str> = catalog
         .policies
         .iter()
-        .filter(|p| p.table == "notes")
+        .filter(|p| p.table == "smoke_notes")
         .map(|p| p.name.as_str())
         .collect();
     policies.sort();
     assert_eq!(
         policies,
-        ["notes_admin", "notes_owner", "notes_same_owner_refs"]
+        [
+            "smoke_notes_admin",
+            "smoke_notes_owner",
+            "smoke_notes_same_owner_refs"
+        ]
     );
 }
 

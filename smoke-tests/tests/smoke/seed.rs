@@ -124,7 +124,7 @@ async fn dev_seed_fills_every_table_of_every_phase() {
 /// A table of users' rows that no filler knows, as a new migration would add it (phase 7's
 /// isolation included): what `cargo xtask migrate dev` writes for a new entity.
 const NOTES: &str = r#"
-CREATE TABLE public.notes (
+CREATE TABLE public.smoke_notes (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   "userId" uuid NOT NULL REFERENCES public.users(id) ON DELETE CASCADE,
   "conversationId" uuid REFERENCES public.conversations(id),
@@ -132,11 +132,11 @@ CREATE TABLE public.notes (
   kind "AlertType" NOT NULL,
   "createdAt" timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
-CREATE INDEX notes_user_id_idx ON public.notes ("userId");
-GRANT SELECT, INSERT, UPDATE, DELETE ON public.notes TO app_user;
-ALTER TABLE public.notes ENABLE ROW LEVEL SECURITY;
-ALTER TABLE public.notes FORCE ROW LEVEL SECURITY;
-CREATE POLICY notes_owner ON public.notes FOR ALL TO app_user
+CREATE INDEX smoke_notes_user_id_idx ON public.smoke_notes ("userId");
+GRANT SELECT, INSERT, UPDATE, DELETE ON public.smoke_notes TO app_user;
+ALTER TABLE public.smoke_notes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.smoke_notes FORCE ROW LEVEL SECURITY;
+CREATE POLICY smoke_notes_owner ON public.smoke_notes FOR ALL TO app_user
   USING ("userId" = public.app_current_user_id())
   WITH CHECK ("userId" = public.app_current_user_id());
 "#;
@@ -152,7 +152,7 @@ async fn the_dev_seed_fills_a_table_it_does_not_know_for_each_user() {
     let notes = query_strings(
         db,
         r#"SELECT u.email || ' ' || n.title || ' ' || n.kind || ' ' || coalesce(c.title, '-')
-             FROM notes n JOIN users u ON u.id = n."userId"
+             FROM smoke_notes n JOIN users u ON u.id = n."userId"
              LEFT JOIN conversations c ON c.id = n."conversationId" ORDER BY 1"#,
     )
     .await;

@@ -112,15 +112,15 @@ async fn verify_fails_on_a_table_of_users_rows_without_row_level_security_naming
     // A new table of users' rows, created without what phase 7 gives every such table.
     test.db
         .execute_unprepared(
-            r#"CREATE TABLE "notes" (id uuid PRIMARY KEY, "userId" uuid NOT NULL REFERENCES users (id));
-               CREATE INDEX "notes_userId_idx" ON "notes" ("userId")"#,
+            r#"CREATE TABLE "smoke_notes" (id uuid PRIMARY KEY, "userId" uuid NOT NULL REFERENCES users (id));
+               CREATE INDEX "smoke_notes_userId_idx" ON "smoke_notes" ("userId")"#,
         )
         .await
         .expect("create notes");
     let found = failures(&test).await;
     let line = found
         .iter()
-        .find(|f| f.contains(": notes holds users' rows"))
+        .find(|f| f.contains(": smoke_notes holds users' rows"))
         .unwrap_or_else(|| panic!("verify passed a table of users' rows left open: {found:#?}"));
     assert!(
         line.contains("lacks ENABLE and FORCE ROW LEVEL SECURITY and a policy for app_user")
@@ -129,9 +129,9 @@ async fn verify_fails_on_a_table_of_users_rows_without_row_level_security_naming
     );
     test.db
         .execute_unprepared(
-            r#"ALTER TABLE "notes" ENABLE ROW LEVEL SECURITY;
-               ALTER TABLE "notes" FORCE ROW LEVEL SECURITY;
-               CREATE POLICY notes_owner ON "notes" TO app_user
+            r#"ALTER TABLE "smoke_notes" ENABLE ROW LEVEL SECURITY;
+               ALTER TABLE "smoke_notes" FORCE ROW LEVEL SECURITY;
+               CREATE POLICY smoke_notes_owner ON "smoke_notes" TO app_user
                  USING ("userId" = public.app_current_user_id())"#,
         )
         .await
@@ -140,7 +140,7 @@ async fn verify_fails_on_a_table_of_users_rows_without_row_level_security_naming
     assert!(
         !found
             .iter()
-            .any(|f| f.contains(": notes holds users' rows")),
+            .any(|f| f.contains(": smoke_notes holds users' rows")),
         "{found:#?}"
     );
 }
