@@ -103,14 +103,12 @@ fn again(args: &DevArgs) -> anyhow::Result<()> {
 }
 
 /// What `migrate dev` does after writing `file`, each a command a developer could run: format
-/// it as `cargo fmt` would (so `ci`'s format check passes), apply it to the dev database
+/// it and its phase's list as `cargo fmt` would (so `ci`'s format check passes), apply it to the dev database
 /// through the deployer, pin its SQL, regenerate the schema page and the manifests, lint it.
 fn follow_up(root: &Path, file: &str) -> anyhow::Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(root);
-    cmd!(sh, "rustfmt --edition 2024 {file}")
-        .run()
-        .context("format it")?;
+    new::format(&root.join(file))?;
     cmd!(sh, "cargo xtask migrate")
         .run()
         .context("apply it to the dev database")?;

@@ -14,6 +14,7 @@ use crate::flags::PlaceArgs;
 pub fn run(args: &NewArgs) -> anyhow::Result<()> {
     let src = devdb::workspace_root().join("migration/src");
     let written = write(&src, args, &naming::today())?;
+    format(&written)?;
     let shown = written
         .strip_prefix(devdb::workspace_root())
         .unwrap_or(&written)
@@ -24,6 +25,17 @@ pub fn run(args: &NewArgs) -> anyhow::Result<()> {
          `UPDATE_FROZEN=1 cargo test -p migration --test frozen` to pin its SQL, `cargo xtask \
          lint`, and `cargo xtask erd` if it changes the schema"
     );
+    Ok(())
+}
+
+/// Formats a written migration and its phase's `mod.rs` as `cargo fmt` would, so that `ci`'s
+/// format check passes: a new phase's one-entry list, for one, fits on one line.
+pub(super) fn format(file: &Path) -> anyhow::Result<()> {
+    let sh = xshell::Shell::new()?;
+    let list = file.with_file_name("mod.rs");
+    xshell::cmd!(sh, "rustfmt --edition 2024 {file} {list}")
+        .run()
+        .context("format the migration")?;
     Ok(())
 }
 
