@@ -14,6 +14,7 @@ mod phase4_rag_mcp;
 mod phase5_counters;
 mod phase6_hot_paths;
 mod phase7_security;
+mod phase8_big_tenants;
 mod schema_helpers;
 
 /// One feature area's migrations, applied in order.
@@ -47,6 +48,7 @@ pub const PHASES: &[Phase] = &[
     Phase::new(4, phase5_counters::migrations),
     Phase::new(5, phase6_hot_paths::migrations),
     Phase::new(6, phase7_security::migrations),
+    Phase::new(7, phase8_big_tenants::migrations),
 ];
 
 /// Runs the migrations of every phase in [`PHASES`], in order.

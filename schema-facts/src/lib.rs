@@ -73,6 +73,11 @@ pub const PHASES: &[Phase] = &[
         name: "security",
         title: "security (row-level security everywhere, admin role, audit, encryption at rest)",
     },
+    Phase {
+        number: 8,
+        name: "big_tenants",
+        title: "big tenants",
+    },
 ];
 
 /// The names as a SQL list of string literals, `'a', 'b'`, for `IN (...)` conditions. The

@@ -41,6 +41,34 @@ pub fn embed(text: &str) -> Vec<f32> {
         .collect()
 }
 
+/// A stand-in embedding with the shape of a real one: the normalised sum of [`embed`] of each
+/// word of `text` (split at whitespace), so texts that share words are near each other and a
+/// corpus of them has the low intrinsic dimension that approximate nearest-neighbour indexes
+/// rely on. [`embed`] of whole texts, nearly orthogonal to each other, is the case where no
+/// such index can beat reading every vector.
+pub fn embed_words(text: &str) -> Vec<f32> {
+    thread_local! {
+        static WORDS: std::cell::RefCell<std::collections::HashMap<String, Vec<f32>>> =
+            std::cell::RefCell::default();
+    }
+    let mut sum = vec![0f64; DIMENSION];
+    WORDS.with_borrow_mut(|cache| {
+        for word in text.split_whitespace() {
+            let vector = cache.entry(word.to_owned()).or_insert_with(|| embed(word));
+            for (s, v) in sum.iter_mut().zip(vector.iter()) {
+                *s += f64::from(*v);
+            }
+        }
+    });
+    let norm = sum
+        .iter()
+        .map(|v| v * v)
+        .sum::<f64>()
+        .sqrt()
+        .max(f64::EPSILON);
+    sum.iter().map(|v| (v / norm) as f32).collect()
+}
+
 /// The lowercase hex SHA-256 of `text`, the form of `rag_documents."contentHash"`.
 pub fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())
@@ -74,6 +102,17 @@ mod tests {
         let b = embed("two");
         assert_ne!(a, b);
         assert!(dot(&a, &b).abs() < 0.2, "{}", dot(&a, &b));
+    }
+
+    #[test]
+    fn texts_sharing_words_are_nearer_than_texts_that_do_not() {
+        let a = embed_words("budget invoice budget payment");
+        let b = embed_words("budget invoice payment report");
+        let c = embed_words("sleep steps glucose health");
+        assert!((dot(&a, &a) - 1.0).abs() < 1e-5);
+        assert!(dot(&a, &b) > 0.6, "{}", dot(&a, &b));
+        assert!(dot(&a, &c).abs() < 0.2, "{}", dot(&a, &c));
+        assert_eq!(a, embed_words("budget invoice budget payment"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use super::copy::{Rows, Table};
 use super::data::{self, Kind, id, rng};
 use super::ids::{AGENTS, agent_id, agent_model, agent_slug, user_id};
+use super::tenants;
 use super::usage;
 
 /// The message count of the long conversation (user 0's first), for deep pagination.
@@ -38,11 +39,16 @@ pub struct Conversation {
     pub start: i64,
 }
 
-/// The conversations of `user`: 5 to 15, with a long-tailed number of messages each.
-pub fn conversations(user: u64) -> Vec<Conversation> {
+/// Messages of a full conversation of a large tenant's extra ones.
+pub const TAIL_MESSAGES: u64 = 200;
+
+/// The conversations of `user`: 5 to 15, with a long-tailed number of messages each, then
+/// the large tenants' extra messages (`tenants.rs`) in conversations of up to
+/// [`TAIL_MESSAGES`].
+pub fn conversations(user: u64, scale: u64) -> Vec<Conversation> {
     let mut r = rng(Kind::Conversation, user, 0);
     let n = r.random_range(5..=15);
-    (0..n)
+    let mut all: Vec<Conversation> = (0..n)
         .map(|index| Conversation {
             index,
             agent: r.random_range(0..AGENTS),
@@ -54,7 +60,22 @@ pub fn conversations(user: u64) -> Vec<Conversation> {
             },
             start: r.random_range(0..(data::PERIOD_DAYS - 30) * 86_400_000),
         })
-        .collect()
+        .collect();
+    let mut extra = tenants::extra(user, scale);
+    let mut index = n;
+    while extra > 0 {
+        let messages = extra.min(TAIL_MESSAGES);
+        all.push(Conversation {
+            index,
+            agent: r.random_range(0..AGENTS),
+            session: index / 3,
+            messages,
+            start: r.random_range(0..(data::PERIOD_DAYS - 30) * 86_400_000),
+        });
+        extra -= messages;
+        index += 1;
+    }
+    all
 }
 
 /// The token counts and time gap of one message; `tokensOutput` is NULL on user messages.
@@ -175,8 +196,8 @@ pub const SESSIONS: Table<'static> = Table {
 };
 
 /// One session per three conversations, starting with the first of them.
-pub fn sessions(u: u64, rows: &mut Rows) {
-    for c in conversations(u).iter().filter(|c| c.index % 3 == 0) {
+pub fn sessions(u: u64, scale: u64, rows: &mut Rows) {
+    for c in conversations(u, scale).iter().filter(|c| c.index % 3 == 0) {
         rows.uuid(id(Kind::ChatSession, u, c.session, 0))
             .uuid(user_id(u))
             .ts(data::at(c.start))
@@ -201,8 +222,8 @@ pub const CONVERSATIONS: Table<'static> = Table {
     units: 0,
 };
 
-pub fn conversation_rows(u: u64, rows: &mut Rows) {
-    for c in conversations(u) {
+pub fn conversation_rows(u: u64, scale: u64, rows: &mut Rows) {
+    for c in conversations(u, scale) {
         let (mut count, mut tokens, mut last) = (0u64, 0u64, 0i64);
         for m in messages(u, &c) {
             count += 1;
@@ -245,8 +266,8 @@ pub const RARE_EVERY: u64 = 500;
 /// A word of the vocabulary, so in about a third of the messages.
 pub const COMMON_WORD: &str = "agent";
 
-pub fn message_rows(u: u64, rows: &mut Rows) {
-    for c in conversations(u) {
+pub fn message_rows(u: u64, scale: u64, rows: &mut Rows) {
+    for c in conversations(u, scale) {
         let conversation = id(Kind::Conversation, u, c.index, 0);
         let mut text: ChaCha8Rng = rng(Kind::Content, u, c.index);
         for (m, facts) in messages(u, &c).enumerate() {

@@ -154,6 +154,34 @@ pub fn sentence(rng: &mut ChaCha8Rng, n: usize) -> String {
     s
 }
 
+/// How many words a document's topic holds.
+const TOPIC_WORDS: usize = 6;
+
+/// The words a document is about: [`TOPIC_WORDS`] of the vocabulary.
+pub fn topic(rng: &mut ChaCha8Rng) -> Vec<&'static str> {
+    (0..TOPIC_WORDS)
+        .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+        .collect()
+}
+
+/// A sentence of `n` words, seven in ten from `topic` and the rest from the whole vocabulary,
+/// so that the texts of one document share most of their words.
+pub fn topical_sentence(rng: &mut ChaCha8Rng, topic: &[&str], n: usize) -> String {
+    let mut s = String::with_capacity(n * 7);
+    for i in 0..n {
+        if i > 0 {
+            s.push(' ');
+        }
+        let word = if rng.random_range(0..10) < 7 {
+            topic[rng.random_range(0..topic.len())]
+        } else {
+            WORDS[rng.random_range(0..WORDS.len())]
+        };
+        s.push_str(word);
+    }
+    s
+}
+
 /// Micro-units (of a currency) as a decimal with six places.
 pub fn micros(m: u64) -> String {
     format!("{}.{:06}", m / 1_000_000, m % 1_000_000)

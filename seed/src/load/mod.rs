@@ -26,6 +26,7 @@ mod health_finance;
 mod ids;
 mod rag;
 mod support_storage;
+mod tenants;
 mod usage;
 
 use std::time::{Duration, Instant};
@@ -39,11 +40,13 @@ use self::copy::{Rows, Table, load};
 use self::data::Kind;
 
 pub use self::copy::KEPT_TRIGGERS;
-pub use self::copy::set_user_triggers;
+pub use self::copy::{build_bulk_indexes, drop_bulk_indexes, set_user_triggers};
 pub use self::core::{
     COMMON_WORD, LONG_CONVERSATION_MESSAGES, RARE_EVERY, RARE_WORD, long_conversation_id,
 };
 pub use self::ids::user_id;
+pub use self::rag::{CHUNKS as ORDINARY_CHUNKS, question};
+pub use self::tenants::{LARGEST_TENANT, extra as tenant_extra};
 
 /// The default scale: users, about 200 messages and 200 usage logs each.
 pub const DEFAULT_SCALE: u64 = 5_000;
@@ -203,16 +206,13 @@ async fn conversation_lane(
     scale: u64,
 ) -> anyhow::Result<Vec<(String, u64)>> {
     let per_user = |t: Table<'static>| per_user(t, scale);
+    let sessions = |u: u64, rows: &mut Rows| core::sessions(u, scale, rows);
+    let conversations = |u: u64, rows: &mut Rows| core::conversation_rows(u, scale, rows);
+    let messages = |u: u64, rows: &mut Rows| core::message_rows(u, scale, rows);
     Ok(vec![
-        step(pool, bars, &per_user(core::SESSIONS), core::sessions).await?,
-        step(
-            pool,
-            bars,
-            &per_user(core::CONVERSATIONS),
-            core::conversation_rows,
-        )
-        .await?,
-        step(pool, bars, &per_user(core::MESSAGES), core::message_rows).await?,
+        step(pool, bars, &per_user(core::SESSIONS), sessions).await?,
+        step(pool, bars, &per_user(core::CONVERSATIONS), conversations).await?,
+        step(pool, bars, &per_user(core::MESSAGES), messages).await?,
     ])
 }
 
@@ -246,8 +246,10 @@ async fn other_lane(
         done.push(step(pool, bars, &t, h::transaction_rows).await?);
     }
     if phases.rag {
-        done.push(step(pool, bars, &per_user(rag::DOCUMENTS), rag::document_rows).await?);
-        done.push(step(pool, bars, &per_user(rag::CHUNK_TABLE), rag::chunk_rows).await?);
+        let documents = |u: u64, rows: &mut Rows| rag::document_rows(u, scale, rows);
+        let chunks = |unit: u64, rows: &mut Rows| rag::chunk_rows(unit, scale, rows);
+        done.push(step(pool, bars, &per_user(rag::DOCUMENTS), documents).await?);
+        done.push(step(pool, bars, &rag::chunk_table(scale), chunks).await?);
     }
     Ok(done)
 }
@@ -347,7 +349,7 @@ mod tests {
     #[test]
     fn default_scale_gives_about_a_million_messages_and_usage_logs() {
         let messages: u64 = (0..DEFAULT_SCALE)
-            .flat_map(core::conversations)
+            .flat_map(|u| core::conversations(u, DEFAULT_SCALE))
             .map(|c| c.messages)
             .sum();
         let logs: u64 = (0..DEFAULT_SCALE)

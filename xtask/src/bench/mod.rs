@@ -45,6 +45,9 @@ pub struct Figure {
     pub floor: String,
     pub ratio: String,
     pub target: String,
+    /// A hot path's p95 for a typical user and for the largest tenant, with its target, in
+    /// milliseconds: a point of the drawing.
+    pub point: Option<(String, f64, f64, Option<f64>)>,
 }
 
 impl Figure {
@@ -55,7 +58,22 @@ impl Figure {
             floor: String::new(),
             ratio: String::new(),
             target: String::new(),
+            point: None,
         }
+    }
+
+    /// Marks the figure as a point of the drawing: `path`'s p95 for a typical user and for
+    /// the largest tenant, against `target`.
+    pub fn plot(
+        mut self,
+        path: &str,
+        typical: Duration,
+        largest: Duration,
+        target: Duration,
+    ) -> Figure {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        self.point = Some((path.to_owned(), ms(typical), ms(largest), Some(ms(target))));
+        self
     }
 
     pub fn floor(mut self, floor: impl Into<String>) -> Figure {

@@ -83,7 +83,7 @@ async fn copy_floor(bench: &Bench, files: &[String]) -> anyhow::Result<Duration>
 }
 
 /// The same work as the seeder does for one table: one transaction, user triggers off where
-/// the seeder switches them off.
+/// the seeder switches them off, vector indexes built after the rows as the seeder builds them.
 async fn copy_from_file(
     pool: &sqlx::PgPool,
     table: &str,
@@ -94,10 +94,12 @@ async fn copy_from_file(
     if without_triggers {
         seed::load::set_user_triggers(&mut tx, table, false).await?;
     }
+    let bulk = seed::load::drop_bulk_indexes(&mut tx, table).await?;
     sqlx::query(sqlx::AssertSqlSafe(format!("COPY {table} FROM '{path}'")))
         .execute(&mut *tx)
         .await
         .with_context(|| format!("COPY {table} from its file"))?;
+    seed::load::build_bulk_indexes(&mut tx, &bulk).await?;
     if without_triggers {
         seed::load::set_user_triggers(&mut tx, table, true).await?;
     }
