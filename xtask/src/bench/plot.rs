@@ -174,12 +174,18 @@ fn draw_panel(
         .y_desc("p95, ms (log scale)")
         .label_style((FONT, LABEL))
         .draw()?;
-    let mut target = None;
+    // First, so the bars and their labels are drawn over the line.
+    let target = points
+        .iter()
+        .filter(|p| p.path == path)
+        .find_map(|p| p.target_ms);
+    if let Some(target) = target.filter(|t| t.is_finite() && *t > 0.0) {
+        draw_target(&mut chart, n, target.clamp(lo, hi))?;
+    }
     for (i, scale) in scales.iter().enumerate() {
         let Some(p) = points.iter().find(|p| p.path == path && p.scale == *scale) else {
             continue;
         };
-        target = target.or(p.target_ms);
         let x = i as f64;
         for (value, color, from, to) in [
             (p.typical_ms, TYPICAL, x + 0.1, x + 0.48),
@@ -194,9 +200,6 @@ fn draw_panel(
             let label = Text::new(value_label(value), ((from + to) / 2.0, top), bar_label());
             chart.draw_series([label])?;
         }
-    }
-    if let Some(target) = target.filter(|t| t.is_finite() && *t > 0.0) {
-        draw_target(&mut chart, n, target.clamp(lo, hi))?;
     }
     Ok(())
 }
