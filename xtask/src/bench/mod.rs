@@ -9,7 +9,9 @@
 //! critical queries, full-text search for a common and a rare word, RAG retrieval with its
 //! recall@10, writers' latency during `verify --deep`, while an index is built online and the
 //! naive way, and while phase 6 is applied to the loaded database. The result is printed and
-//! written to docs/benchmarks.md (quick mode: target/benchmarks-quick.md).
+//! written to docs/benchmarks.md (quick mode: target/bench/benchmarks-quick.md), with a chart
+//! of the per-user hot paths' p95 across the scales beside it, docs/benchmarks.svg
+//! (target/bench/benchmarks.svg; `plot.rs`).
 
 mod counters;
 mod deep;
@@ -17,6 +19,7 @@ mod fleet;
 mod hot_paths;
 mod machine;
 mod migrate;
+mod plot;
 mod queries;
 mod rls;
 mod search;
@@ -45,8 +48,8 @@ pub struct Figure {
     pub floor: String,
     pub ratio: String,
     pub target: String,
-    /// A hot path's p95 for a typical user and for the largest tenant, with its target, in
-    /// milliseconds: a point of the drawing.
+    /// A per-user hot path's p95 to draw: (path, typical user's ms, largest tenant's ms,
+    /// target ms). The scale is the section's.
     pub point: Option<(String, f64, f64, Option<f64>)>,
 }
 
@@ -96,7 +99,29 @@ impl Figure {
 /// The figures of one part of the report: those independent of scale, or one scale's.
 pub struct Section {
     pub heading: String,
+    /// The scale of a scale's section.
+    pub scale: Option<u64>,
     pub figures: Vec<Figure>,
+}
+
+/// The chart's points: every plotted figure of every scale's section.
+fn points(sections: &[Section]) -> Vec<plot::Point> {
+    let mut points = Vec::new();
+    for section in sections {
+        let Some(scale) = section.scale else { continue };
+        for (path, typical_ms, largest_ms, target_ms) in
+            section.figures.iter().filter_map(|f| f.point.clone())
+        {
+            points.push(plot::Point {
+                path,
+                scale,
+                typical_ms,
+                largest_ms,
+                target_ms,
+            });
+        }
+    }
+    points
 }
 
 /// What every figure needs: the server, where its tools are, where our binaries are.
@@ -124,6 +149,20 @@ impl Bench {
 
     pub fn pg_tool(&self, name: &str) -> PathBuf {
         self.pg_bin.join(name)
+    }
+
+    /// Where the report and its chart go: docs/, or target/bench/ in quick mode.
+    fn outputs(&self) -> (PathBuf, PathBuf) {
+        if self.quick {
+            let work = &self.work;
+            (
+                work.join("benchmarks-quick.md"),
+                work.join("benchmarks.svg"),
+            )
+        } else {
+            let docs = devdb::workspace_root().join("docs");
+            (docs.join("benchmarks.md"), docs.join("benchmarks.svg"))
+        }
     }
 
     /// Applies every migration with the `migration` binary, as a deploy does.
@@ -165,11 +204,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         "bench: scale {scales:?} ({}), {reps} repetition(s), on a throwaway embedded server",
         if args.quick { "quick" } else { "full" }
     );
-    let out = if bench.quick {
-        bench.work.join("benchmarks-quick.md")
-    } else {
-        devdb::workspace_root().join("docs/benchmarks.md")
-    };
+    let (out, chart) = bench.outputs();
     let machine = machine::describe(&bench).await?;
     let mut sections = Vec::new();
     let mut general = migrate::run(&bench).await.context("migrate figure")?;
@@ -182,6 +217,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             .with_context(|| format!("scale {scale}"))?;
         sections.push(Section {
             heading: format!("Scale {scale} users"),
+            scale: Some(scale),
             figures,
         });
         // Written after each scale, so a run stopped during a long scale keeps the others.
@@ -198,7 +234,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let report = render(&machine, &bench, &scales, &general, &sections);
     println!("{report}");
-    write(&out, &report)
+    write(&out, &report)?;
+    plot::write(&points(&sections), &chart)
 }
 
 fn write(out: &std::path::Path, report: &str) -> anyhow::Result<()> {
@@ -283,6 +320,7 @@ fn render(
     ));
     let general = Section {
         heading: "Independent of scale".to_owned(),
+        scale: None,
         figures: general.to_vec(),
     };
     for section in std::iter::once(&general).chain(sections) {
@@ -331,5 +369,29 @@ mod tests {
         assert_eq!(percentile(&samples, 50), Duration::from_millis(51));
         assert_eq!(percentile(&samples, 99), Duration::from_millis(100));
         assert_eq!(percentile(&samples[..1], 95), Duration::from_millis(1));
+    }
+
+    #[test]
+    fn the_chart_takes_plotted_figures_of_scale_sections_only() {
+        let plotted = |path: &str| Figure::new(path, "").plot(path, 0.1, 2.0, Some(50.0));
+        let sections = [
+            Section {
+                heading: "Independent of scale".to_owned(),
+                scale: None,
+                figures: vec![plotted("not a scale's")],
+            },
+            Section {
+                heading: "Scale 5000 users".to_owned(),
+                scale: Some(5000),
+                figures: vec![Figure::new("not plotted", "1 ms"), plotted("message page")],
+            },
+        ];
+        let points = points(&sections);
+        assert_eq!(points.len(), 1);
+        assert_eq!(
+            (points[0].path.as_str(), points[0].scale),
+            ("message page", 5000)
+        );
+        assert_eq!(points[0].target_ms, Some(50.0));
     }
 }
