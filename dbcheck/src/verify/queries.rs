@@ -272,8 +272,15 @@ mod tests {
         let names: BTreeSet<_> = queries.iter().map(|q| q.name).collect();
         assert_eq!(names.len(), queries.len(), "duplicate query names");
         for query in &queries {
+            // A query of a function (`FROM f(...)`) plans its statements inside it, out of
+            // EXPLAIN's sight; every other query names the indexes that serve it.
+            let of_a_function = query.template.split_once("FROM ").is_some_and(|(_, rest)| {
+                rest.split_whitespace()
+                    .next()
+                    .is_some_and(|f| f.contains('('))
+            });
             assert!(
-                !query.accepted.is_empty(),
+                !query.accepted.is_empty() || of_a_function,
                 "{} accepts no index",
                 query.name
             );

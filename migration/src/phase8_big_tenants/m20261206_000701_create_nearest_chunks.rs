@@ -26,10 +26,10 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 /// The chunk count above which a user's chunks are searched through the index.
-const THRESHOLD: u32 = 2_000;
+const THRESHOLD: u32 = 1_000;
 
 /// `hnsw.ef_search` of the index path: candidates kept per step of the graph search.
-const EF_SEARCH: u32 = 100;
+const EF_SEARCH: u32 = 200;
 
 fn by_index() -> String {
     format!(

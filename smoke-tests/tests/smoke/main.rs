@@ -1,5 +1,6 @@
 //! The smoke suite: every test gets its own database on the server `cargo xtask smoke` chose.
 
+mod big_tenants;
 mod catalog;
 mod counters;
 mod deploy;

@@ -373,7 +373,14 @@ mod tests {
 
     #[test]
     fn the_chart_takes_plotted_figures_of_scale_sections_only() {
-        let plotted = |path: &str| Figure::new(path, "").plot(path, 0.1, 2.0, Some(50.0));
+        let plotted = |path: &str| {
+            Figure::new(path, "").plot(
+                path,
+                Duration::from_micros(100),
+                Duration::from_millis(2),
+                Duration::from_millis(50),
+            )
+        };
         let sections = [
             Section {
                 heading: "Independent of scale".to_owned(),
