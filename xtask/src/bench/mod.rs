@@ -221,10 +221,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             figures,
         });
         // Written after each scale, so a run stopped during a long scale keeps the others.
-        write(
-            &out,
-            &render(&machine, &bench, &scales, &general, &sections),
-        )?;
+        write_reports(&out, &machine, &bench, &general, &sections)?;
     }
     if !bench.quick {
         // Eighty migrations and the whole smoke suite: too slow for --quick, which only keeps
@@ -232,10 +229,31 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         general.extend(fleet::run(&bench).await.context("fleet figure")?);
         general.push(smoke::run().context("smoke figure")?);
     }
-    let report = render(&machine, &bench, &scales, &general, &sections);
-    println!("{report}");
-    write(&out, &report)?;
+    write_reports(&out, &machine, &bench, &general, &sections)?;
     plot::write(&points(&sections), &chart)
+}
+
+/// One report per scale, each with the figures independent of scale: the first scale's in
+/// `out` (docs/benchmarks.md), every other's beside it in `benchmarks-scale-<N>.md`.
+fn write_reports(
+    out: &std::path::Path,
+    machine: &str,
+    bench: &Bench,
+    general: &[Figure],
+    sections: &[Section],
+) -> anyhow::Result<()> {
+    for (i, section) in sections.iter().enumerate() {
+        let scale = section.scale.unwrap_or(bench.scale);
+        let report = render(machine, bench, &[scale], general, std::slice::from_ref(section));
+        let path = if i == 0 {
+            out.to_path_buf()
+        } else {
+            out.with_file_name(format!("benchmarks-scale-{scale}.md"))
+        };
+        println!("{report}");
+        write(&path, &report)?;
+    }
+    Ok(())
 }
 
 fn write(out: &std::path::Path, report: &str) -> anyhow::Result<()> {
