@@ -2,6 +2,8 @@
 //! streamed through `COPY ... FROM STDIN` at the speed of the server.
 //!
 //! Scale N means N users; the default gives about a million messages and a million usage logs.
+//! Tenants are not alike: a few large ones own most of the RAG chunks and tens of thousands of
+//! messages each (`tenants.rs`), the rest a few or none.
 //! Every table is generated user by user from random streams keyed by what they describe, so
 //! memory stays flat whatever N, and two tables that must agree (conversations and messages,
 //! usage logs and monthly usage, files and quotas) derive the same facts independently.

@@ -172,6 +172,9 @@ mod tests {
             dot(&q, &chunk),
             dot(&q, &other)
         );
-        assert!(question(4_999, 5_000, 0).is_none(), "user 4999 has no chunks");
+        assert!(
+            question(4_999, 5_000, 0).is_none(),
+            "user 4999 has no chunks"
+        );
     }
 }

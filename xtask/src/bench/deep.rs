@@ -1,7 +1,9 @@
 //! `verify --deep` under traffic: the full recount of every derived counter runs on the load
 //! database while a writer changes the rows it recounts (a message into the longest
 //! conversation, a file's size); the figure is the writer's worst latency, since a recount
-//! that made writers wait would be unsafe to run on production.
+//! that made writers wait would be unsafe to run on production. Before it, verify's checks
+//! (the critical queries' plans as the planner makes them on this data, the structure) run
+//! on the same loaded database.
 
 use anyhow::Context;
 use dbcheck::counters;
@@ -20,6 +22,7 @@ const WRITES: &[&str] = &[
 
 pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
     let db = dbconn::connect(url).await?;
+    let verified = verify(&db).await?;
     let idle = with_writer(url, WRITES, async { Ok(()) }).await?.worst;
     let mut recount = None;
     let traffic = with_writer(url, WRITES, async {
@@ -40,6 +43,7 @@ pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
     );
     let rate = 1.0 / PERIOD.as_secs_f64();
     Ok(vec![
+        verified,
         Figure::new(
             format!(
                 "verify --deep: {} counter rows in {} batches, writer at {rate:.0} rounds/s \
@@ -54,4 +58,20 @@ pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
             traffic.within(std::time::Duration::from_millis(100)),
         ),
     ])
+}
+
+/// verify's checks on the loaded database: the critical queries' real plans on its data.
+async fn verify(db: &sea_orm::DatabaseConnection) -> anyhow::Result<Figure> {
+    let failures = dbcheck::verify::check(db)
+        .await
+        .context("verify on the load database")?;
+    let value = match failures.first() {
+        None => "passed".to_owned(),
+        Some(first) => format!("{} failure(s), first: {first}", failures.len()),
+    };
+    Ok(Figure::new(
+        "verify on the loaded database (structure, the critical queries' real plans)",
+        value,
+    )
+    .target("passes", failures.is_empty()))
 }

@@ -244,7 +244,13 @@ fn write_reports(
 ) -> anyhow::Result<()> {
     for (i, section) in sections.iter().enumerate() {
         let scale = section.scale.unwrap_or(bench.scale);
-        let report = render(machine, bench, &[scale], general, std::slice::from_ref(section));
+        let report = render(
+            machine,
+            bench,
+            &[scale],
+            general,
+            std::slice::from_ref(section),
+        );
         let path = if i == 0 {
             out.to_path_buf()
         } else {
