@@ -180,8 +180,12 @@ fn bookkeeping_queries() -> Vec<CriticalQuery> {
                 leading: &["status"],
                 built: &["support_tickets_status_createdAt_idx"],
             }],
+            // "status" leads the sort though it is fixed: as `app_admin`, under row-level
+            // security, the equality (enum_eq, not LEAKPROOF) does not make "status" a
+            // constant of the sort, so without it the index's order is not the query's and
+            // the planner reads every open ticket and sorts them (docs/security.md).
             template: r#"SELECT "id", "subject", "createdAt" FROM support_tickets
-                WHERE "status" = 'OPEN' ORDER BY "createdAt" DESC LIMIT 50"#,
+                WHERE "status" = 'OPEN' ORDER BY "status", "createdAt" DESC LIMIT 50"#,
             params: &[],
         },
         CriticalQuery {
