@@ -119,6 +119,7 @@ where
     Fut: std::future::Future<Output = Result<(), DbErr>>,
 {
     let name = known.migration.name();
+    session.announce_lock_timeout();
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -127,7 +128,7 @@ where
             Err(err) => err,
         };
         let code = sqlstate(&err);
-        if let Some(why) = retryable(code.as_deref(), settings)
+        if let Some(why) = retryable(code.as_deref(), session)
             && attempt <= settings.retries
         {
             let pause = settings.backoff(attempt);
@@ -141,6 +142,7 @@ where
         }
         return Err(failure(
             known,
+            session,
             settings,
             verb,
             attempt,
@@ -154,6 +156,7 @@ where
 /// database holds where the server said so.
 fn failure(
     known: &Known,
+    session: &Session,
     settings: &Settings,
     verb: &str,
     attempt: u32,
@@ -170,8 +173,9 @@ fn failure(
         Some(LOCK_NOT_AVAILABLE) => anyhow::anyhow!(
             "could not {verb} {name}: a table it needs stayed locked by another session \
                  for more than {}ms, {attempt} times; it was rolled back. End the long \
-                 transaction (see pg_stat_activity) and migrate again, or raise --ddl-lock-timeout",
-            settings.ddl_lock_timeout.as_millis()
+                 transaction (see pg_stat_activity) and migrate again, or raise --retries \
+                 (the wait is --ddl-lock-timeout, at most half the server's deadlock_timeout)",
+            session.lock_timeout().as_millis()
         ),
         Some(QUERY_CANCELED) => anyhow::anyhow!(
             "could not {verb} {name}: a statement ran longer than --statement-timeout ({}s) \
@@ -194,11 +198,11 @@ fn failure(
 
 /// Why a failure with SQLSTATE `code` may pass on a second try, for the two that roll the
 /// migration back whole and depend on other sessions: a lock timeout and a lost deadlock.
-fn retryable(code: Option<&str>, settings: &Settings) -> Option<String> {
+fn retryable(code: Option<&str>, session: &Session) -> Option<String> {
     match code {
         Some(LOCK_NOT_AVAILABLE) => Some(format!(
             "a table it needs is locked by another session (waited {}ms)",
-            settings.ddl_lock_timeout.as_millis()
+            session.lock_timeout().as_millis()
         )),
         Some(DEADLOCK_DETECTED) => {
             Some("the server aborted it to break a deadlock with another session".to_owned())

@@ -6,15 +6,19 @@
 //! waiting for it) while the migrator still counts on it, the run is lost. The session is
 //! unwatched while it idles on purpose (a backup, a pause before a retry), since the server
 //! may end an idle session, and the pool then opens a new one.
+//!
+//! Its `lock_timeout` stays below the server's `deadlock_timeout` ([`lock_timeout`]), so in a
+//! lock cycle with an application's writer the migration gives up first and the writer is
+//! never the transaction PostgreSQL aborts.
 
 use std::future::Future;
 use std::ops::Deref;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 use crate::settings::Settings;
@@ -27,6 +31,10 @@ pub struct Session {
     db: DatabaseConnection,
     pid: Watched,
     settings: Settings,
+    /// The `lock_timeout` each connection of the pool set, in milliseconds.
+    lock_timeout: Arc<AtomicU64>,
+    /// Whether the run said which `lock_timeout` its migrations wait with.
+    announced: AtomicBool,
 }
 
 impl Deref for Session {
@@ -54,9 +62,20 @@ impl Session {
                 ("lock_timeout", millis(settings.ddl_lock_timeout)),
                 ("statement_timeout", millis(settings.statement_timeout)),
             ]);
+        let lock_timeout = Arc::new(AtomicU64::new(0));
+        let set = Arc::clone(&lock_timeout);
+        let ddl = settings.ddl_lock_timeout;
         // One connection, tested before each use: the server may end it while it idles, and
         // the pool then opens a new one with the same settings.
         let pool = PgPoolOptions::new()
+            .after_connect(move |conn, _| {
+                let set = Arc::clone(&set);
+                Box::pin(async move {
+                    let chosen = below_deadlock_timeout(conn, ddl).await?;
+                    set.store(chosen.as_millis() as u64, Ordering::SeqCst);
+                    Ok(())
+                })
+            })
             .max_connections(1)
             .min_connections(0)
             .acquire_timeout(liveness.bound())
@@ -70,6 +89,8 @@ impl Session {
             db: sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
             pid: Watched::default(),
             settings: settings.clone(),
+            lock_timeout,
+            announced: AtomicBool::new(false),
         };
         session.watch().await?;
         Ok(session)
@@ -78,6 +99,34 @@ impl Session {
     /// The connection, for functions generic over `ConnectionTrait`.
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The `lock_timeout` the session's statements wait for a lock with: `--ddl-lock-timeout`,
+    /// lowered below the server's `deadlock_timeout` ([`lock_timeout`]).
+    pub fn lock_timeout(&self) -> Duration {
+        Duration::from_millis(self.lock_timeout.load(Ordering::SeqCst))
+    }
+
+    /// Says once per session which `lock_timeout` migrations wait with, and why when it is
+    /// below `--ddl-lock-timeout`.
+    pub fn announce_lock_timeout(&self) {
+        if self.announced.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (chosen, ddl) = (self.lock_timeout(), self.settings.ddl_lock_timeout);
+        if chosen < ddl {
+            tracing::info!(
+                "migrations wait at most {}ms for a lock (--ddl-lock-timeout {}ms, lowered \
+                 below the server's deadlock_timeout so that a writer is never a deadlock's victim)",
+                chosen.as_millis(),
+                ddl.as_millis()
+            );
+        } else {
+            tracing::debug!(
+                "migrations wait at most {}ms for a lock",
+                chosen.as_millis()
+            );
+        }
     }
 
     /// The pid the heartbeat checks, shared with it.
@@ -122,6 +171,63 @@ impl Session {
     }
 }
 
+/// The `lock_timeout` of a migration session: `ddl`, but at most half the server's
+/// `deadlock_timeout` (and at least 1 ms, since 0 would mean no limit; a `ddl` of 0, no limit
+/// asked, gets the half too).
+///
+/// PostgreSQL looks for a deadlock once per lock wait, `deadlock_timeout` after the wait
+/// began, and aborts the transaction of the session that looks. A writer that waits for a
+/// table the migration holds, while the migration waits for one the writer holds, would look
+/// first if the migration waited longer than `deadlock_timeout`: the writer's transaction
+/// would be aborted. A migration that gives up sooner rolls back, releasing its locks, and
+/// the deployer retries it: the writer goes on. Half leaves room for the writer having
+/// started to wait a little before the migration did.
+pub fn lock_timeout(ddl: Duration, deadlock_timeout: Duration) -> Duration {
+    let asked = if ddl.is_zero() { Duration::MAX } else { ddl };
+    asked
+        .min(deadlock_timeout / 2)
+        .max(Duration::from_millis(1))
+}
+
+/// Reads the server's `deadlock_timeout` on a new connection of the session and sets the
+/// connection's `lock_timeout` below it; returns the `lock_timeout` set.
+async fn below_deadlock_timeout(
+    conn: &mut PgConnection,
+    ddl: Duration,
+) -> Result<Duration, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::Executor;
+    // `setting` is in the parameter's unit: milliseconds for deadlock_timeout.
+    let row: (i64,) = sea_orm::sqlx::query_as(
+        "SELECT setting::int8 FROM pg_settings WHERE name = 'deadlock_timeout'",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let deadlock = Duration::from_millis(row.0.max(0) as u64);
+    let chosen = lock_timeout(ddl, deadlock);
+    conn.execute(format!("SET lock_timeout = '{}'", millis(chosen)).as_str())
+        .await?;
+    Ok(chosen)
+}
+
 fn millis(d: Duration) -> String {
     format!("{}ms", d.as_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_timeout_stays_below_the_deadlock_timeout() {
+        let ms = Duration::from_millis;
+        // The defaults: 5 s asked, the server's 1 s deadlock_timeout: half of it.
+        assert_eq!(lock_timeout(ms(5000), ms(1000)), ms(500));
+        // A shorter one asked is kept.
+        assert_eq!(lock_timeout(ms(200), ms(1000)), ms(200));
+        // A server that looks for deadlocks late lets the asked one stand.
+        assert_eq!(lock_timeout(ms(5000), ms(60_000)), ms(5000));
+        // Never 0, which would mean no limit at all.
+        assert_eq!(lock_timeout(ms(5000), ms(1)), ms(1));
+        assert_eq!(lock_timeout(ms(0), ms(1000)), ms(500));
+    }
 }

@@ -8,16 +8,21 @@ pub const DEFAULT_HANG_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Timeouts of a migrator run. The defaults suit a production deploy: wait a minute for the
 /// database and for another migrator, give up on a table lock after 5 s (so a migration never
-/// queues behind a long transaction while the application's queries queue behind it), retry
-/// that a few times with backoff, and give up on a silent server (or let the server give up
-/// on a vanished migrator, releasing its locks) after 20 s.
+/// queues behind a long transaction while the application's queries queue behind it), or
+/// after half the server's `deadlock_timeout` when that is shorter (so that in a lock cycle
+/// the migration, never an application's writer, is the one rolled back), retry that a few
+/// times with backoff, and give up on a silent server (or let the server give up on a
+/// vanished migrator, releasing its locks) after 20 s.
 #[derive(Clone, Debug, clap::Args)]
 pub struct Settings {
     /// How long to wait for another migrator to finish (the advisory lock), e.g. 60s, 5m.
     #[arg(long, global = true, env = "MIGRATE_LOCK_TIMEOUT", default_value = "60s", value_name = "DURATION", value_parser = dbconn::cli::duration)]
     pub lock_timeout: Duration,
     /// PostgreSQL `lock_timeout` of migration sessions: how long one statement may wait for a
-    /// table lock before the migration is rolled back and retried.
+    /// table lock before the migration is rolled back and retried. Lowered to half the
+    /// server's `deadlock_timeout` when longer (0s, no limit, too): in a lock cycle with an
+    /// application's writer the migration's wait must end first, so that the migration is
+    /// rolled back and retried and the writer is never the deadlock's victim.
     #[arg(long, global = true, env = "MIGRATE_DDL_LOCK_TIMEOUT", default_value = "5s", value_name = "DURATION", value_parser = dbconn::cli::duration)]
     pub ddl_lock_timeout: Duration,
     /// PostgreSQL `statement_timeout` of migration sessions (0s: none).

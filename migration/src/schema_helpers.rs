@@ -250,3 +250,101 @@ pub(crate) fn unique_index_in<T: IntoIden>(
 ) -> IndexCreateStatement {
     index_in(name, schema, table).unique().take()
 }
+
+// ---------------------------------------------------------------------------
+// Strong locks on several live tables, taken up front in one order.
+// ---------------------------------------------------------------------------
+
+/// A table lock mode of `LOCK TABLE`, strongest last.
+#[allow(dead_code)] // Until the first migration that locks several live tables uses them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LockMode {
+    /// What `CREATE TRIGGER` and `ADD FOREIGN KEY` take: writers wait, readers go on.
+    ShareRowExclusive,
+    /// Writers wait, readers go on (`REFRESH MATERIALIZED VIEW CONCURRENTLY`).
+    Exclusive,
+    /// What most `ALTER TABLE`, `ENABLE ROW LEVEL SECURITY`, `CREATE POLICY` and `DROP` take:
+    /// everyone waits.
+    AccessExclusive,
+}
+
+impl LockMode {
+    fn sql(self) -> &'static str {
+        match self {
+            LockMode::ShareRowExclusive => "SHARE ROW EXCLUSIVE",
+            LockMode::Exclusive => "EXCLUSIVE",
+            LockMode::AccessExclusive => "ACCESS EXCLUSIVE",
+        }
+    }
+}
+
+/// `LOCK TABLE` of every one of `tables` (`(schema, table)` pairs) in `mode`, in the order
+/// given, in one statement.
+fn lock_tables_sql(tables: &[(&str, &str)], mode: LockMode) -> String {
+    let names: Vec<String> = tables
+        .iter()
+        .map(|(schema, table)| format!(r#""{schema}"."{table}""#))
+        .collect();
+    format!("LOCK TABLE {} IN {} MODE", names.join(", "), mode.sql())
+}
+
+/// Takes the strong locks a migration needs on several live tables, all at once, as its first
+/// statement, so that it never waits for one table while holding another and a writer is
+/// never the victim of a deadlock with it (docs/online-changes.md).
+///
+/// `tables` are `(schema, table)` pairs **in the order writers take them: a table before the
+/// tables it references**, as a message insert locks `messages`, then its trigger updates its
+/// conversation: `[("public", "messages"), ("public", "conversations")]`. `mode` is the
+/// strongest lock any later statement of the migration takes on any of them, so that no
+/// statement has to strengthen a lock while holding the others. The locks last until the
+/// migration's transaction ends, so the migration must run in one (the default: `LOCK TABLE`
+/// refuses outside a transaction block). Its wait for each table is bounded by the
+/// deployer's `lock_timeout`, after which the migration is rolled back and retried.
+#[allow(dead_code)] // Until the first migration that locks several live tables uses it.
+pub(crate) async fn lock_tables(
+    manager: &SchemaManager<'_>,
+    tables: &[(&str, &str)],
+    mode: LockMode,
+) -> Result<(), DbErr> {
+    debug_assert!(
+        tables
+            .iter()
+            .enumerate()
+            .all(|(i, t)| !tables[..i].contains(t)),
+        "a table listed twice: {tables:?}"
+    );
+    manager
+        .get_connection()
+        .execute_unprepared(&lock_tables_sql(tables, mode))
+        .await
+        .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_tables_takes_every_lock_in_one_statement_in_the_order_given() {
+        let tables = [("public", "messages"), ("public", "conversations")];
+        assert_eq!(
+            lock_tables_sql(&tables, LockMode::AccessExclusive),
+            r#"LOCK TABLE "public"."messages", "public"."conversations" IN ACCESS EXCLUSIVE MODE"#
+        );
+    }
+
+    #[test]
+    fn lock_tables_quotes_schemas_and_camel_case_names() {
+        assert_eq!(
+            lock_tables_sql(
+                &[("health", "medicalRecords"), ("public", "users")],
+                LockMode::ShareRowExclusive
+            ),
+            r#"LOCK TABLE "health"."medicalRecords", "public"."users" IN SHARE ROW EXCLUSIVE MODE"#
+        );
+        assert_eq!(
+            lock_tables_sql(&[("public", "users")], LockMode::Exclusive),
+            r#"LOCK TABLE "public"."users" IN EXCLUSIVE MODE"#
+        );
+    }
+}

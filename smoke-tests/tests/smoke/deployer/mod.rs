@@ -12,6 +12,7 @@ mod errors;
 mod fresh;
 pub mod hang;
 mod kill;
+mod lock_order;
 mod outside_transaction;
 mod timeouts;
 mod toy;

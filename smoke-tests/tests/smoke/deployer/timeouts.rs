@@ -72,8 +72,9 @@ async fn a_migration_that_loses_a_deadlock_to_the_application_is_retried_and_app
     let test = TestDb::new("toy_a_migration_that_loses_a_deadlock").await;
     super::through(&test.db, toy::INDEX).await;
     // The server looks for a deadlock once per wait, deadlock_timeout after it began, and
-    // aborts the session that looks. The migration's sessions look after 3 s, long after the
-    // application, which starts waiting second, has; the application never looks.
+    // aborts the session that looks. The migration's sessions would look after 3 s, but give
+    // up waiting after half of that (their lock_timeout stays below deadlock_timeout); the
+    // application never looks.
     test.db
         .execute_unprepared(&format!(
             "ALTER DATABASE {} SET deadlock_timeout = '3s'",
@@ -99,8 +100,7 @@ async fn a_migration_that_loses_a_deadlock_to_the_application_is_retried_and_app
     let db = test.db.clone();
     let deploy = tokio::spawn(async move { deployer.up(&db, &Up::default()).await });
     // Once the migration waits for the books, holding the authors, the application asks for
-    // the authors: a deadlock, and the migration, which waited first, is the one the server
-    // aborts.
+    // the authors: a deadlock, and the migration, which waited first, is the one rolled back.
     super::wait_for_zero(
         &test.db,
         &super::none_waiting_for("toy_books"),
