@@ -195,7 +195,6 @@ async fn below_deadlock_timeout(
     conn: &mut PgConnection,
     ddl: Duration,
 ) -> Result<Duration, sea_orm::sqlx::Error> {
-    use sea_orm::sqlx::Executor;
     // `setting` is in the parameter's unit: milliseconds for deadlock_timeout.
     let row: (i64,) = sea_orm::sqlx::query_as(
         "SELECT setting::int8 FROM pg_settings WHERE name = 'deadlock_timeout'",
@@ -204,7 +203,10 @@ async fn below_deadlock_timeout(
     .await?;
     let deadlock = Duration::from_millis(row.0.max(0) as u64);
     let chosen = lock_timeout(ddl, deadlock);
-    conn.execute(format!("SET lock_timeout = '{}'", millis(chosen)).as_str())
+    // The value is a number of milliseconds this function formats, never input.
+    let set = format!("SET lock_timeout = '{}'", millis(chosen));
+    sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(set))
+        .execute(&mut *conn)
         .await?;
     Ok(chosen)
 }
