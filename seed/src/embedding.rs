@@ -69,6 +69,12 @@ pub fn embed_words(text: &str) -> Vec<f32> {
     sum.iter().map(|v| (v / norm) as f32).collect()
 }
 
+/// `v` in pgvector's text form, `[x,y,...]`, as a query parameter or literal takes it.
+pub fn text(v: &[f32]) -> String {
+    let parts: Vec<String> = v.iter().map(f32::to_string).collect();
+    format!("[{}]", parts.join(","))
+}
+
 /// The lowercase hex SHA-256 of `text`, the form of `rag_documents."contentHash"`.
 pub fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())

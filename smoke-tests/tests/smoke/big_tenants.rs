@@ -14,13 +14,8 @@ const SCALE: u64 = 30;
 /// scale every other user has a few).
 const SMALL_USER: u64 = 0;
 
-fn vector(v: &[f32]) -> String {
-    let parts: Vec<String> = v.iter().map(f32::to_string).collect();
-    format!("[{}]", parts.join(","))
-}
-
 fn question(user: u64, i: u64) -> String {
-    vector(&seed::load::question(user, SCALE, i).expect("the user has chunks"))
+    seed::embedding::text(&seed::load::question(user, SCALE, i).expect("the user has chunks"))
 }
 
 /// The exact top 10 of `user`'s chunks, every one compared.

@@ -229,19 +229,23 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         general.extend(fleet::run(&bench).await.context("fleet figure")?);
         general.push(smoke::run().context("smoke figure")?);
     }
-    write_reports(&out, &machine, &bench, &general, &sections)?;
+    for report in write_reports(&out, &machine, &bench, &general, &sections)? {
+        println!("{report}");
+    }
     plot::write(&points(&sections), &chart)
 }
 
 /// One report per scale, each with the figures independent of scale: the first scale's in
-/// `out` (docs/benchmarks.md), every other's beside it in `benchmarks-scale-<N>.md`.
+/// `out` (docs/benchmarks.md), every other's beside it in `benchmarks-scale-<N>.md`. Returns
+/// them, for the caller to print once the run is over.
 fn write_reports(
     out: &std::path::Path,
     machine: &str,
     bench: &Bench,
     general: &[Figure],
     sections: &[Section],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
+    let mut reports = Vec::with_capacity(sections.len());
     for (i, section) in sections.iter().enumerate() {
         let scale = section.scale.unwrap_or(bench.scale);
         let report = render(
@@ -256,10 +260,10 @@ fn write_reports(
         } else {
             out.with_file_name(format!("benchmarks-scale-{scale}.md"))
         };
-        println!("{report}");
         write(&path, &report)?;
+        reports.push(report);
     }
-    Ok(())
+    Ok(reports)
 }
 
 fn write(out: &std::path::Path, report: &str) -> anyhow::Result<()> {

@@ -103,7 +103,10 @@ fn typical_samples(scale: u64) -> Vec<(String, String)> {
         .filter(|u| seed::load::tenant_extra(*u, scale) == 0)
         .filter_map(|u| {
             let question = seed::load::question(u, scale, u)?;
-            Some((seed::load::user_id(u).to_string(), vector(&question)))
+            Some((
+                seed::load::user_id(u).to_string(),
+                seed::embedding::text(&question),
+            ))
         })
         .take(RECALL_SAMPLES.max(200))
         .collect()
@@ -115,15 +118,12 @@ fn largest_samples(scale: u64) -> Vec<(String, String)> {
     (0..RECALL_SAMPLES as u64)
         .filter_map(|i| {
             let question = seed::load::question(user, scale, i)?;
-            Some((seed::load::user_id(user).to_string(), vector(&question)))
+            Some((
+                seed::load::user_id(user).to_string(),
+                seed::embedding::text(&question),
+            ))
         })
         .collect()
-}
-
-/// A vector in pgvector's text form.
-fn vector(v: &[f32]) -> String {
-    let parts: Vec<String> = v.iter().map(f32::to_string).collect();
-    format!("[{}]", parts.join(","))
 }
 
 /// Each sample with its exact top 10.
