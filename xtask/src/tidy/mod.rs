@@ -204,7 +204,9 @@ fn every_source_file_starts_with_its_purpose() {
     for krate in crates() {
         for file in sources(&root().join(&krate)) {
             let text = std::fs::read_to_string(&file).expect("read source");
-            if !text.trim_start().starts_with("//!") {
+            let first = text.trim_start().lines().next().unwrap_or_default();
+            // `cargo xtask migrate new` writes a placeholder purpose for its author to replace.
+            if !first.starts_with("//!") || first.contains(": say in one line what") {
                 missing.push(
                     file.strip_prefix(root())
                         .unwrap_or(&file)
@@ -214,7 +216,10 @@ fn every_source_file_starts_with_its_purpose() {
             }
         }
     }
-    assert!(missing.is_empty(), "no `//!` purpose line: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "no `//!` purpose line, or the placeholder of `migrate new`: {missing:?}"
+    );
 }
 
 #[test]
