@@ -120,6 +120,9 @@ pub const BY_TITLE: OnlineIndex<'static> = OnlineIndex {
     unique: false,
     method: None,
     predicate: None,
+    opclass: None,
+    with: None,
+    memory: None,
     lock_timeout: Duration::from_millis(300),
 };
 

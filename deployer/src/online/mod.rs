@@ -36,6 +36,13 @@ pub struct OnlineIndex<'a> {
     pub method: Option<&'a str>,
     /// The condition of a partial index, as SQL (`"isActive"`); `None`: every row.
     pub predicate: Option<&'a str>,
+    /// The operator class of every column (`vector_cosine_ops`); `None`: the type's default.
+    pub opclass: Option<&'a str>,
+    /// Storage parameters, as SQL (`m = 24, ef_construction = 128`); `None`: the method's.
+    pub with: Option<&'a str>,
+    /// `maintenance_work_mem` for the build (`1GB`): pgvector builds an HNSW graph that does
+    /// not fit in it far slower, on disk; `None`: the server's setting.
+    pub memory: Option<&'a str>,
     /// How long to wait for each lock before failing (the build itself is not limited).
     pub lock_timeout: Duration,
 }
@@ -43,7 +50,16 @@ pub struct OnlineIndex<'a> {
 impl OnlineIndex<'_> {
     /// The `CREATE INDEX CONCURRENTLY` statement, identifiers quoted.
     pub fn create_sql(&self) -> String {
-        let columns: Vec<String> = self.columns.iter().map(|c| quote(c)).collect();
+        let opclass = self.opclass.map(|o| format!(" {o}")).unwrap_or_default();
+        let columns: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| format!("{}{opclass}", quote(c)))
+            .collect();
+        let with = self
+            .with
+            .map(|w| format!(" WITH ({w})"))
+            .unwrap_or_default();
         let method = self
             .method
             .map(|m| format!(" USING {m}"))
@@ -53,7 +69,7 @@ impl OnlineIndex<'_> {
             .map(|p| format!(" WHERE {p}"))
             .unwrap_or_default();
         format!(
-            "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {}.{}{method} ({}){predicate}",
+            "CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {}.{}{method} ({}){with}{predicate}",
             if self.unique { "UNIQUE " } else { "" },
             quote(self.name),
             quote(self.schema),
@@ -132,11 +148,28 @@ pub async fn create_index_throttled(
         lag.wait(db, &what).await?;
     }
     let create = index.create_sql();
+    let memory = index.memory;
     with_lock_timeout(db, index.lock_timeout, async |conn| {
-        sqlx::query(sqlx::AssertSqlSafe(create))
+        let Some(memory) = memory else {
+            return sqlx::query(sqlx::AssertSqlSafe(create))
+                .execute(conn)
+                .await
+                .map(|_| ());
+        };
+        sqlx::query("SELECT set_config('maintenance_work_mem', $1, false)")
+            .bind(memory)
+            .execute(&mut *conn)
+            .await?;
+        let built = sqlx::query(sqlx::AssertSqlSafe(create))
+            .execute(&mut *conn)
+            .await
+            .map(|_| ());
+        // Reset whatever happened: the connection goes back to the migration's pool.
+        let reset = sqlx::query("RESET maintenance_work_mem")
             .execute(conn)
             .await
-            .map(|_| ())
+            .map(|_| ());
+        built.and(reset)
     })
     .await
 }
@@ -255,6 +288,9 @@ mod tests {
             unique: false,
             method: None,
             predicate: None,
+            opclass: None,
+            with: None,
+            memory: None,
             lock_timeout: Duration::from_secs(1),
         };
         assert_eq!(
@@ -274,6 +310,27 @@ mod tests {
     }
 
     #[test]
+    fn statement_names_the_operator_class_and_the_storage_parameters() {
+        let index = OnlineIndex {
+            name: "chunks_embedding_idx",
+            schema: "public",
+            table: "chunks",
+            columns: &["embedding"],
+            unique: false,
+            method: Some("hnsw"),
+            predicate: None,
+            opclass: Some("vector_cosine_ops"),
+            with: Some("m = 24, ef_construction = 128"),
+            memory: Some("1GB"),
+            lock_timeout: Duration::from_secs(1),
+        };
+        assert_eq!(
+            index.create_sql(),
+            r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS "chunks_embedding_idx" ON "public"."chunks" USING hnsw ("embedding" vector_cosine_ops) WITH (m = 24, ef_construction = 128)"#
+        );
+    }
+
+    #[test]
     fn statement_names_the_method_and_the_partial_condition() {
         let index = OnlineIndex {
             name: "users_role_isActive_idx",
@@ -283,6 +340,9 @@ mod tests {
             unique: false,
             method: Some("btree"),
             predicate: Some(r#""isActive""#),
+            opclass: None,
+            with: None,
+            memory: None,
             lock_timeout: Duration::from_secs(1),
         };
         assert_eq!(

@@ -17,6 +17,9 @@ const PERMISSIONS: OnlineIndex<'static> = OnlineIndex {
     unique: false,
     method: Some("gin"),
     predicate: None,
+    opclass: None,
+    with: None,
+    memory: None,
     lock_timeout: LOCK_TIMEOUT,
 };
 

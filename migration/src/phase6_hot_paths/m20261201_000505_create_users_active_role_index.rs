@@ -17,6 +17,9 @@ const ACTIVE_ROLE: OnlineIndex<'static> = OnlineIndex {
     unique: false,
     method: None,
     predicate: Some(r#""isActive""#),
+    opclass: None,
+    with: None,
+    memory: None,
     lock_timeout: LOCK_TIMEOUT,
 };
 

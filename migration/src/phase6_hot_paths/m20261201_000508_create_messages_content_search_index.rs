@@ -16,6 +16,9 @@ const CONTENT_SEARCH: OnlineIndex<'static> = OnlineIndex {
     unique: false,
     method: Some("gin"),
     predicate: None,
+    opclass: None,
+    with: None,
+    memory: None,
     lock_timeout: LOCK_TIMEOUT,
 };
 

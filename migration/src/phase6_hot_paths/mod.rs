@@ -51,6 +51,9 @@ const fn btree<'a>(name: &'a str, table: &'a str, columns: &'a [&'a str]) -> Onl
         unique: false,
         method: None,
         predicate: None,
+        opclass: None,
+        with: None,
+        memory: None,
         lock_timeout: LOCK_TIMEOUT,
     }
 }

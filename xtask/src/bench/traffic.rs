@@ -38,6 +38,9 @@ pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
         unique: false,
         method: None,
         predicate: None,
+        opclass: None,
+        with: None,
+        memory: None,
         lock_timeout: Duration::from_millis(100),
     };
     let naive = with_writer(url, &[INSERT_MESSAGE], build_naively(&db)).await?;

@@ -224,6 +224,9 @@ const INDEX: OnlineIndex<'static> = OnlineIndex {
     unique: false,
     method: None,
     predicate: None,
+    opclass: None,
+    with: None,
+    memory: None,
     lock_timeout: Duration::from_secs(5),
 };
 

@@ -94,6 +94,9 @@ async fn online_helper_child() {
                 unique: false,
                 method: None,
                 predicate: None,
+                opclass: None,
+                with: None,
+                memory: None,
                 lock_timeout: Duration::from_secs(2),
             };
             let mut lag = ReplicaLag::new(max_lag);

@@ -27,6 +27,9 @@ fn index() -> OnlineIndex<'static> {
         unique: true,
         method: None,
         predicate: None,
+        opclass: None,
+        with: None,
+        memory: None,
         lock_timeout: Duration::from_secs(2),
     }
 }
