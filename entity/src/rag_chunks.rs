@@ -3,7 +3,8 @@
 use sea_orm::entity::prelude::*;
 
 /// `embedding` is `vector(1536)`, searched by cosine distance through the HNSW index
-/// `rag_chunks_embedding_idx`. The model is not `Eq` because the embedding holds floats.
+/// `rag_chunks_embedding_hnsw_idx` (phase 8). The model is not `Eq` because the embedding
+/// holds floats.
 #[sea_orm::model]
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "rag_chunks", rename_all = "camelCase")]

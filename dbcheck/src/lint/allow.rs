@@ -65,8 +65,14 @@ pub const ALLOWED: &[Allow] = &[
         rule: Rule::Squawk(Squawk::BanConcurrentIndexCreationInTransaction),
         reason: CONCURRENT_OUTSIDE_TRANSACTION,
     },
+    // Phase 8's better-connected HNSW graph over the RAG chunks, likewise.
+    Allow {
+        migration: "m20261206_000702_create_rag_chunks_embedding_hnsw_index",
+        rule: Rule::Squawk(Squawk::BanConcurrentIndexCreationInTransaction),
+        reason: CONCURRENT_OUTSIDE_TRANSACTION,
+    },
 ];
 
-/// Why phase 6's online index builds may use `CONCURRENTLY`.
+/// Why the online index builds may use `CONCURRENTLY`.
 const CONCURRENT_OUTSIDE_TRANSACTION: &str =
     "use_transaction() is Some(false): the online helper builds it outside any transaction";

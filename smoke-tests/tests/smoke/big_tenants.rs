@@ -48,7 +48,7 @@ async fn nearest(tx: &DatabaseTransaction, user: u64, question: &str) -> (Vec<St
     let scans = tx
         .query_one_raw(sea_orm::Statement::from_string(
             tx.get_database_backend(),
-            "SELECT pg_stat_get_xact_numscans('rag_chunks_embedding_idx'::regclass)",
+            "SELECT pg_stat_get_xact_numscans('rag_chunks_embedding_hnsw_idx'::regclass)",
         ))
         .await
         .expect("index scans")

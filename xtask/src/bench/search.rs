@@ -240,7 +240,7 @@ async fn hnsw(
             ));
         }
     };
-    if !plan.contains("rag_chunks_embedding_idx") {
+    if !plan.contains("rag_chunks_embedding_hnsw_idx") {
         return Ok(Figure::new(
             name,
             format!("not measured: the planner did not take the HNSW index (pgvector {version})"),
