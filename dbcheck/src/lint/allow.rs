@@ -37,42 +37,4 @@ pub const ALLOWED: &[Allow] = &[
         rule: Rule::Squawk(Squawk::BanDropNotNull),
         reason: "automatic audit entries have no admin; the entity reads adminId as optional",
     },
-    // Phase 6 builds its indexes with `CREATE INDEX CONCURRENTLY` through the online helper;
-    // each of these migrations returns Some(false) from use_transaction(), which the lint's
-    // input cannot see (it assumes SeaORM's transaction).
-    Allow {
-        migration: "m20261201_000501_create_messages_keyset_index",
-        rule: Rule::Squawk(Squawk::BanConcurrentIndexCreationInTransaction),
-        reason: CONCURRENT_OUTSIDE_TRANSACTION,
-    },
-    Allow {
-        migration: "m20261201_000503_replace_conversations_session_index",
-        rule: Rule::Squawk(Squawk::BanConcurrentIndexCreationInTransaction),
-        reason: CONCURRENT_OUTSIDE_TRANSACTION,
-    },
-    Allow {
-        migration: "m20261201_000504_create_users_permissions_index",
-        rule: Rule::Squawk(Squawk::BanConcurrentIndexCreationInTransaction),
-        reason: CONCURRENT_OUTSIDE_TRANSACTION,
-    },
-    Allow {
-        migration: "m20261201_000505_create_users_active_role_index",
-        rule: Rule::Squawk(Squawk::BanConcurrentIndexCreationInTransaction),
-        reason: CONCURRENT_OUTSIDE_TRANSACTION,
-    },
-    Allow {
-        migration: "m20261201_000508_create_messages_content_search_index",
-        rule: Rule::Squawk(Squawk::BanConcurrentIndexCreationInTransaction),
-        reason: CONCURRENT_OUTSIDE_TRANSACTION,
-    },
-    // Phase 8's better-connected HNSW graph over the RAG chunks, likewise.
-    Allow {
-        migration: "m20261206_000702_create_rag_chunks_embedding_hnsw_index",
-        rule: Rule::Squawk(Squawk::BanConcurrentIndexCreationInTransaction),
-        reason: CONCURRENT_OUTSIDE_TRANSACTION,
-    },
 ];
-
-/// Why the online index builds may use `CONCURRENTLY`.
-const CONCURRENT_OUTSIDE_TRANSACTION: &str =
-    "use_transaction() is Some(false): the online helper builds it outside any transaction";

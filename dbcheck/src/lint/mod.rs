@@ -48,9 +48,10 @@ impl fmt::Display for Violation {
 pub fn lint(
     migrations: &[(&str, &[String])],
     session: &[String],
+    outside_transaction: &[&str],
     allowed: &[Allow],
 ) -> Vec<String> {
-    let violations = violations(migrations, session);
+    let violations = violations(migrations, session, outside_transaction);
     let is_allowed = |a: &Allow, v: &Violation| a.migration == v.migration && a.rule == v.rule;
     let mut out: Vec<String> = violations
         .iter()
@@ -68,11 +69,20 @@ pub fn lint(
     out
 }
 
-/// Every violation of `migrations` run after `session`, allow-list ignored.
-pub fn violations(migrations: &[(&str, &[String])], session: &[String]) -> Vec<Violation> {
+/// Every violation of `migrations` run after `session`, allow-list ignored. Each runs in a
+/// transaction, as SeaORM runs a migration, unless `outside_transaction` names it (its
+/// `use_transaction()` is `Some(false)`, as for `CREATE INDEX CONCURRENTLY`).
+pub fn violations(
+    migrations: &[(&str, &[String])],
+    session: &[String],
+    outside_transaction: &[&str],
+) -> Vec<Violation> {
     migrations
         .iter()
-        .flat_map(|(name, sql)| Script::new(session, sql).violations(name))
+        .flat_map(|(name, sql)| {
+            let in_transaction = !outside_transaction.contains(name);
+            Script::new(session, sql).violations(name, in_transaction)
+        })
         .collect()
 }
 
@@ -117,7 +127,7 @@ impl Script {
     }
 
     /// The findings of this script, for the migration `name`.
-    fn violations(&self, name: &str) -> Vec<Violation> {
+    fn violations(&self, name: &str, in_transaction: bool) -> Vec<Violation> {
         let parse = SourceFile::parse(&self.text);
         let statements = self.statements(&parse.tree());
         let found = |at: usize| statements.iter().find(|s| s.range.contains(&at));
@@ -134,7 +144,7 @@ impl Script {
             let message = error.message().to_owned();
             report(Rule::Unparsable, error.range().into(), &[], message);
         }
-        for v in rules::squawk().lint(&parse, &self.text) {
+        for v in rules::squawk(in_transaction).lint(&parse, &self.text) {
             let range: Range<usize> = v.text_range.into();
             let statement = found(range.start);
             if statement

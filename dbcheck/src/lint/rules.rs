@@ -95,19 +95,17 @@ pub fn exempt_on_new_tables(rule: Squawk) -> bool {
 }
 
 /// squawk's linter with this project's rules and settings; one per script, since a linter
-/// keeps what it found. The lint's input does not say whether a migration opts out of its
-/// transaction (`use_transaction`), so it assumes the transaction SeaORM runs each migration
-/// in by default: a migration that opts out (for `CREATE INDEX CONCURRENTLY`) allows
-/// `ban-concurrent-index-creation-in-transaction` in allow.rs with that reason. In a
-/// transaction squawk also skips index and constraint rules on tables created earlier in it,
-/// comparing bare names: `health.users` would hide `users`. No two schemas here share a table
-/// name, and the lint's own exemption compares qualified names.
-pub fn squawk() -> Linter {
+/// keeps what it found. `in_transaction` is whether the migration runs in the transaction
+/// SeaORM gives it by default: CONCURRENTLY fails there, and squawk also skips index and
+/// constraint rules on tables created earlier in it, comparing bare names: `health.users`
+/// would hide `users`. No two schemas here share a table name, and the lint's own exemption
+/// compares qualified names.
+pub fn squawk(in_transaction: bool) -> Linter {
     let off: Vec<Squawk> = OFF.iter().map(|(rule, _)| *rule).collect();
     let mut linter = Linter::with_rules(&[], &off);
     linter.settings = LinterSettings {
         pg_version: PG_VERSION.parse().expect("PG_VERSION is a version"),
-        assume_in_transaction: true,
+        assume_in_transaction: in_transaction,
     };
     linter
 }

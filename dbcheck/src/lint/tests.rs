@@ -24,7 +24,7 @@ fn broken_by(later: &[&str]) -> Vec<String> {
         .zip(&sql)
         .map(|(name, sql)| (name.as_str(), sql.as_slice()))
         .collect();
-    let found = violations(&migrations, &[]);
+    let found = violations(&migrations, &[], &[]);
     assert!(found.iter().all(|v| v.migration != "m1"), "{found:#?}");
     found.iter().map(|v| v.rule.to_string()).collect()
 }
@@ -63,8 +63,8 @@ fn a_non_concurrent_create_index_is_caught() {
 #[test]
 fn create_index_concurrently_passes_in_a_migration_without_a_transaction() {
     let sql = r#"CREATE INDEX CONCURRENTLY "users_age_idx" ON "users" ("age")"#;
-    // The lint assumes SeaORM's transaction, in which CONCURRENTLY fails: a migration that
-    // opts out of it says so in the allow-list.
+    // In SeaORM's transaction CONCURRENTLY fails; a migration that opts out of it
+    // (use_transaction() is Some(false)) is linted as the server runs it.
     assert_eq!(
         broken(sql),
         ["ban-concurrent-index-creation-in-transaction"]
@@ -72,12 +72,8 @@ fn create_index_concurrently_passes_in_a_migration_without_a_transaction() {
     let first = vec![CREATE.to_owned()];
     let second = vec![TIMEOUT.to_owned(), sql.to_owned()];
     let migrations: [(&str, &[String]); 2] = [("m1", &first), ("m2", &second)];
-    let allow = [Allow {
-        migration: "m2",
-        rule: Rule::Squawk(Squawk::BanConcurrentIndexCreationInTransaction),
-        reason: "use_transaction() is Some(false)",
-    }];
-    assert_eq!(lint(&migrations, &[], &allow), Vec::<String>::new());
+    assert_eq!(lint(&migrations, &[], &["m2"], &[]), Vec::<String>::new());
+    assert_eq!(violations(&migrations, &[], &["m1"]).len(), 1);
 }
 
 #[test]
@@ -258,8 +254,8 @@ fn a_lock_timeout_the_runner_sets_counts() {
     let second = vec![r#"ALTER TABLE "users" ENABLE ROW LEVEL SECURITY"#.to_owned()];
     let migrations: [(&str, &[String]); 2] = [("m1", &first), ("m2", &second)];
     let session = ["SET lock_timeout = '5000ms'".to_owned()];
-    assert_eq!(violations(&migrations, &session), []);
-    assert_eq!(violations(&migrations, &[]).len(), 1);
+    assert_eq!(violations(&migrations, &session, &[]), []);
+    assert_eq!(violations(&migrations, &[], &[]).len(), 1);
 }
 
 #[test]
@@ -314,11 +310,11 @@ fn an_allow_entry_silences_one_rule_of_one_migration() {
         rule: Rule::Squawk(Squawk::BanDropColumn),
         reason: "test",
     }];
-    let out = lint(&migrations, &[], &allow);
+    let out = lint(&migrations, &[], &[], &allow);
     assert_eq!(out.len(), 1, "{out:?}");
     assert!(out[0].starts_with("m2: missing-lock-timeout: "), "{out:?}");
     assert!(
-        lint(&migrations, &[], &[])
+        lint(&migrations, &[], &[], &[])
             .iter()
             .any(|line| line.starts_with("m2: ban-drop-column: ")),
     );
@@ -334,7 +330,7 @@ fn an_allow_entry_that_matches_nothing_is_reported() {
         reason: "test",
     }];
     assert_eq!(
-        lint(&migrations, &[], &stale),
+        lint(&migrations, &[], &[], &stale),
         [
             "m1: renaming-column: allowed in dbcheck/src/lint/allow.rs but not broken: remove the entry"
         ]
@@ -350,7 +346,7 @@ fn a_finding_names_the_migration_rule_sql_table_and_fix() {
     ];
     let migrations: [(&str, &[String]); 2] = [("m1", &first), ("m2", &second)];
     assert_eq!(
-        lint(&migrations, &[], &[]),
+        lint(&migrations, &[], &[], &[]),
         [
             r#"m2: renaming-column: `RENAME COLUMN "email" TO "mail"` on users: Renaming a column may break existing clients."#
         ]
@@ -363,6 +359,9 @@ fn every_rule_turned_off_is_one_squawk_runs_and_has_a_reason() {
     for (rule, reason) in rules::OFF {
         assert!(defaults.contains(rule), "{rule} is off by default already");
         assert!(!reason.is_empty(), "{rule} has no reason");
-        assert!(!rules::squawk().rules.contains(rule), "{rule} still runs");
+        assert!(
+            !rules::squawk(true).rules.contains(rule),
+            "{rule} still runs"
+        );
     }
 }
