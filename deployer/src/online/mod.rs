@@ -30,6 +30,8 @@ pub struct OnlineIndex<'a> {
     pub name: &'a str,
     pub schema: &'a str,
     pub table: &'a str,
+    /// The key columns, quoted here; one written in parentheses is an expression, kept as it
+    /// is (`(public.f("a", "b"))`).
     pub columns: &'a [&'a str],
     pub unique: bool,
     /// The access method (`gin`, `hnsw`); `None`: PostgreSQL's default, a B-tree.
@@ -43,7 +45,17 @@ pub struct OnlineIndex<'a> {
 impl OnlineIndex<'_> {
     /// The `CREATE INDEX CONCURRENTLY` statement, identifiers quoted.
     pub fn create_sql(&self) -> String {
-        let columns: Vec<String> = self.columns.iter().map(|c| quote(c)).collect();
+        let columns: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| {
+                if c.starts_with('(') {
+                    (*c).to_owned()
+                } else {
+                    quote(c)
+                }
+            })
+            .collect();
         let method = self
             .method
             .map(|m| format!(" USING {m}"))
@@ -270,6 +282,24 @@ mod tests {
             unique
                 .create_sql()
                 .starts_with(r#"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "a""b""#)
+        );
+    }
+
+    #[test]
+    fn statement_keeps_an_expression_key_as_written() {
+        let index = OnlineIndex {
+            name: "t_f_idx",
+            schema: "public",
+            table: "t",
+            columns: &[r#"(public.f("a", "b"))"#, "c"],
+            unique: false,
+            method: Some("gin"),
+            predicate: None,
+            lock_timeout: Duration::from_secs(1),
+        };
+        assert_eq!(
+            index.create_sql(),
+            r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS "t_f_idx" ON "public"."t" USING gin ((public.f("a", "b")), "c")"#
         );
     }
 
