@@ -65,6 +65,24 @@ pub const ALLOWED: &[Allow] = &[
         rule: Rule::Squawk(Squawk::BanConcurrentIndexCreationInTransaction),
         reason: CONCURRENT_OUTSIDE_TRANSACTION,
     },
+    // Phase 8's words-and-owner and owner indexes on messages, built the same way.
+    Allow {
+        migration: "m20261206_000716_create_messages_search_index",
+        rule: Rule::Squawk(Squawk::BanConcurrentIndexCreationInTransaction),
+        reason: CONCURRENT_OUTSIDE_TRANSACTION,
+    },
+    Allow {
+        migration: "m20261206_000717_create_messages_owner_index",
+        rule: Rule::Squawk(Squawk::BanConcurrentIndexCreationInTransaction),
+        reason: CONCURRENT_OUTSIDE_TRANSACTION,
+    },
+    // The CHECK ("userId" IS NOT NULL) that let SET NOT NULL skip its scan is dropped in the
+    // same transaction, after the column's own NOT NULL gives the same guarantee.
+    Allow {
+        migration: "m20261206_000714_require_messages_owner",
+        rule: Rule::Squawk(Squawk::BanDropConstraint),
+        reason: "the dropped check is the column's NOT NULL, set just before in the same transaction",
+    },
 ];
 
 /// Why phase 6's online index builds may use `CONCURRENTLY`.
