@@ -4,8 +4,8 @@
 //! Under row-level security PostgreSQL uses as an index condition only the policy's own
 //! conditions and the query's LEAKPROOF ones; the text match (`@@`) and the functions of the
 //! index expression are not LEAKPROOF, so as `app_user` the search would read every message
-//! of the user by `messages_userId_idx` and test each: linear in the tenant's size (20 ms p50
-//! for 20,000 messages, docs/search.md), where the index finds the matches alone.
+//! of the user by `messages_userId_idx` and compute the index expression on each, linear in
+//! the tenant's size (docs/search.md gives the numbers), where the index finds the matches.
 //!
 //! So the search goes, for a role under the owner policy (a member of `app_user` and not of
 //! `app_admin`), through `app_search_own_messages`, which runs with its owner's rights and
