@@ -14,9 +14,13 @@
 //! another user, but the owner role and `app_admin` can): a conversation moved to another
 //! session, or a session given to another user, carries its messages' owner along.
 //!
-//! The functions run with the writer's rights: `app_user` sees its own conversations, so a
+//! `messages_owner` runs with the writer's rights: `app_user` sees its own conversations, so a
 //! message written into another user's conversation gets no owner from it and is refused by
-//! the policy before any constraint is checked; `app_admin`'s policies show every row. No
+//! the policy before any constraint is checked; `app_admin`'s policies show every row. The
+//! two that carry the owner along run as their owner (`SECURITY DEFINER`, as the counter
+//! triggers do): `app_user` may move its conversation to another of its sessions but has no
+//! grant on `messages."userId"`, and they only touch the messages of the row the writer's own
+//! policies let it change. No
 //! foreign key to `users`: the owner is derived from rows whose own keys are checked, and a
 //! key would cost a probe of `users` on every message written.
 
@@ -46,7 +50,7 @@ BEGIN
 END
 $fn$;
 CREATE FUNCTION public.conversations_move_messages() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE owner uuid := (SELECT s."userId" FROM public.chat_sessions s WHERE s."id" = NEW."chatSessionId");
 BEGIN
   UPDATE public.messages m SET "userId" = owner
@@ -55,7 +59,7 @@ BEGIN
 END
 $fn$;
 CREATE FUNCTION public.chat_sessions_move_messages() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
   UPDATE public.messages m SET "userId" = NEW."userId"
     FROM public.conversations c

@@ -204,6 +204,39 @@ async fn a_message_belongs_to_its_conversations_owner_whatever_its_writer_says()
     assert_eq!(crate::count(db, OWNER_MISMATCHES).await, 0);
 }
 
+#[tokio::test]
+async fn app_user_may_move_its_conversation_to_another_of_its_own_sessions() {
+    let test = TestDb::migrated("big_tenants_move_conversation").await;
+    let db = &test.db;
+    seed::load::run(db, SEARCH_SCALE, false)
+        .await
+        .expect("load");
+    let one_id = seed::load::user_id(1);
+    let (conversation, session) = conversation_of(db, 1).await;
+    let other_session = one(
+        db,
+        &format!(
+            r#"SELECT id::text FROM chat_sessions WHERE "userId" = '{one_id}'
+                AND id <> '{session}' ORDER BY id LIMIT 1"#
+        ),
+    )
+    .await;
+    // The messages' owner is carried along by a trigger that writes "userId", which app_user
+    // has no grant on: the move must not fail for it.
+    let acting = crate::security::Setting::User(one_id.to_string());
+    let moved = crate::security::read_as(
+        db,
+        "app_user",
+        &acting,
+        &format!(
+            r#"UPDATE conversations SET "chatSessionId" = '{other_session}'
+                WHERE id = '{conversation}' RETURNING id::text"#
+        ),
+    )
+    .await;
+    assert_eq!(moved, Ok(vec![conversation]));
+}
+
 /// The full-text critical query's ids for `user` and `words`, in its order.
 fn search_sql(user: &uuid::Uuid, words: &str) -> String {
     let query = dbcheck::verify::critical_queries()
