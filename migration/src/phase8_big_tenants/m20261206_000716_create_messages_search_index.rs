@@ -1,5 +1,11 @@
 //! Phase 8: the GIN index over each message's words and owner, built online, for the search
 //! of one user's messages by words (`message_search_vector`, the previous migration).
+//!
+//! Without GIN's pending list (`fastupdate = off`): with it, new entries wait in an unsorted
+//! list of up to `gin_pending_list_limit` (4 MB) that every search reads whole until a vacuum
+//! merges it, which took a search from 0.2 ms to 7–25 ms on a freshly loaded scale-20
+//! database. Off, each message written updates the index directly: measured, 3,000 inserts
+//! took 0.53–0.87 s instead of 0.37–0.40 s, under 0.3 ms a message.
 
 use std::time::Duration;
 
@@ -31,7 +37,16 @@ impl MigrationTrait for Migration {
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        online::build(manager, &SEARCH_OWNER).await
+        online::build(manager, &SEARCH_OWNER).await?;
+        // A catalog change under a brief lock on the index alone; the list of an index just
+        // built is empty, and a rerun sets the same value.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                r#"ALTER INDEX public."messages_search_owner_idx" SET (fastupdate = off)"#,
+            )
+            .await?;
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -443,3 +443,17 @@ async fn as_app_user_the_messages_policy_reads_the_owner_column_and_writes_need_
         "a message into another user's conversation"
     );
 }
+
+#[tokio::test]
+async fn the_words_and_owner_index_keeps_no_pending_list_for_searches_to_read() {
+    let test = TestDb::migrated("big_tenants_search_index_options").await;
+    assert_eq!(
+        one(
+            &test.db,
+            "SELECT array_to_string(reloptions, ',') FROM pg_class
+              WHERE relname = 'messages_search_owner_idx'"
+        )
+        .await,
+        "fastupdate=off"
+    );
+}
