@@ -18,6 +18,10 @@ pub struct Model {
     #[sea_orm(column_type = "JsonBinary", nullable)]
     pub metadata: Option<Json>,
     pub timestamp: DateTime,
+    /// The owner of the conversation's session (phase 8), set by the `messages_owner` trigger
+    /// on every insert and change of conversation whatever is written here: leave it unset
+    /// when inserting. Readable, so the application can tell whose a message is without a join.
+    pub user_id: Uuid,
 
     #[sea_orm(
         belongs_to,

@@ -30,6 +30,8 @@ pub struct OnlineIndex<'a> {
     pub name: &'a str,
     pub schema: &'a str,
     pub table: &'a str,
+    /// The key columns, quoted here; one written in parentheses is an expression, kept as it
+    /// is (`(public.f("a", "b"))`).
     pub columns: &'a [&'a str],
     pub unique: bool,
     /// The access method (`gin`, `hnsw`); `None`: PostgreSQL's default, a B-tree.
@@ -51,10 +53,17 @@ impl OnlineIndex<'_> {
     /// The `CREATE INDEX CONCURRENTLY` statement, identifiers quoted.
     pub fn create_sql(&self) -> String {
         let opclass = self.opclass.map(|o| format!(" {o}")).unwrap_or_default();
+        // A key in parentheses is an expression, kept as written; a name is quoted.
         let columns: Vec<String> = self
             .columns
             .iter()
-            .map(|c| format!("{}{opclass}", quote(c)))
+            .map(|c| {
+                if c.starts_with('(') {
+                    format!("{c}{opclass}")
+                } else {
+                    format!("{}{opclass}", quote(c))
+                }
+            })
             .collect();
         let with = self
             .with
@@ -327,6 +336,27 @@ mod tests {
         assert_eq!(
             index.create_sql(),
             r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS "chunks_embedding_idx" ON "public"."chunks" USING hnsw ("embedding" vector_cosine_ops) WITH (m = 24, ef_construction = 128)"#
+        );
+    }
+
+    #[test]
+    fn statement_keeps_an_expression_key_as_written() {
+        let index = OnlineIndex {
+            name: "t_f_idx",
+            schema: "public",
+            table: "t",
+            columns: &[r#"(public.f("a", "b"))"#, "c"],
+            unique: false,
+            method: Some("gin"),
+            predicate: None,
+            opclass: None,
+            with: None,
+            memory: None,
+            lock_timeout: Duration::from_secs(1),
+        };
+        assert_eq!(
+            index.create_sql(),
+            r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS "t_f_idx" ON "public"."t" USING gin ((public.f("a", "b")), "c")"#
         );
     }
 

@@ -278,6 +278,7 @@ async fn seed_messages<C: ConnectionTrait>(
             tokens_output: Set(*tokens_output),
             metadata: Set(None),
             timestamp: Set(seeded_at() + chrono::Duration::seconds(i64::try_from(index)?)),
+            // "userId" stays unset: the messages_owner trigger takes it from the conversation.
             ..Default::default()
         };
         insert_if_absent(db, summary, model, [messages::Column::Id])

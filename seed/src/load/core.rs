@@ -258,6 +258,25 @@ pub const MESSAGES: Table<'static> = Table {
     units: 0,
 };
 
+/// [`MESSAGES`] on a database with phase 8's `messages."userId"`: its trigger is off with the
+/// others during the COPY, so the loader writes the owner itself (the user it generates the
+/// messages for), which costs nothing where the trigger would look each one up.
+pub const MESSAGES_WITH_OWNER: Table<'static> = Table {
+    name: "public.messages",
+    columns: &[
+        "id",
+        "conversationId",
+        "role",
+        "content",
+        "tokensInput",
+        "tokensOutput",
+        "timestamp",
+        "userId",
+    ],
+    without_triggers: true,
+    units: 0,
+};
+
 /// A word no sentence of the vocabulary holds, appended to every [`RARE_EVERY`]th message of
 /// a conversation, so full-text search can be measured on a rare word as well as a common one.
 pub const RARE_WORD: &str = "quetzal";
@@ -266,7 +285,8 @@ pub const RARE_EVERY: u64 = 500;
 /// A word of the vocabulary, so in about a third of the messages.
 pub const COMMON_WORD: &str = "agent";
 
-pub fn message_rows(u: u64, scale: u64, rows: &mut Rows) {
+/// The messages of user `u`, with their owner when `owner` is set ([`MESSAGES_WITH_OWNER`]).
+pub fn message_rows(u: u64, scale: u64, owner: bool, rows: &mut Rows) {
     for c in conversations(u, scale) {
         let conversation = id(Kind::Conversation, u, c.index, 0);
         let mut text: ChaCha8Rng = rng(Kind::Content, u, c.index);
@@ -292,6 +312,9 @@ pub fn message_rows(u: u64, scale: u64, rows: &mut Rows) {
                 None => rows.null(),
             };
             rows.ts(data::at(c.start + facts.offset));
+            if owner {
+                rows.uuid(user_id(u));
+            }
             rows.end();
         }
     }

@@ -131,6 +131,7 @@ pub async fn run(db: &DatabaseConnection, scale: u64, progress: bool) -> anyhow:
         support_storage: crate::tables_exist(db, support_storage::TABLES).await?,
         health_finance: crate::tables_exist(db, health_finance::TABLES).await?,
         rag: crate::tables_exist(db, rag::TABLES).await?,
+        message_owner: message_owner_exists(db).await?,
     };
     let bars = MultiProgress::with_draw_target(if progress {
         ProgressDrawTarget::stderr()
@@ -170,6 +171,23 @@ struct Phases {
     support_storage: bool,
     health_finance: bool,
     rag: bool,
+    /// Phase 8's `messages."userId"`, which the loader then writes.
+    message_owner: bool,
+}
+
+/// Whether `messages` has phase 8's owner column.
+async fn message_owner_exists(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute
+                             WHERE attrelid = 'public.messages'::regclass
+                               AND attname = 'userId' AND NOT attisdropped)",
+        ))
+        .await
+        .context("read the columns of messages")?
+        .context("no answer")?;
+    Ok(row.try_get_by_index(0)?)
 }
 
 /// `table`, generated once per user.
@@ -193,7 +211,7 @@ async fn load_all(
     let agents = |a: u64, rows: &mut Rows| core::agent(a, scale, rows);
     tables.push(step(pool, bars, &core::AGENT_TABLE, agents).await?);
     let (a, b) = tokio::try_join!(
-        conversation_lane(pool, bars, scale),
+        conversation_lane(pool, bars, scale, phases.message_owner),
         other_lane(pool, bars, scale, phases)
     )?;
     tables.extend(a);
@@ -206,15 +224,21 @@ async fn conversation_lane(
     pool: &PgPool,
     bars: &MultiProgress,
     scale: u64,
+    owner: bool,
 ) -> anyhow::Result<Vec<(String, u64)>> {
     let per_user = |t: Table<'static>| per_user(t, scale);
     let sessions = |u: u64, rows: &mut Rows| core::sessions(u, scale, rows);
     let conversations = |u: u64, rows: &mut Rows| core::conversation_rows(u, scale, rows);
-    let messages = |u: u64, rows: &mut Rows| core::message_rows(u, scale, rows);
+    let messages = |u: u64, rows: &mut Rows| core::message_rows(u, scale, owner, rows);
+    let message_table = if owner {
+        core::MESSAGES_WITH_OWNER
+    } else {
+        core::MESSAGES
+    };
     Ok(vec![
         step(pool, bars, &per_user(core::SESSIONS), sessions).await?,
         step(pool, bars, &per_user(core::CONVERSATIONS), conversations).await?,
-        step(pool, bars, &per_user(core::MESSAGES), messages).await?,
+        step(pool, bars, &per_user(message_table), messages).await?,
     ])
 }
 

@@ -8,11 +8,14 @@ use super::exec;
 use crate::{all_rows, count};
 
 /// Three wrong counters: a message written with the triggers off (its conversation's two
-/// counters miss it), a quota and a document written wrong directly.
+/// counters miss it; with its owner trigger off too, it names its owner itself), a quota and a
+/// document written wrong directly.
 const PLANT: &str = r#"
     ALTER TABLE messages DISABLE TRIGGER USER;
-    INSERT INTO messages ("conversationId", role, content, "tokensInput")
-      SELECT id, 'user', 'planted', 40 FROM conversations WHERE "messageCount" > 0 LIMIT 1;
+    INSERT INTO messages ("conversationId", role, content, "tokensInput", "userId")
+      SELECT c.id, 'user', 'planted', 40, s."userId" FROM conversations c
+        JOIN chat_sessions s ON s.id = c."chatSessionId" WHERE c."messageCount" > 0
+       ORDER BY c.id LIMIT 1;
     ALTER TABLE messages ENABLE TRIGGER USER;
     UPDATE storage_quotas SET "usedStorage" = "usedStorage" + 5
      WHERE "userId" = (SELECT "userId" FROM storage_quotas ORDER BY "userId" LIMIT 1);

@@ -139,6 +139,12 @@ const COLUMNS: &[Entry] = &[
         "contentSearch",
     ),
     (
+        "public.messages",
+        Neither,
+        "the conversation's owner, set by the messages_owner trigger whatever is written",
+        "userId",
+    ),
+    (
         "public.user_agent_permissions",
         Neither,
         "granted by admins",
