@@ -131,6 +131,14 @@ where
         if let Some(why) = retryable(code.as_deref(), session)
             && attempt <= settings.retries
         {
+            if code.as_deref() == Some(LOCK_NOT_AVAILABLE) {
+                for vacuum in session.cancel_autovacuum().await {
+                    tracing::warn!(
+                        "{name}: cancelled `{vacuum}`, which PostgreSQL itself cancels for a \
+                         lock waiter past deadlock_timeout; it runs again later"
+                    );
+                }
+            }
             let pause = settings.backoff(attempt);
             tracing::warn!(
                 "{name}: {why}; rolled back, trying again in {}ms",

@@ -143,6 +143,35 @@ impl Session {
         Ok(out)
     }
 
+    /// Cancels this database's autovacuum workers, except those preventing wraparound, and
+    /// returns what each was doing. PostgreSQL cancels an autovacuum that blocks a lock request
+    /// for longer than `deadlock_timeout`, but the session's waits end before that
+    /// ([`lock_timeout`]), so after a big backfill a migration could time out behind the
+    /// table's autovacuum on every retry. Called after a lock timeout; the workers come back
+    /// at their next round. A role that may not signal them (PostgreSQL 18 needs
+    /// `pg_signal_autovacuum_worker`) cancels none, and the retry waits as before.
+    pub async fn cancel_autovacuum(&self) -> Vec<String> {
+        // The workers are chosen first (MATERIALIZED): in one WHERE clause the planner may
+        // call pg_cancel_backend on any backend before the other conditions rule it out.
+        let sql = "WITH vacuums AS MATERIALIZED (
+                     SELECT a.pid, a.query FROM pg_stat_activity a
+                      WHERE a.backend_type = 'autovacuum worker'
+                        AND a.datname = current_database()
+                        AND a.query NOT LIKE '%to prevent wraparound%')
+                   SELECT v.query FROM vacuums v WHERE pg_cancel_backend(v.pid)";
+        let statement = Statement::from_string(self.db.get_database_backend(), sql);
+        match self.db.query_all_raw(statement).await {
+            Ok(rows) => rows
+                .iter()
+                .filter_map(|row| row.try_get_by_index::<String>(0).ok())
+                .collect(),
+            Err(err) => {
+                tracing::warn!("could not cancel autovacuum: {err}");
+                Vec::new()
+            }
+        }
+    }
+
     /// Closes the session's pool, waiting at most the bound on a server that may be gone.
     pub async fn close(self) {
         let liveness = self.settings.liveness();
