@@ -34,13 +34,19 @@ async fn exact(db: &DatabaseConnection, user: u64, question: &str) -> Vec<String
 /// `nearest_chunks` for `user` in `tx`, and how many scans of the HNSW index it made.
 async fn nearest(tx: &DatabaseTransaction, user: u64, question: &str) -> (Vec<String>, i64) {
     let user = seed::load::user_id(user);
+    let sql = format!("SELECT id::text FROM nearest_chunks('{user}', '{question}')");
+    counting_scans(tx, &sql, "rag_chunks_embedding_hnsw_idx").await
+}
+
+/// `sql`'s first column in `tx`, and how many scans of `index` the transaction has made.
+async fn counting_scans(tx: &DatabaseTransaction, sql: &str, index: &str) -> (Vec<String>, i64) {
     let rows = tx
         .query_all_raw(sea_orm::Statement::from_string(
             tx.get_database_backend(),
-            format!("SELECT id::text FROM nearest_chunks('{user}', '{question}')"),
+            sql.to_owned(),
         ))
         .await
-        .expect("nearest_chunks");
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     let ids = rows
         .iter()
         .map(|r| r.try_get_by_index::<String>(0).expect("id"))
@@ -48,7 +54,7 @@ async fn nearest(tx: &DatabaseTransaction, user: u64, question: &str) -> (Vec<St
     let scans = tx
         .query_one_raw(sea_orm::Statement::from_string(
             tx.get_database_backend(),
-            "SELECT pg_stat_get_xact_numscans('rag_chunks_embedding_hnsw_idx'::regclass)",
+            format!("SELECT pg_stat_get_xact_numscans('{index}'::regclass)"),
         ))
         .await
         .expect("index scans")
@@ -265,28 +271,7 @@ fn search_through_conversations(user: &uuid::Uuid, words: &str) -> String {
 
 /// `sql`'s first column in `tx`, and how many scans of the words-and-owner index it made.
 async fn searched(tx: &DatabaseTransaction, sql: &str) -> (Vec<String>, i64) {
-    let rows = tx
-        .query_all_raw(sea_orm::Statement::from_string(
-            tx.get_database_backend(),
-            sql.to_owned(),
-        ))
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let ids = rows
-        .iter()
-        .map(|r| r.try_get_by_index::<String>(0).expect("id"))
-        .collect();
-    let scans = tx
-        .query_one_raw(sea_orm::Statement::from_string(
-            tx.get_database_backend(),
-            "SELECT pg_stat_get_xact_numscans('messages_search_owner_idx'::regclass)",
-        ))
-        .await
-        .expect("index scans")
-        .expect("a row")
-        .try_get_by_index::<i64>(0)
-        .expect("count");
-    (ids, scans)
+    counting_scans(tx, sql, "messages_search_owner_idx").await
 }
 
 /// The search for `user` and `words` in a transaction of its own acting as `role` for
