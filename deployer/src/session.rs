@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+use sea_orm::sqlx::{ConnectOptions, Connection};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 use crate::settings::Settings;
@@ -55,23 +56,35 @@ impl Session {
         application: &str,
     ) -> anyhow::Result<Self> {
         let liveness = settings.liveness();
-        let options = liveness
-            .apply(server.clone())
-            .application_name(application)
-            .options([
-                ("lock_timeout", millis(settings.ddl_lock_timeout)),
-                ("statement_timeout", millis(settings.statement_timeout)),
-            ]);
-        let lock_timeout = Arc::new(AtomicU64::new(0));
-        let set = Arc::clone(&lock_timeout);
+        let base = liveness.apply(server.clone()).application_name(application);
+        // The chosen lock_timeout is the connections' default, given at startup, and not only
+        // a SET after connecting: a step that sets its own and then RESETs it (the online
+        // helpers do, around each index build) returns to the default, and with
+        // `--ddl-lock-timeout` there every later migration waited past the deadlock_timeout
+        // (a writer queued 1 s behind a lock the migration was still waiting for).
         let ddl = settings.ddl_lock_timeout;
+        let first = base
+            .clone()
+            .options([("lock_timeout", millis(ddl))])
+            .connect()
+            .await
+            .context("open the migration session")?;
+        let chosen = below_deadlock_timeout(first, ddl).await?;
+        let options = base.options([
+            ("lock_timeout", millis(chosen)),
+            ("statement_timeout", millis(settings.statement_timeout)),
+        ]);
+        let lock_timeout = Arc::new(AtomicU64::new(chosen.as_millis() as u64));
+        let set = Arc::clone(&lock_timeout);
         // One connection, tested before each use: the server may end it while it idles, and
         // the pool then opens a new one with the same settings.
         let pool = PgPoolOptions::new()
             .after_connect(move |conn, _| {
                 let set = Arc::clone(&set);
                 Box::pin(async move {
-                    let chosen = below_deadlock_timeout(conn, ddl).await?;
+                    // Again on every new connection, in case the server's deadlock_timeout
+                    // changed since the session opened.
+                    let chosen = lower_below_deadlock_timeout(conn, ddl).await?;
                     set.store(chosen.as_millis() as u64, Ordering::SeqCst);
                     Ok(())
                 })
@@ -218,20 +231,32 @@ pub fn lock_timeout(ddl: Duration, deadlock_timeout: Duration) -> Duration {
         .max(Duration::from_millis(1))
 }
 
-/// Reads the server's `deadlock_timeout` on a new connection of the session and sets the
-/// connection's `lock_timeout` below it; returns the `lock_timeout` set.
-async fn below_deadlock_timeout(
-    conn: &mut PgConnection,
-    ddl: Duration,
-) -> Result<Duration, sea_orm::sqlx::Error> {
+/// The session's `lock_timeout` for `ddl` on the server of `conn` ([`lock_timeout`]), read on
+/// a connection that is then closed.
+async fn below_deadlock_timeout(mut conn: PgConnection, ddl: Duration) -> anyhow::Result<Duration> {
+    let chosen = lock_timeout(ddl, deadlock_timeout(&mut conn).await?);
+    conn.close().await.ok();
+    Ok(chosen)
+}
+
+/// The server's `deadlock_timeout`.
+async fn deadlock_timeout(conn: &mut PgConnection) -> Result<Duration, sea_orm::sqlx::Error> {
     // `setting` is in the parameter's unit: milliseconds for deadlock_timeout.
     let row: (i64,) = sea_orm::sqlx::query_as(
         "SELECT setting::int8 FROM pg_settings WHERE name = 'deadlock_timeout'",
     )
     .fetch_one(&mut *conn)
     .await?;
-    let deadlock = Duration::from_millis(row.0.max(0) as u64);
-    let chosen = lock_timeout(ddl, deadlock);
+    Ok(Duration::from_millis(row.0.max(0) as u64))
+}
+
+/// Reads the server's `deadlock_timeout` on a new connection of the session and sets the
+/// connection's `lock_timeout` below it; returns the `lock_timeout` set.
+async fn lower_below_deadlock_timeout(
+    conn: &mut PgConnection,
+    ddl: Duration,
+) -> Result<Duration, sea_orm::sqlx::Error> {
+    let chosen = lock_timeout(ddl, deadlock_timeout(conn).await?);
     // The value is a number of milliseconds this function formats, never input.
     let set = format!("SET lock_timeout = '{}'", millis(chosen));
     sea_orm::sqlx::query(sea_orm::sqlx::AssertSqlSafe(set))

@@ -144,3 +144,52 @@ async fn an_online_index_blocked_by_a_long_transaction_is_retried_and_built() {
         .expect("the online index is retried after its lock timeout and built");
     assert_eq!(applied, [toy::BY_TITLE_MIGRATION]);
 }
+
+/// The first column of the one row of `sql`, a number.
+async fn number(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
+    db.query_one_raw(sea_orm::Statement::from_string(
+        db.get_database_backend(),
+        sql.to_owned(),
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    .unwrap_or_else(|| panic!("no row: {sql}"))
+    .try_get_by_index::<i64>(0)
+    .expect("a number")
+}
+
+/// An online step sets a lock_timeout of its own and RESETs it after: the migrations after it
+/// must still give up before the server's deadlock_timeout, as the session chose, and not
+/// wait `--ddl-lock-timeout` (a writer queued behind such a wait waited past the deadlock
+/// check, a second in the bench, until PostgreSQL cancelled the autovacuum the migration
+/// waited for).
+#[tokio::test]
+async fn a_migration_after_an_online_index_still_gives_up_before_the_deadlock_timeout() {
+    let test = TestDb::new("toy_lock_timeout_after_an_online_index").await;
+    let mut migrations = toy::migrations();
+    migrations.push(Box::new(toy::IndexBooksByTitle));
+    migrations.push(Box::new(toy::SqlMigration::new(
+        "m20260101_000005_record_lock_timeout",
+        "CREATE TABLE toy_lock_timeouts AS \
+         SELECT setting::int8 AS waits_ms FROM pg_settings WHERE name = 'lock_timeout'",
+        "DROP TABLE toy_lock_timeouts",
+    )));
+    let settings = Settings::default();
+    let ddl = settings.ddl_lock_timeout.as_millis() as i64;
+    toy::deployer(settings, migrations)
+        .await
+        .up(&test.db, &Up::default())
+        .await
+        .expect("deploy");
+    let deadlock = number(
+        &test.db,
+        "SELECT setting::int8 FROM pg_settings WHERE name = 'deadlock_timeout'",
+    )
+    .await;
+    assert!(
+        deadlock / 2 < ddl,
+        "the default --ddl-lock-timeout is the longer"
+    );
+    let waits = number(&test.db, "SELECT waits_ms FROM toy_lock_timeouts").await;
+    assert_eq!(waits, deadlock / 2);
+}
