@@ -67,7 +67,7 @@ pub async fn run(bench: &Bench, url: &str) -> anyhow::Result<Vec<Figure>> {
     if later > 0 {
         figures.push(
             Figure::new(
-                format!("the phases after 6 ({later} migrations, in transactions) on the same database, {writer}"),
+                format!("the phases after 6 ({later} migrations) on the same database, {writer}"),
                 format!("{} (applied in {})", after.worst_shown(), secs(after.took)),
             )
             .floor(format!("{} (writer alone)", ms(idle))),
