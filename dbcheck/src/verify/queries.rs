@@ -223,7 +223,8 @@ fn search_queries() -> Vec<CriticalQuery> {
             purpose: "full-text search of a user's messages, best match first",
             // `search_messages` (phase 8) asks one GIN index for the user's messages holding
             // the words (`message_search_vector`: the words and an owner lexeme), so only the
-            // matches are read and ranked, however many messages the user or the word has;
+            // matches are read and ranked, however many messages the user or the word has (at
+            // most 2,000: past that, the newest 2,000, walked by `messages_userId_timestamp_idx`);
             // `app_user` goes through its `SECURITY DEFINER` helper, since row-level security
             // keeps a non-LEAKPROOF text match off any index (docs/search.md). EXPLAIN shows
             // one Function Scan: the smoke test `big_tenants::search_*` checks the plan inside.

@@ -35,7 +35,8 @@ fn search(owner: &str) -> String {
     )
 }
 
-fn functions() -> String {
+/// The functions as this migration creates them; 000721's `down` creates them again.
+pub(super) fn functions() -> String {
     format!(
         r#"
 CREATE FUNCTION public.app_search_own_messages(words text, page_size integer, skip integer)

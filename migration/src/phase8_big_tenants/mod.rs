@@ -16,12 +16,16 @@ mod m20261206_000716_create_messages_search_index;
 mod m20261206_000717_create_messages_owner_index;
 mod m20261206_000718_read_messages_by_owner;
 mod m20261206_000719_create_search_messages;
+mod m20261206_000720_create_messages_owner_time_index;
+mod m20261206_000721_rank_newest_message_matches;
+mod m20261206_000722_drop_messages_owner_index;
 
 /// The phase's migrations in the order they must run. RAG: the new graph before the old one
 /// is dropped, so that the chunks are never without an index. Search: the owner column and its
 /// trigger before the backfill, the backfill before the check that every row has an owner, the
-/// functions before the index over them, built over filled rows; the policy last, once its
-/// index exists.
+/// functions before the index over them, built over filled rows; the policy once its index
+/// exists; the owner-and-time index before the search that walks it, and the owner index
+/// dropped only then, since the wider one serves its every use.
 pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261206_000701_create_nearest_chunks::Migration),
@@ -37,5 +41,8 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         Box::new(m20261206_000717_create_messages_owner_index::Migration),
         Box::new(m20261206_000718_read_messages_by_owner::Migration),
         Box::new(m20261206_000719_create_search_messages::Migration),
+        Box::new(m20261206_000720_create_messages_owner_time_index::Migration),
+        Box::new(m20261206_000721_rank_newest_message_matches::Migration),
+        Box::new(m20261206_000722_drop_messages_owner_index::Migration),
     ]
 }

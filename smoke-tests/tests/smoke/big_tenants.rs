@@ -442,3 +442,82 @@ async fn the_words_and_owner_index_keeps_no_pending_list_for_searches_to_read() 
         "fastupdate=off"
     );
 }
+
+/// The user's newest 2,000 messages holding `word`, ranked the slow way: the page the search
+/// gives a user with more matches than it ranks.
+fn newest_matches_ranked(user: &uuid::Uuid, word: &str) -> String {
+    format!(
+        r#"SELECT id::text FROM (
+             SELECT m.id, ts_rank(m."contentSearch", q.query) AS rank
+               FROM messages m CROSS JOIN websearch_to_tsquery('spanish', '{word}') AS q(query)
+              WHERE m."userId" = '{user}' AND m."contentSearch" @@ q.query
+              ORDER BY m."timestamp" DESC LIMIT 2000) newest
+            ORDER BY rank DESC, id LIMIT 20"#
+    )
+}
+
+#[tokio::test]
+async fn a_word_in_more_messages_than_the_search_ranks_ranks_the_newest_of_them() {
+    let test = TestDb::migrated("big_tenants_search_newest").await;
+    let db = &test.db;
+    seed::load::run(db, SEARCH_SCALE, false)
+        .await
+        .expect("load");
+    let (conversation, _) = conversation_of(db, 1).await;
+    // An old message holding the word three times, which outranks every message holding it
+    // once, and 2,100 newer ones that do.
+    db.execute_unprepared(&format!(
+        r#"INSERT INTO messages ("conversationId", role, content, "timestamp")
+           VALUES ('{conversation}', 'user', 'ornitorrinco, ornitorrinco y ornitorrinco',
+                   now() - interval '30 days');
+           INSERT INTO messages ("conversationId", role, content, "timestamp")
+           SELECT '{conversation}', 'user', 'vi un ornitorrinco, el ' || i,
+                  now() - i * interval '1 second'
+             FROM generate_series(1, 2100) AS i"#
+    ))
+    .await
+    .expect("insert");
+    db.execute_unprepared("ANALYZE").await.expect("analyze");
+    let user = seed::load::user_id(1);
+    let word = "ornitorrinco";
+    let oldest = one(
+        db,
+        r#"SELECT id::text FROM messages WHERE content LIKE 'ornitorrinco,%'"#,
+    )
+    .await;
+    // More matches than it ranks: the best of the newest 2,000, walked from the newest
+    // through the owner-and-time index; the old message is not among them.
+    let tx = db.begin().await.expect("begin");
+    let (page, walks) = counting_scans(
+        &tx,
+        &search_sql(&user, word),
+        "\"messages_userId_timestamp_idx\"",
+    )
+    .await;
+    tx.rollback().await.expect("rollback");
+    assert_eq!(page.len(), 20);
+    assert!(!page.contains(&oldest));
+    assert_eq!(
+        page,
+        query_strings(db, &newest_matches_ranked(&user, word)).await
+    );
+    assert!(walks > 0, "through the owner-and-time index");
+    // The same page as app_user, through its own helper.
+    let as_user = search_as(db, Some(("app_user", Some(user))), &user, word)
+        .await
+        .0;
+    assert_eq!(as_user, page);
+    // With 2,000 matches or fewer every one is ranked: the old message comes first again.
+    db.execute_unprepared(
+        "DELETE FROM messages WHERE content LIKE 'vi un ornitorrinco, el %'
+           AND split_part(content, ' el ', 2)::int > 1999",
+    )
+    .await
+    .expect("delete");
+    let page = search_as(db, None, &user, word).await.0;
+    assert_eq!(page.first(), Some(&oldest));
+    assert_eq!(
+        page,
+        query_strings(db, &search_through_conversations(&user, word)).await
+    );
+}
