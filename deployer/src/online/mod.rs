@@ -157,28 +157,11 @@ pub async fn create_index_throttled(
         lag.wait(db, &what).await?;
     }
     let create = index.create_sql();
-    let memory = index.memory;
-    with_lock_timeout(db, index.lock_timeout, async |conn| {
-        let Some(memory) = memory else {
-            return sqlx::query(sqlx::AssertSqlSafe(create))
-                .execute(conn)
-                .await
-                .map(|_| ());
-        };
-        sqlx::query("SELECT set_config('maintenance_work_mem', $1, false)")
-            .bind(memory)
-            .execute(&mut *conn)
-            .await?;
-        let built = sqlx::query(sqlx::AssertSqlSafe(create))
-            .execute(&mut *conn)
-            .await
-            .map(|_| ());
-        // Reset whatever happened: the connection goes back to the migration's pool.
-        let reset = sqlx::query("RESET maintenance_work_mem")
+    with_settings(db, index.lock_timeout, index.memory, async |conn| {
+        sqlx::query(sqlx::AssertSqlSafe(create))
             .execute(conn)
             .await
-            .map(|_| ());
-        built.and(reset)
+            .map(|_| ())
     })
     .await
 }
@@ -197,7 +180,7 @@ pub async fn drop_index_concurrently(
     ReplicaLag::with_default()
         .wait(db, &format!("drop index {}", index.name))
         .await?;
-    with_lock_timeout(db, index.lock_timeout, async |conn| {
+    with_settings(db, index.lock_timeout, None, async |conn| {
         sqlx::query(sqlx::AssertSqlSafe(drop))
             .execute(conn)
             .await
@@ -219,7 +202,7 @@ fn on_a_server(db: &DatabaseConnection) -> bool {
 /// Drops the INVALID index of `index`'s name an interrupted build left, if there is one, and
 /// says whether it did.
 async fn drop_invalid(db: &DatabaseConnection, index: &OnlineIndex<'_>) -> Result<bool, DbErr> {
-    with_lock_timeout(db, index.lock_timeout, async |conn| {
+    with_settings(db, index.lock_timeout, None, async |conn| {
         let valid: Option<bool> = sqlx::query_scalar(
             "SELECT i.indisvalid FROM pg_index i
                JOIN pg_class c ON c.oid = i.indexrelid
@@ -241,11 +224,14 @@ async fn drop_invalid(db: &DatabaseConnection, index: &OnlineIndex<'_>) -> Resul
     .await
 }
 
-/// Runs `work` on a pooled connection (autocommit, as CONCURRENTLY needs) with `lock_timeout`
-/// set, and resets it before the connection goes back to the pool, whatever happened.
-async fn with_lock_timeout<T>(
+/// Runs `work` on a pooled connection (autocommit, as CONCURRENTLY needs) with a step's
+/// session settings: `lock_timeout`, and `maintenance_work_mem` when `memory` gives one. Each
+/// setting made is reset before the connection goes back to the pool, whatever happened; the
+/// first error is the one returned.
+async fn with_settings<T>(
     db: &DatabaseConnection,
     lock_timeout: Duration,
+    memory: Option<&str>,
     work: impl AsyncFnOnce(&mut sqlx::PgConnection) -> Result<T, sqlx::Error>,
 ) -> Result<T, DbErr> {
     let mut conn = db
@@ -258,7 +244,24 @@ async fn with_lock_timeout<T>(
         .execute(&mut *conn)
         .await
         .map_err(sqlx_err)?;
-    let result = work(&mut conn).await.map_err(sqlx_err);
+    let result = async {
+        let Some(memory) = memory else {
+            return work(&mut conn).await;
+        };
+        // set_config takes the value as a bound parameter, where SET would need it spliced in.
+        sqlx::query("SELECT set_config('maintenance_work_mem', $1, false)")
+            .bind(memory)
+            .execute(&mut *conn)
+            .await?;
+        let result = work(&mut conn).await;
+        let reset = sqlx::query("RESET maintenance_work_mem")
+            .execute(&mut *conn)
+            .await
+            .map(|_| ());
+        result.and_then(|value| reset.map(|()| value))
+    }
+    .await
+    .map_err(sqlx_err);
     let reset = sqlx::query("RESET lock_timeout")
         .execute(&mut *conn)
         .await
