@@ -3,8 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::{LOCK_TIMEOUT, build, remove};
-use crate::online::OnlineIndex;
+use super::LOCK_TIMEOUT;
+use crate::online::{self, OnlineIndex};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -30,10 +30,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        build(manager, &ACTIVE_ROLE).await
+        online::build(manager, &ACTIVE_ROLE).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        remove(manager, &ACTIVE_ROLE).await
+        online::remove(manager, &ACTIVE_ROLE).await
     }
 }

@@ -2,8 +2,8 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::{LOCK_TIMEOUT, build, remove};
-use crate::online::OnlineIndex;
+use super::LOCK_TIMEOUT;
+use crate::online::{self, OnlineIndex};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -29,10 +29,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        build(manager, &CONTENT_SEARCH).await
+        online::build(manager, &CONTENT_SEARCH).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        remove(manager, &CONTENT_SEARCH).await
+        online::remove(manager, &CONTENT_SEARCH).await
     }
 }
