@@ -49,7 +49,31 @@ pub struct OnlineIndex<'a> {
     pub lock_timeout: Duration,
 }
 
-impl OnlineIndex<'_> {
+impl<'a> OnlineIndex<'a> {
+    /// A plain B-tree index of `schema.table` on `columns`, not unique, with the types' and
+    /// the server's defaults and a 5 s lock timeout: a step that gives up can simply be run
+    /// again. Set the other fields before `..OnlineIndex::new(..)` where they differ.
+    pub const fn new(
+        name: &'a str,
+        schema: &'a str,
+        table: &'a str,
+        columns: &'a [&'a str],
+    ) -> Self {
+        Self {
+            name,
+            schema,
+            table,
+            columns,
+            unique: false,
+            method: None,
+            predicate: None,
+            opclass: None,
+            with: None,
+            memory: None,
+            lock_timeout: Duration::from_secs(5),
+        }
+    }
+
     /// The `CREATE INDEX CONCURRENTLY` statement, identifiers quoted.
     pub fn create_sql(&self) -> String {
         let opclass = self.opclass.map(|o| format!(" {o}")).unwrap_or_default();
@@ -292,19 +316,12 @@ mod tests {
 
     #[test]
     fn statement_is_concurrent_idempotent_and_quoted() {
-        let index = OnlineIndex {
-            name: "messages_conversationId_timestamp_idx",
-            schema: "public",
-            table: "messages",
-            columns: &["conversationId", "timestamp"],
-            unique: false,
-            method: None,
-            predicate: None,
-            opclass: None,
-            with: None,
-            memory: None,
-            lock_timeout: Duration::from_secs(1),
-        };
+        let index = OnlineIndex::new(
+            "messages_conversationId_timestamp_idx",
+            "public",
+            "messages",
+            &["conversationId", "timestamp"],
+        );
         assert_eq!(
             index.create_sql(),
             r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS "messages_conversationId_timestamp_idx" ON "public"."messages" ("conversationId", "timestamp")"#
@@ -324,17 +341,11 @@ mod tests {
     #[test]
     fn statement_names_the_operator_class_and_the_storage_parameters() {
         let index = OnlineIndex {
-            name: "chunks_embedding_idx",
-            schema: "public",
-            table: "chunks",
-            columns: &["embedding"],
-            unique: false,
             method: Some("hnsw"),
-            predicate: None,
             opclass: Some("vector_cosine_ops"),
             with: Some("m = 24, ef_construction = 128"),
             memory: Some("1GB"),
-            lock_timeout: Duration::from_secs(1),
+            ..OnlineIndex::new("chunks_embedding_idx", "public", "chunks", &["embedding"])
         };
         assert_eq!(
             index.create_sql(),
@@ -345,17 +356,8 @@ mod tests {
     #[test]
     fn statement_keeps_an_expression_key_as_written() {
         let index = OnlineIndex {
-            name: "t_f_idx",
-            schema: "public",
-            table: "t",
-            columns: &[r#"(public.f("a", "b"))"#, "c"],
-            unique: false,
             method: Some("gin"),
-            predicate: None,
-            opclass: None,
-            with: None,
-            memory: None,
-            lock_timeout: Duration::from_secs(1),
+            ..OnlineIndex::new("t_f_idx", "public", "t", &[r#"(public.f("a", "b"))"#, "c"])
         };
         assert_eq!(
             index.create_sql(),
@@ -366,17 +368,14 @@ mod tests {
     #[test]
     fn statement_names_the_method_and_the_partial_condition() {
         let index = OnlineIndex {
-            name: "users_role_isActive_idx",
-            schema: "public",
-            table: "users",
-            columns: &["role", "isActive"],
-            unique: false,
             method: Some("btree"),
             predicate: Some(r#""isActive""#),
-            opclass: None,
-            with: None,
-            memory: None,
-            lock_timeout: Duration::from_secs(1),
+            ..OnlineIndex::new(
+                "users_role_isActive_idx",
+                "public",
+                "users",
+                &["role", "isActive"],
+            )
         };
         assert_eq!(
             index.create_sql(),
