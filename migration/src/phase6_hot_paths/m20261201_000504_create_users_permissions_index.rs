@@ -3,24 +3,14 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::LOCK_TIMEOUT;
 use crate::online::{self, OnlineIndex};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 const PERMISSIONS: OnlineIndex<'static> = OnlineIndex {
-    name: "users_permissions_idx",
-    schema: "public",
-    table: "users",
-    columns: &["permissions"],
-    unique: false,
     method: Some("gin"),
-    predicate: None,
-    opclass: None,
-    with: None,
-    memory: None,
-    lock_timeout: LOCK_TIMEOUT,
+    ..OnlineIndex::new("users_permissions_idx", "public", "users", &["permissions"])
 };
 
 #[async_trait::async_trait]

@@ -3,24 +3,19 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::LOCK_TIMEOUT;
 use crate::online::{self, OnlineIndex};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 const ACTIVE_ROLE: OnlineIndex<'static> = OnlineIndex {
-    name: "users_role_isActive_idx",
-    schema: "public",
-    table: "users",
-    columns: &["role", "isActive"],
-    unique: false,
-    method: None,
     predicate: Some(r#""isActive""#),
-    opclass: None,
-    with: None,
-    memory: None,
-    lock_timeout: LOCK_TIMEOUT,
+    ..OnlineIndex::new(
+        "users_role_isActive_idx",
+        "public",
+        "users",
+        &["role", "isActive"],
+    )
 };
 
 #[async_trait::async_trait]

@@ -2,24 +2,19 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::LOCK_TIMEOUT;
 use crate::online::{self, OnlineIndex};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 const CONTENT_SEARCH: OnlineIndex<'static> = OnlineIndex {
-    name: "messages_contentSearch_idx",
-    schema: "public",
-    table: "messages",
-    columns: &["contentSearch"],
-    unique: false,
     method: Some("gin"),
-    predicate: None,
-    opclass: None,
-    with: None,
-    memory: None,
-    lock_timeout: LOCK_TIMEOUT,
+    ..OnlineIndex::new(
+        "messages_contentSearch_idx",
+        "public",
+        "messages",
+        &["contentSearch"],
+    )
 };
 
 #[async_trait::async_trait]

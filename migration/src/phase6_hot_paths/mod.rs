@@ -5,8 +5,6 @@
 //! migration that builds or drops one runs outside a transaction; each is written to be run
 //! again after an interruption: an INVALID leftover is replaced, an existing valid index kept.
 
-use std::time::Duration;
-
 use sea_orm_migration::prelude::*;
 
 use crate::online::OnlineIndex;
@@ -36,23 +34,7 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     ]
 }
 
-/// How long each online step waits for a lock before failing; the deploy can simply be run
-/// again, since every step is re-runnable.
-const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// A plain B-tree index of `public.table` on `columns`, built online.
 const fn btree<'a>(name: &'a str, table: &'a str, columns: &'a [&'a str]) -> OnlineIndex<'a> {
-    OnlineIndex {
-        name,
-        schema: "public",
-        table,
-        columns,
-        unique: false,
-        method: None,
-        predicate: None,
-        opclass: None,
-        with: None,
-        memory: None,
-        lock_timeout: LOCK_TIMEOUT,
-    }
+    OnlineIndex::new(name, "public", table, columns)
 }
