@@ -113,17 +113,8 @@ pub fn locks_both_tables() -> SqlMigration {
 
 /// The online index of the books by title, which runs outside a transaction.
 pub const BY_TITLE: OnlineIndex<'static> = OnlineIndex {
-    name: "toy_books_title_idx",
-    schema: "public",
-    table: "toy_books",
-    columns: &["title"],
-    unique: false,
-    method: None,
-    predicate: None,
-    opclass: None,
-    with: None,
-    memory: None,
     lock_timeout: Duration::from_millis(300),
+    ..OnlineIndex::new("toy_books_title_idx", "public", "toy_books", &["title"])
 };
 
 /// Builds [`BY_TITLE`] with the deployer's online helper: `CREATE INDEX CONCURRENTLY`, which

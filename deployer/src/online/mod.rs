@@ -49,7 +49,31 @@ pub struct OnlineIndex<'a> {
     pub lock_timeout: Duration,
 }
 
-impl OnlineIndex<'_> {
+impl<'a> OnlineIndex<'a> {
+    /// A plain B-tree index of `schema.table` on `columns`, not unique, with the types' and
+    /// the server's defaults and a 5 s lock timeout: a step that gives up can simply be run
+    /// again. Set the other fields before `..OnlineIndex::new(..)` where they differ.
+    pub const fn new(
+        name: &'a str,
+        schema: &'a str,
+        table: &'a str,
+        columns: &'a [&'a str],
+    ) -> Self {
+        Self {
+            name,
+            schema,
+            table,
+            columns,
+            unique: false,
+            method: None,
+            predicate: None,
+            opclass: None,
+            with: None,
+            memory: None,
+            lock_timeout: Duration::from_secs(5),
+        }
+    }
+
     /// The `CREATE INDEX CONCURRENTLY` statement, identifiers quoted.
     pub fn create_sql(&self) -> String {
         let opclass = self.opclass.map(|o| format!(" {o}")).unwrap_or_default();
@@ -157,28 +181,11 @@ pub async fn create_index_throttled(
         lag.wait(db, &what).await?;
     }
     let create = index.create_sql();
-    let memory = index.memory;
-    with_lock_timeout(db, index.lock_timeout, async |conn| {
-        let Some(memory) = memory else {
-            return sqlx::query(sqlx::AssertSqlSafe(create))
-                .execute(conn)
-                .await
-                .map(|_| ());
-        };
-        sqlx::query("SELECT set_config('maintenance_work_mem', $1, false)")
-            .bind(memory)
-            .execute(&mut *conn)
-            .await?;
-        let built = sqlx::query(sqlx::AssertSqlSafe(create))
-            .execute(&mut *conn)
-            .await
-            .map(|_| ());
-        // Reset whatever happened: the connection goes back to the migration's pool.
-        let reset = sqlx::query("RESET maintenance_work_mem")
+    with_settings(db, index.lock_timeout, index.memory, async |conn| {
+        sqlx::query(sqlx::AssertSqlSafe(create))
             .execute(conn)
             .await
-            .map(|_| ());
-        built.and(reset)
+            .map(|_| ())
     })
     .await
 }
@@ -197,7 +204,7 @@ pub async fn drop_index_concurrently(
     ReplicaLag::with_default()
         .wait(db, &format!("drop index {}", index.name))
         .await?;
-    with_lock_timeout(db, index.lock_timeout, async |conn| {
+    with_settings(db, index.lock_timeout, None, async |conn| {
         sqlx::query(sqlx::AssertSqlSafe(drop))
             .execute(conn)
             .await
@@ -219,7 +226,7 @@ fn on_a_server(db: &DatabaseConnection) -> bool {
 /// Drops the INVALID index of `index`'s name an interrupted build left, if there is one, and
 /// says whether it did.
 async fn drop_invalid(db: &DatabaseConnection, index: &OnlineIndex<'_>) -> Result<bool, DbErr> {
-    with_lock_timeout(db, index.lock_timeout, async |conn| {
+    with_settings(db, index.lock_timeout, None, async |conn| {
         let valid: Option<bool> = sqlx::query_scalar(
             "SELECT i.indisvalid FROM pg_index i
                JOIN pg_class c ON c.oid = i.indexrelid
@@ -241,11 +248,14 @@ async fn drop_invalid(db: &DatabaseConnection, index: &OnlineIndex<'_>) -> Resul
     .await
 }
 
-/// Runs `work` on a pooled connection (autocommit, as CONCURRENTLY needs) with `lock_timeout`
-/// set, and resets it before the connection goes back to the pool, whatever happened.
-async fn with_lock_timeout<T>(
+/// Runs `work` on a pooled connection (autocommit, as CONCURRENTLY needs) with a step's
+/// session settings: `lock_timeout`, and `maintenance_work_mem` when `memory` gives one. Each
+/// setting made is reset before the connection goes back to the pool, whatever happened; the
+/// first error is the one returned.
+async fn with_settings<T>(
     db: &DatabaseConnection,
     lock_timeout: Duration,
+    memory: Option<&str>,
     work: impl AsyncFnOnce(&mut sqlx::PgConnection) -> Result<T, sqlx::Error>,
 ) -> Result<T, DbErr> {
     let mut conn = db
@@ -258,7 +268,24 @@ async fn with_lock_timeout<T>(
         .execute(&mut *conn)
         .await
         .map_err(sqlx_err)?;
-    let result = work(&mut conn).await.map_err(sqlx_err);
+    let result = async {
+        let Some(memory) = memory else {
+            return work(&mut conn).await;
+        };
+        // set_config takes the value as a bound parameter, where SET would need it spliced in.
+        sqlx::query("SELECT set_config('maintenance_work_mem', $1, false)")
+            .bind(memory)
+            .execute(&mut *conn)
+            .await?;
+        let result = work(&mut conn).await;
+        let reset = sqlx::query("RESET maintenance_work_mem")
+            .execute(&mut *conn)
+            .await
+            .map(|_| ());
+        result.and_then(|value| reset.map(|()| value))
+    }
+    .await
+    .map_err(sqlx_err);
     let reset = sqlx::query("RESET lock_timeout")
         .execute(&mut *conn)
         .await
@@ -289,19 +316,12 @@ mod tests {
 
     #[test]
     fn statement_is_concurrent_idempotent_and_quoted() {
-        let index = OnlineIndex {
-            name: "messages_conversationId_timestamp_idx",
-            schema: "public",
-            table: "messages",
-            columns: &["conversationId", "timestamp"],
-            unique: false,
-            method: None,
-            predicate: None,
-            opclass: None,
-            with: None,
-            memory: None,
-            lock_timeout: Duration::from_secs(1),
-        };
+        let index = OnlineIndex::new(
+            "messages_conversationId_timestamp_idx",
+            "public",
+            "messages",
+            &["conversationId", "timestamp"],
+        );
         assert_eq!(
             index.create_sql(),
             r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS "messages_conversationId_timestamp_idx" ON "public"."messages" ("conversationId", "timestamp")"#
@@ -321,17 +341,11 @@ mod tests {
     #[test]
     fn statement_names_the_operator_class_and_the_storage_parameters() {
         let index = OnlineIndex {
-            name: "chunks_embedding_idx",
-            schema: "public",
-            table: "chunks",
-            columns: &["embedding"],
-            unique: false,
             method: Some("hnsw"),
-            predicate: None,
             opclass: Some("vector_cosine_ops"),
             with: Some("m = 24, ef_construction = 128"),
             memory: Some("1GB"),
-            lock_timeout: Duration::from_secs(1),
+            ..OnlineIndex::new("chunks_embedding_idx", "public", "chunks", &["embedding"])
         };
         assert_eq!(
             index.create_sql(),
@@ -342,17 +356,8 @@ mod tests {
     #[test]
     fn statement_keeps_an_expression_key_as_written() {
         let index = OnlineIndex {
-            name: "t_f_idx",
-            schema: "public",
-            table: "t",
-            columns: &[r#"(public.f("a", "b"))"#, "c"],
-            unique: false,
             method: Some("gin"),
-            predicate: None,
-            opclass: None,
-            with: None,
-            memory: None,
-            lock_timeout: Duration::from_secs(1),
+            ..OnlineIndex::new("t_f_idx", "public", "t", &[r#"(public.f("a", "b"))"#, "c"])
         };
         assert_eq!(
             index.create_sql(),
@@ -363,17 +368,14 @@ mod tests {
     #[test]
     fn statement_names_the_method_and_the_partial_condition() {
         let index = OnlineIndex {
-            name: "users_role_isActive_idx",
-            schema: "public",
-            table: "users",
-            columns: &["role", "isActive"],
-            unique: false,
             method: Some("btree"),
             predicate: Some(r#""isActive""#),
-            opclass: None,
-            with: None,
-            memory: None,
-            lock_timeout: Duration::from_secs(1),
+            ..OnlineIndex::new(
+                "users_role_isActive_idx",
+                "public",
+                "users",
+                &["role", "isActive"],
+            )
         };
         assert_eq!(
             index.create_sql(),

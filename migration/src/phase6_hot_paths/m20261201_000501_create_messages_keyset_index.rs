@@ -3,7 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::{btree, build, remove};
+use super::btree;
+use crate::online;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -23,10 +24,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        build(manager, &KEYSET).await
+        online::build(manager, &KEYSET).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        remove(manager, &KEYSET).await
+        online::remove(manager, &KEYSET).await
     }
 }

@@ -3,7 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::{btree, build, remove};
+use super::btree;
+use crate::online;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -24,10 +25,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        remove(manager, &CONVERSATION).await
+        online::remove(manager, &CONVERSATION).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        build(manager, &CONVERSATION).await
+        online::build(manager, &CONVERSATION).await
     }
 }

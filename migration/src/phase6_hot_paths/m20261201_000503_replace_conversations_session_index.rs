@@ -4,7 +4,8 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::{btree, build, remove};
+use super::btree;
+use crate::online;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -30,12 +31,12 @@ impl MigrationTrait for Migration {
 
     // The new index first, so the foreign key is never without one.
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        build(manager, &SESSION_ACTIVITY).await?;
-        remove(manager, &SESSION).await
+        online::build(manager, &SESSION_ACTIVITY).await?;
+        online::remove(manager, &SESSION).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        build(manager, &SESSION).await?;
-        remove(manager, &SESSION_ACTIVITY).await
+        online::build(manager, &SESSION).await?;
+        online::remove(manager, &SESSION_ACTIVITY).await
     }
 }

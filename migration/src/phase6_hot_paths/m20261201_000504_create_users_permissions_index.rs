@@ -3,24 +3,14 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::{LOCK_TIMEOUT, build, remove};
-use crate::online::OnlineIndex;
+use crate::online::{self, OnlineIndex};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 const PERMISSIONS: OnlineIndex<'static> = OnlineIndex {
-    name: "users_permissions_idx",
-    schema: "public",
-    table: "users",
-    columns: &["permissions"],
-    unique: false,
     method: Some("gin"),
-    predicate: None,
-    opclass: None,
-    with: None,
-    memory: None,
-    lock_timeout: LOCK_TIMEOUT,
+    ..OnlineIndex::new("users_permissions_idx", "public", "users", &["permissions"])
 };
 
 #[async_trait::async_trait]
@@ -30,10 +20,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        build(manager, &PERMISSIONS).await
+        online::build(manager, &PERMISSIONS).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        remove(manager, &PERMISSIONS).await
+        online::remove(manager, &PERMISSIONS).await
     }
 }

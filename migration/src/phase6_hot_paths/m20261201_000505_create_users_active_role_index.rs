@@ -3,24 +3,19 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::{LOCK_TIMEOUT, build, remove};
-use crate::online::OnlineIndex;
+use crate::online::{self, OnlineIndex};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 const ACTIVE_ROLE: OnlineIndex<'static> = OnlineIndex {
-    name: "users_role_isActive_idx",
-    schema: "public",
-    table: "users",
-    columns: &["role", "isActive"],
-    unique: false,
-    method: None,
     predicate: Some(r#""isActive""#),
-    opclass: None,
-    with: None,
-    memory: None,
-    lock_timeout: LOCK_TIMEOUT,
+    ..OnlineIndex::new(
+        "users_role_isActive_idx",
+        "public",
+        "users",
+        &["role", "isActive"],
+    )
 };
 
 #[async_trait::async_trait]
@@ -30,10 +25,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        build(manager, &ACTIVE_ROLE).await
+        online::build(manager, &ACTIVE_ROLE).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        remove(manager, &ACTIVE_ROLE).await
+        online::remove(manager, &ACTIVE_ROLE).await
     }
 }

@@ -2,24 +2,19 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::{LOCK_TIMEOUT, build, remove};
-use crate::online::OnlineIndex;
+use crate::online::{self, OnlineIndex};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 const CONTENT_SEARCH: OnlineIndex<'static> = OnlineIndex {
-    name: "messages_contentSearch_idx",
-    schema: "public",
-    table: "messages",
-    columns: &["contentSearch"],
-    unique: false,
     method: Some("gin"),
-    predicate: None,
-    opclass: None,
-    with: None,
-    memory: None,
-    lock_timeout: LOCK_TIMEOUT,
+    ..OnlineIndex::new(
+        "messages_contentSearch_idx",
+        "public",
+        "messages",
+        &["contentSearch"],
+    )
 };
 
 #[async_trait::async_trait]
@@ -29,10 +24,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        build(manager, &CONTENT_SEARCH).await
+        online::build(manager, &CONTENT_SEARCH).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        remove(manager, &CONTENT_SEARCH).await
+        online::remove(manager, &CONTENT_SEARCH).await
     }
 }

@@ -5,12 +5,9 @@
 //! migration that builds or drops one runs outside a transaction; each is written to be run
 //! again after an interruption: an INVALID leftover is replaced, an existing valid index kept.
 
-use std::time::Duration;
-
-use sea_orm::DatabaseConnection;
 use sea_orm_migration::prelude::*;
 
-use crate::online::{self, OnlineIndex};
+use crate::online::OnlineIndex;
 
 mod m20261201_000501_create_messages_keyset_index;
 mod m20261201_000502_drop_messages_conversation_index;
@@ -37,46 +34,7 @@ pub(crate) fn migrations() -> Vec<Box<dyn MigrationTrait>> {
     ]
 }
 
-/// How long each online step waits for a lock before failing; the deploy can simply be run
-/// again, since every step is re-runnable.
-const LOCK_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// A plain B-tree index of `public.table` on `columns`, built online.
 const fn btree<'a>(name: &'a str, table: &'a str, columns: &'a [&'a str]) -> OnlineIndex<'a> {
-    OnlineIndex {
-        name,
-        schema: "public",
-        table,
-        columns,
-        unique: false,
-        method: None,
-        predicate: None,
-        opclass: None,
-        with: None,
-        memory: None,
-        lock_timeout: LOCK_TIMEOUT,
-    }
-}
-
-/// The migration's own session, which a migration outside a transaction gets: the online
-/// helpers open connections of its pool in autocommit.
-fn session<'a>(manager: &'a SchemaManager<'_>) -> Result<&'a DatabaseConnection, DbErr> {
-    match manager.get_connection() {
-        SchemaManagerConnection::Connection(db) => Ok(db),
-        _ => Err(DbErr::Custom(
-            "an online index step ran inside a transaction: its migration must return \
-             Some(false) from use_transaction()"
-                .into(),
-        )),
-    }
-}
-
-/// Builds `index` online (see [`online::create_index_concurrently`]).
-async fn build(manager: &SchemaManager<'_>, index: &OnlineIndex<'_>) -> Result<(), DbErr> {
-    online::create_index_concurrently(session(manager)?, index).await
-}
-
-/// Drops `index` online (see [`online::drop_index_concurrently`]).
-async fn remove(manager: &SchemaManager<'_>, index: &OnlineIndex<'_>) -> Result<(), DbErr> {
-    online::drop_index_concurrently(session(manager)?, index).await
+    OnlineIndex::new(name, "public", table, columns)
 }

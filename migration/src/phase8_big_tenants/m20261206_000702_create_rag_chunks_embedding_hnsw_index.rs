@@ -1,8 +1,6 @@
 //! Phase 8: a better-connected HNSW graph over the RAG chunks (`m` 24, `ef_construction` 128),
 //! built online beside phase 4's, so that the largest tenant's top 10 reach recall 0.95.
 
-use std::time::Duration;
-
 use sea_orm_migration::prelude::*;
 
 use crate::online::{self, OnlineIndex};
@@ -17,19 +15,18 @@ pub struct Migration;
 /// 24 neighbours, chosen from 128 candidates, gave 0.998 at 100 on the same questions
 /// (docs/search.md).
 pub(crate) const HNSW: OnlineIndex<'static> = OnlineIndex {
-    name: "rag_chunks_embedding_hnsw_idx",
-    schema: "public",
-    table: "rag_chunks",
-    columns: &["embedding"],
-    unique: false,
     method: Some("hnsw"),
-    predicate: None,
     opclass: Some("vector_cosine_ops"),
     with: Some("m = 24, ef_construction = 128"),
     // The graph of 100,000 chunks is about 1 GB; past maintenance_work_mem pgvector goes on
     // building it on disk, many times slower (3.5 minutes at 64 MB for 87,000 chunks).
     memory: Some("1GB"),
-    lock_timeout: Duration::from_secs(5),
+    ..OnlineIndex::new(
+        "rag_chunks_embedding_hnsw_idx",
+        "public",
+        "rag_chunks",
+        &["embedding"],
+    )
 };
 
 #[async_trait::async_trait]

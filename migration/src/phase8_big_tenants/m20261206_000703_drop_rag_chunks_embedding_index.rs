@@ -1,8 +1,6 @@
 //! Phase 8: drops phase 4's HNSW index over the RAG chunks, which the better-connected one of
 //! the previous migration replaces; `down` builds it again, online.
 
-use std::time::Duration;
-
 use sea_orm_migration::prelude::*;
 
 use crate::online::{self, OnlineIndex};
@@ -13,17 +11,15 @@ pub struct Migration;
 /// Kept, it would cost every chunk written a second graph insertion (the slowest write of the
 /// table), and the planner could pick either index.
 const PHASE4: OnlineIndex<'static> = OnlineIndex {
-    name: "rag_chunks_embedding_idx",
-    schema: "public",
-    table: "rag_chunks",
-    columns: &["embedding"],
-    unique: false,
     method: Some("hnsw"),
-    predicate: None,
     opclass: Some("vector_cosine_ops"),
-    with: None,
     memory: Some("1GB"),
-    lock_timeout: Duration::from_secs(5),
+    ..OnlineIndex::new(
+        "rag_chunks_embedding_idx",
+        "public",
+        "rag_chunks",
+        &["embedding"],
+    )
 };
 
 #[async_trait::async_trait]

@@ -7,8 +7,6 @@
 //! user's messages by this index instead, testing each (docs/search.md gives the numbers).
 //! Without it every such read would scan the whole table.
 
-use std::time::Duration;
-
 use sea_orm_migration::prelude::*;
 
 use crate::online::{self, OnlineIndex};
@@ -16,19 +14,8 @@ use crate::online::{self, OnlineIndex};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const OWNER: OnlineIndex<'static> = OnlineIndex {
-    name: "messages_userId_idx",
-    schema: "public",
-    table: "messages",
-    columns: &["userId"],
-    unique: false,
-    method: None,
-    predicate: None,
-    opclass: None,
-    with: None,
-    memory: None,
-    lock_timeout: Duration::from_secs(5),
-};
+const OWNER: OnlineIndex<'static> =
+    OnlineIndex::new("messages_userId_idx", "public", "messages", &["userId"]);
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -31,17 +31,13 @@ pub async fn run(url: &str) -> anyhow::Result<Vec<Figure>> {
         .await?
         .worst;
     let helper = OnlineIndex {
-        name: INDEX,
-        schema: "public",
-        table: "messages",
-        columns: &["conversationId", "timestamp", "id"],
-        unique: false,
-        method: None,
-        predicate: None,
-        opclass: None,
-        with: None,
-        memory: None,
         lock_timeout: Duration::from_millis(100),
+        ..OnlineIndex::new(
+            INDEX,
+            "public",
+            "messages",
+            &["conversationId", "timestamp", "id"],
+        )
     };
     let naive = with_writer(url, &[INSERT_MESSAGE], build_naively(&db)).await?;
     drop_index(&db).await?;

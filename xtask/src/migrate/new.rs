@@ -207,27 +207,18 @@ impl MigrationTrait for Migration {
 "#;
 
 const ONLINE: &str = r#"
-use std::time::Duration;
-
 use deployer::online::{self, OnlineIndex};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The index to build without blocking writers: name it, and its table and columns.
+/// The index to build without blocking writers: name it, and its table and columns. A B-tree
+/// by default; set `unique`, `method`, `predicate`, `opclass`, `with` or `memory` above the
+/// `..` where it needs them.
 const INDEX: OnlineIndex<'static> = OnlineIndex {
-    name: "",
-    schema: "public",
-    table: "",
-    columns: &[],
-    unique: false,
     method: None,
-    predicate: None,
-    opclass: None,
-    with: None,
-    memory: None,
-    lock_timeout: Duration::from_secs(5),
+    ..OnlineIndex::new("", "public", "", &[])
 };
 
 /// Outside a transaction, as `CREATE INDEX CONCURRENTLY` must be; each step can run again.

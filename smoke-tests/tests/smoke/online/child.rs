@@ -87,17 +87,8 @@ async fn online_helper_child() {
         }
         JOB_ITEMS_INDEX => {
             let index = OnlineIndex {
-                name: "items_code_idx",
-                schema: "public",
-                table: "items",
-                columns: &["code"],
-                unique: false,
-                method: None,
-                predicate: None,
-                opclass: None,
-                with: None,
-                memory: None,
                 lock_timeout: Duration::from_secs(2),
+                ..OnlineIndex::new("items_code_idx", "public", "items", &["code"])
             };
             let mut lag = ReplicaLag::new(max_lag);
             online::create_index_throttled(&db, &index, &mut lag)

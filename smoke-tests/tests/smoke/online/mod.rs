@@ -20,17 +20,9 @@ const ANY: &str = "SELECT count(*) FROM pg_class WHERE relname = 'items_code_key
 
 fn index() -> OnlineIndex<'static> {
     OnlineIndex {
-        name: "items_code_key",
-        schema: "public",
-        table: "items",
-        columns: &["code"],
         unique: true,
-        method: None,
-        predicate: None,
-        opclass: None,
-        with: None,
-        memory: None,
         lock_timeout: Duration::from_secs(2),
+        ..OnlineIndex::new("items_code_key", "public", "items", &["code"])
     }
 }
 
