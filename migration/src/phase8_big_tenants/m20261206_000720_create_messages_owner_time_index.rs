@@ -9,8 +9,6 @@
 //! migration after next drops: kept, the planner would read a common word's matches by it and
 //! sort them all.
 
-use std::time::Duration;
-
 use sea_orm_migration::prelude::*;
 
 use crate::online::{self, OnlineIndex};
@@ -18,19 +16,12 @@ use crate::online::{self, OnlineIndex};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const OWNER_TIME: OnlineIndex<'static> = OnlineIndex {
-    name: "messages_userId_timestamp_idx",
-    schema: "public",
-    table: "messages",
-    columns: &["userId", "timestamp"],
-    unique: false,
-    method: None,
-    predicate: None,
-    opclass: None,
-    with: None,
-    memory: None,
-    lock_timeout: Duration::from_secs(5),
-};
+const OWNER_TIME: OnlineIndex<'static> = OnlineIndex::new(
+    "messages_userId_timestamp_idx",
+    "public",
+    "messages",
+    &["userId", "timestamp"],
+);
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -1,8 +1,6 @@
 //! Phase 8: drops `messages_userId_idx`, whose every use the ("userId", "timestamp") index of
 //! 000720 serves; `down` builds it again, online.
 
-use std::time::Duration;
-
 use sea_orm_migration::prelude::*;
 
 use crate::online::{self, OnlineIndex};
@@ -14,19 +12,8 @@ pub struct Migration;
 /// by time (31 ms for the largest tenant at scale 5,000) instead of walking the newest through
 /// the wider index and stopping (4 ms): its estimate of the wider index's heap reads is the
 /// higher, a multi-column index counting as less ordered with the table.
-const OWNER: OnlineIndex<'static> = OnlineIndex {
-    name: "messages_userId_idx",
-    schema: "public",
-    table: "messages",
-    columns: &["userId"],
-    unique: false,
-    method: None,
-    predicate: None,
-    opclass: None,
-    with: None,
-    memory: None,
-    lock_timeout: Duration::from_secs(5),
-};
+const OWNER: OnlineIndex<'static> =
+    OnlineIndex::new("messages_userId_idx", "public", "messages", &["userId"]);
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -456,16 +456,11 @@ fn newest_matches_ranked(user: &uuid::Uuid, word: &str) -> String {
     )
 }
 
-#[tokio::test]
-async fn a_word_in_more_messages_than_the_search_ranks_ranks_the_newest_of_them() {
-    let test = TestDb::migrated("big_tenants_search_newest").await;
-    let db = &test.db;
-    seed::load::run(db, SEARCH_SCALE, false)
-        .await
-        .expect("load");
-    let (conversation, _) = conversation_of(db, 1).await;
-    // An old message holding the word three times, which outranks every message holding it
-    // once, and 2,100 newer ones that do.
+/// Gives load user `user` an old message holding "ornitorrinco" three times, which outranks
+/// every message holding it once, and 2,100 newer ones that do ("vi un ornitorrinco, el N",
+/// N seconds old); returns the old one's id.
+async fn old_and_newer_matches(db: &DatabaseConnection, user: u64) -> String {
+    let (conversation, _) = conversation_of(db, user).await;
     db.execute_unprepared(&format!(
         r#"INSERT INTO messages ("conversationId", role, content, "timestamp")
            VALUES ('{conversation}', 'user', 'ornitorrinco, ornitorrinco y ornitorrinco',
@@ -478,13 +473,23 @@ async fn a_word_in_more_messages_than_the_search_ranks_ranks_the_newest_of_them(
     .await
     .expect("insert");
     db.execute_unprepared("ANALYZE").await.expect("analyze");
-    let user = seed::load::user_id(1);
-    let word = "ornitorrinco";
-    let oldest = one(
+    one(
         db,
         r#"SELECT id::text FROM messages WHERE content LIKE 'ornitorrinco,%'"#,
     )
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_word_in_more_messages_than_the_search_ranks_ranks_the_newest_of_them() {
+    let test = TestDb::migrated("big_tenants_search_newest").await;
+    let db = &test.db;
+    seed::load::run(db, SEARCH_SCALE, false)
+        .await
+        .expect("load");
+    let oldest = old_and_newer_matches(db, 1).await;
+    let user = seed::load::user_id(1);
+    let word = "ornitorrinco";
     // More matches than it ranks: the best of the newest 2,000, walked from the newest
     // through the owner-and-time index; the old message is not among them.
     let tx = db.begin().await.expect("begin");
