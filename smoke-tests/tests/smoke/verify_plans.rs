@@ -171,10 +171,11 @@ async fn verify_fails_when_a_dropped_index_leaves_a_critical_query_reading_a_lar
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let keyset = "query messages_of_conversation_by_time: ";
+    // The planner reads the table whole or through another whole index
+    // (`messages_userId_timestamp_idx`): its choice; both are reported as reading the table.
     for expected in [
         format!("{keyset}no valid index on public.messages leads with \"conversationId\""),
-        format!("{keyset}Seq Scan reads ~"),
-        format!("{keyset}reads public.messages (over 10000 rows) through no index"),
+        format!("{keyset}reads public.messages (over 10000 rows) through "),
     ] {
         assert!(
             stdout.lines().any(|l| l.starts_with(&expected)),
